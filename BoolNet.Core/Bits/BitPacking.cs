@@ -1,0 +1,204 @@
+using System.Runtime.CompilerServices;
+
+namespace BoolNet.Core.Bits;
+
+/// <summary>
+/// Packing of numbers into bits and back. A value becomes TRUE (+1) when it is at or above the
+/// threshold (sign packing uses threshold 0, so +0 and -0 both map to TRUE, matching the
+/// activation rule y = 1 if a &gt;= tau). Unpacking gives e(b) = 2b - 1.
+/// </summary>
+public static class BitPacking
+{
+    /// <summary>Packs x &gt;= 0 into <paramref name="words"/> (length ceil(n/64)); tail bits are written zero.</summary>
+    public static void PackSigns(ReadOnlySpan<float> values, Span<ulong> words) => PackThreshold(values, 0f, words);
+
+    /// <summary>Packs x &gt;= threshold into <paramref name="words"/>; tail bits are written zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackThreshold(ReadOnlySpan<float> values, float threshold, Span<ulong> words)
+    {
+        int n = values.Length;
+        CheckWords(n, words.Length);
+        for (int w = 0; w < words.Length; w++)
+        {
+            int start = w << 6, end = Math.Min(start + 64, n);
+            ulong word = 0;
+            for (int i = start; i < end; i++)
+                if (values[i] >= threshold) word |= 1UL << (i - start);
+            words[w] = word;
+        }
+    }
+
+    /// <summary>Packs x &gt;= 0 for signed bytes.</summary>
+    public static void PackSigns(ReadOnlySpan<sbyte> values, Span<ulong> words)
+    {
+        int n = values.Length;
+        CheckWords(n, words.Length);
+        for (int w = 0; w < words.Length; w++)
+        {
+            int start = w << 6, end = Math.Min(start + 64, n);
+            ulong word = 0;
+            for (int i = start; i < end; i++)
+                if (values[i] >= 0) word |= 1UL << (i - start);
+            words[w] = word;
+        }
+    }
+
+    /// <summary>Packs booleans (true is TRUE).</summary>
+    public static void PackBools(ReadOnlySpan<bool> values, Span<ulong> words)
+    {
+        int n = values.Length;
+        CheckWords(n, words.Length);
+        for (int w = 0; w < words.Length; w++)
+        {
+            int start = w << 6, end = Math.Min(start + 64, n);
+            ulong word = 0;
+            for (int i = start; i < end; i++)
+                if (values[i]) word |= 1UL << (i - start);
+            words[w] = word;
+        }
+    }
+
+    /// <summary>Unpacks <paramref name="destination"/>.Length bits to +-1.</summary>
+    public static void UnpackSigns(ReadOnlySpan<ulong> words, Span<float> destination)
+    {
+        CheckWords(destination.Length, words.Length);
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = ((words[i >> 6] >> (i & 63)) & 1UL) != 0 ? 1f : -1f;
+    }
+
+    /// <summary>Unpacks <paramref name="destination"/>.Length bits to +-1 bytes.</summary>
+    public static void UnpackSigns(ReadOnlySpan<ulong> words, Span<sbyte> destination)
+    {
+        CheckWords(destination.Length, words.Length);
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = ((words[i >> 6] >> (i & 63)) & 1UL) != 0 ? (sbyte)1 : (sbyte)-1;
+    }
+
+    /// <summary>Unpacks <paramref name="destination"/>.Length bits to booleans.</summary>
+    public static void UnpackBools(ReadOnlySpan<ulong> words, Span<bool> destination)
+    {
+        CheckWords(destination.Length, words.Length);
+        for (int i = 0; i < destination.Length; i++)
+            destination[i] = ((words[i >> 6] >> (i & 63)) & 1UL) != 0;
+    }
+
+    /// <summary>Packs a row-major [rows, columns] float matrix by sign (x &gt;= 0 is TRUE).</summary>
+    public static BitMatrix PackSigns(ReadOnlySpan<float> values, int rows, int columns)
+    {
+        CheckShape(values.Length, rows, columns);
+        var matrix = new BitMatrix(rows, columns);
+        for (int r = 0; r < rows; r++) PackSigns(values.Slice(r * columns, columns), matrix.Row(r));
+        return matrix;
+    }
+
+    /// <summary>Packs a row-major [rows, columns] signed-byte matrix by sign.</summary>
+    public static BitMatrix PackSigns(ReadOnlySpan<sbyte> values, int rows, int columns)
+    {
+        CheckShape(values.Length, rows, columns);
+        var matrix = new BitMatrix(rows, columns);
+        for (int r = 0; r < rows; r++) PackSigns(values.Slice(r * columns, columns), matrix.Row(r));
+        return matrix;
+    }
+
+    /// <summary>Packs a row-major [rows, columns] boolean matrix.</summary>
+    public static BitMatrix PackBools(ReadOnlySpan<bool> values, int rows, int columns)
+    {
+        CheckShape(values.Length, rows, columns);
+        var matrix = new BitMatrix(rows, columns);
+        for (int r = 0; r < rows; r++) PackBools(values.Slice(r * columns, columns), matrix.Row(r));
+        return matrix;
+    }
+
+    /// <summary>Unpacks a whole matrix to row-major +-1 floats.</summary>
+    public static float[] UnpackSigns(BitMatrix matrix)
+    {
+        var result = new float[(long)matrix.Rows * matrix.Columns];
+        for (int r = 0; r < matrix.Rows; r++)
+            UnpackSigns(matrix.Row(r), result.AsSpan(r * matrix.Columns, matrix.Columns));
+        return result;
+    }
+
+    /// <summary>
+    /// Packs the transpose of a row-major [rows, columns] float matrix by sign: the result is
+    /// [columns, rows], bit (c, r) = values[r, c] &gt;= 0. The backward pass contracts over the
+    /// batch and conv over positions; both need the other dimension contiguous in words.
+    /// </summary>
+    public static BitMatrix PackSignsTransposed(ReadOnlySpan<float> values, int rows, int columns)
+    {
+        CheckShape(values.Length, rows, columns);
+        var result = new BitMatrix(columns, rows);
+        int wordsPerRow = result.WordsPerRow;
+        ulong[] words = result.Words;
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> row = values.Slice(r * columns, columns);
+            int word = r >> 6;
+            ulong bit = 1UL << (r & 63);
+            for (int c = 0; c < columns; c++)
+                if (row[c] >= 0f) words[c * wordsPerRow + word] |= bit;
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Transposes a bit matrix: result is [Columns, Rows] with bit (c, r) = source bit (r, c).
+    /// Works in 64x64 blocks so each source word is read once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static BitMatrix Transpose(BitMatrix source)
+    {
+        var result = new BitMatrix(source.Columns, source.Rows);
+        Span<ulong> block = stackalloc ulong[64];
+        for (int rowBlock = 0; rowBlock < source.Rows; rowBlock += 64)
+        {
+            int rowCount = Math.Min(64, source.Rows - rowBlock);
+            for (int wordIndex = 0; wordIndex < source.WordsPerRow; wordIndex++)
+            {
+                block.Clear();
+                for (int i = 0; i < rowCount; i++) block[i] = source.Words[(rowBlock + i) * source.WordsPerRow + wordIndex];
+                Transpose64(block);
+                int columnBase = wordIndex << 6;
+                int columnCount = Math.Min(64, source.Columns - columnBase);
+                int targetWord = rowBlock >> 6;
+                for (int j = 0; j < columnCount; j++)
+                    result.Words[(columnBase + j) * result.WordsPerRow + targetWord] = block[j];
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// In-place transpose of a 64x64 bit block (row i = block[i], column j = bit j), by the
+    /// recursive block-swap method (Hacker's Delight 7-3): 6 rounds of masked swaps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Transpose64(Span<ulong> block)
+    {
+        if (block.Length < 64) throw new ArgumentException("a 64x64 block needs 64 words", nameof(block));
+        int width = 32;
+        ulong mask = 0x00000000FFFFFFFFUL;
+        while (width != 0)
+        {
+            for (int k = 0; k < 64; k = ((k | width) + 1) & ~width)
+            {
+                ulong t = ((block[k] >> width) ^ block[k | width]) & mask;
+                block[k] ^= t << width;
+                block[k | width] ^= t;
+            }
+            width >>= 1;
+            mask ^= mask << width;
+        }
+    }
+
+    private static void CheckWords(int bits, int words)
+    {
+        if (words != BitMatrix.WordsFor(bits))
+            throw new ArgumentException($"{bits} bits need {BitMatrix.WordsFor(bits)} words, got {words}");
+    }
+
+    private static void CheckShape(int length, int rows, int columns)
+    {
+        if ((long)rows * columns != length)
+            throw new ArgumentException($"{length} values do not form a {rows}x{columns} matrix");
+    }
+}

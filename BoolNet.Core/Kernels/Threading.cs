@@ -1,0 +1,47 @@
+namespace BoolNet.Core.Kernels;
+
+/// <summary>
+/// Thread-count setting shared by every kernel. Work is only ever split over independent outputs
+/// (never over a reduction), so results do not depend on the thread count.
+/// </summary>
+public static class Threading
+{
+    private static int _defaultThreads = Environment.ProcessorCount;
+
+    /// <summary>Threads a kernel uses when the caller passes 0. Defaults to the processor count.</summary>
+    public static int DefaultThreads
+    {
+        get => _defaultThreads;
+        set => _defaultThreads = value <= 0 ? Environment.ProcessorCount : value;
+    }
+
+    /// <summary>Resolves a requested thread count (0 or less means <see cref="DefaultThreads"/>).</summary>
+    public static int Resolve(int threads) => threads > 0 ? threads : _defaultThreads;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end) over [0, count) in contiguous chunks on up to
+    /// <paramref name="threads"/> threads. Chunk starts are multiples of <paramref name="alignment"/>.
+    /// Runs inline when one thread is asked for or <paramref name="work"/> (a rough operation count)
+    /// is too small to repay the hand-off.
+    /// </summary>
+    public static void For(int count, int threads, Action<int, int> body, int alignment = 1, long work = long.MaxValue)
+    {
+        threads = Resolve(threads);
+        if (count <= 0) return;
+        if (threads == 1 || count <= alignment || work < 1 << 16)
+        {
+            body(0, count);
+            return;
+        }
+        // Several chunks per thread so an unlucky straggler (a shared, noisy core) costs less.
+        int chunks = Math.Min(threads * 4, (count + alignment - 1) / alignment);
+        int chunkSize = (count + chunks - 1) / chunks;
+        chunkSize = (chunkSize + alignment - 1) / alignment * alignment;
+        chunks = (count + chunkSize - 1) / chunkSize;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, chunk =>
+        {
+            int start = chunk * chunkSize;
+            body(start, Math.Min(count, start + chunkSize));
+        });
+    }
+}

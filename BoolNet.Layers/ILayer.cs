@@ -1,0 +1,50 @@
+namespace BoolNet.Layers;
+
+/// <summary>
+/// One layer: a forward/backward pair. A layer is built for a fixed input shape; its forward
+/// caches what its backward needs (only when <see cref="LayerContext.Training"/> is set).
+/// </summary>
+public interface ILayer
+{
+    /// <summary>Stable kind name used by the model file and summaries, e.g. "boolean-linear".</summary>
+    string Kind { get; }
+
+    /// <summary>Shape of one input sample.</summary>
+    TensorShape InputShape { get; }
+
+    /// <summary>Shape of one output sample.</summary>
+    TensorShape OutputShape { get; }
+
+    /// <summary>True when <see cref="Forward"/> returns bits, false when it returns real values.</summary>
+    bool OutputIsBits { get; }
+
+    /// <summary>Trainable parameters (may be empty).</summary>
+    IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>Computes the output batch for <paramref name="input"/>.</summary>
+    Batch Forward(Batch input, LayerContext context);
+
+    /// <summary>
+    /// Given dL/d(output) (float[Count * OutputShape.Size], NHWC; for a bit output, the derivative
+    /// with respect to its +-1 value e(y)), writes each parameter's signal/gradient for this batch
+    /// (overwriting, not accumulating) and returns dL/d(input), or null when
+    /// <see cref="LayerContext.NeedInputGradient"/> is false.
+    /// </summary>
+    float[]? Backward(float[] outputGradient, LayerContext context);
+}
+
+/// <summary>Per-call settings passed down through a network.</summary>
+public sealed class LayerContext
+{
+    /// <summary>True during training: layers cache for backward and batch norm uses batch statistics.</summary>
+    public bool Training { get; set; }
+
+    /// <summary>Threads the kernels may use (0: the process default). Results never depend on it.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>False for the first layer, whose input gradient nobody needs.</summary>
+    public bool NeedInputGradient { get; set; } = true;
+
+    /// <summary>Seeded randomness for layers that need it during training (deterministic per seed).</summary>
+    public Random Random { get; set; } = new(0);
+}

@@ -1,0 +1,92 @@
+using BoolNet.Core.Bits;
+
+namespace BoolNet.Layers;
+
+/// <summary>A trainable tensor of a layer, with the signal its optimizer consumes.</summary>
+public abstract class Parameter
+{
+    /// <summary>Creates a named parameter.</summary>
+    protected Parameter(string name) => Name = name;
+
+    /// <summary>Name within its layer, e.g. "weight".</summary>
+    public string Name { get; }
+
+    /// <summary>Number of scalar parameters.</summary>
+    public abstract int Count { get; }
+
+    /// <summary>Bits per parameter as stored for inference (1, 32, ...).</summary>
+    public abstract int BitsPerValue { get; }
+}
+
+/// <summary>
+/// Boolean weights [Rows, Columns] as packed bits, with no float copy. <see cref="Signal"/> is the
+/// optimisation signal q = dL/de(w) of ALGORITHMS.md Eq. 4 for the last batch, [Rows * Columns]
+/// row-major; the flip-with-reset optimizer consumes it.
+/// </summary>
+public sealed class BooleanParameter : Parameter
+{
+    /// <summary>Creates Boolean weights of the given shape, all FALSE.</summary>
+    public BooleanParameter(string name, int rows, int columns) : base(name)
+    {
+        Weights = new BitMatrix(rows, columns);
+        Signal = new float[(long)rows * columns];
+    }
+
+    /// <summary>The packed weights.</summary>
+    public BitMatrix Weights { get; }
+
+    /// <summary>q for the last batch, [Rows * Columns].</summary>
+    public float[] Signal { get; }
+
+    /// <inheritdoc />
+    public override int Count => Weights.Rows * Weights.Columns;
+
+    /// <inheritdoc />
+    public override int BitsPerValue => 1;
+}
+
+/// <summary>Real (float32) parameters with their gradient for the last batch.</summary>
+public sealed class RealParameter : Parameter
+{
+    /// <summary>Creates zero-initialised real parameters of <paramref name="count"/> values.</summary>
+    public RealParameter(string name, int count) : base(name)
+    {
+        Value = new float[count];
+        Gradient = new float[count];
+    }
+
+    /// <summary>The values.</summary>
+    public float[] Value { get; }
+
+    /// <summary>dL/d(value) for the last batch.</summary>
+    public float[] Gradient { get; }
+
+    /// <inheritdoc />
+    public override int Count => Value.Length;
+
+    /// <inheritdoc />
+    public override int BitsPerValue => 32;
+}
+
+/// <summary>Integer (int32) parameters, used as numbers in the forward pass, with a real gradient.</summary>
+public sealed class IntegerParameter : Parameter
+{
+    /// <summary>Creates zero-initialised integer parameters of <paramref name="count"/> values.</summary>
+    public IntegerParameter(string name, int count) : base(name)
+    {
+        Value = new int[count];
+        Gradient = new float[count];
+    }
+
+    /// <summary>The values.</summary>
+    public int[] Value { get; }
+
+    /// <summary>dL/d(value) for the last batch.</summary>
+    public float[] Gradient { get; }
+
+    /// <inheritdoc />
+    public override int Count => Value.Length;
+
+    /// <inheritdoc />
+    public override int BitsPerValue => 32;
+}
