@@ -1,12 +1,16 @@
+using System.CommandLine;
+using BoolNet.Train.Cli;
+
 namespace BoolNet.Train;
 
-/// <summary>The boolnet command line (commands are added by the training issues).</summary>
+/// <summary>The <c>boolnet</c> command line.</summary>
 public static class Program
 {
     /// <summary>Entry point.</summary>
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("boolnet: no commands yet");
-        return args.Length == 0 ? 0 : 1;
+        var root = new RootCommand("BoolNet: Boolean neural networks on packed bits (train, evaluate, summary, predict, bench, compare)");
+        Commands.AddAll(root);
+        return root.Parse(args).Invoke();
     }
 }
