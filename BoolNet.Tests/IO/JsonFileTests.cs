@@ -44,4 +44,21 @@ public class JsonFileTests
         File.WriteAllText(nothing, "null");
         Assert.That(Assert.Throws<DataException>(() => JsonFile.Read<EpochMetrics>(nothing))!.Message, Does.Contain("null"));
     }
+
+    [Test]
+    public void JsonLinesAppendAndReadBack()
+    {
+        using var folder = new TemporaryFolder();
+        string path = Path.Combine(folder.Path, "run", "epochs.jsonl");
+        JsonFile.AppendLine(path, new EpochMetrics(1, 0.5, 2.0, Method.FloatBaseline, []));
+        JsonFile.AppendLine(path, new EpochMetrics(2, 0.6, 1.5, Method.FloatBaseline, [0.1]));
+        Assert.That(File.ReadAllLines(path), Has.Length.EqualTo(2));
+        var lines = JsonFile.ReadLines<EpochMetrics>(path);
+        Assert.That(lines.Select(l => l.Epoch), Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(lines[1].Losses, Is.EqualTo(new[] { 0.1 }));
+
+        File.AppendAllText(path, "{\"epoch\": 3,\n");
+        var error = Assert.Throws<DataException>(() => JsonFile.ReadLines<EpochMetrics>(path))!;
+        Assert.That(error.Message, Does.StartWith(path + ": ").And.Contain("line 3"));
+    }
 }

@@ -46,6 +46,46 @@ public static class JsonFile
     /// <summary>Writes <paramref name="value"/> as indented JSON to <paramref name="path"/> atomically.</summary>
     public static void Write<T>(string path, T value) => AtomicFile.WriteAllText(path, Serialize(value));
 
+    /// <summary>
+    /// Appends <paramref name="value"/> as one compact JSON line to <paramref name="path"/> (a JSON-lines
+    /// log, e.g. one record per epoch), creating the file and folder if needed. One write call per line
+    /// and a flush to disk, so a crash loses at most the line being written (not atomic like <see cref="Write{T}"/>).
+    /// </summary>
+    public static void AppendLine<T>(string path, T value)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        byte[] line = System.Text.Encoding.UTF8.GetBytes(SerializeLine(value) + "\n");
+        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        stream.Write(line);
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Reads a JSON-lines file: one <typeparamref name="T"/> per non-blank line; errors name the file and line.</summary>
+    public static List<T> ReadLines<T>(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new DataException(path, "file not found");
+        var result = new List<T>();
+        int lineNumber = 0;
+        foreach (string line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            try
+            {
+                result.Add(JsonSerializer.Deserialize<T>(line, CompactOptions)
+                    ?? throw new DataException(path, $"line {lineNumber} holds JSON null, expected {typeof(T).Name}"));
+            }
+            catch (JsonException e)
+            {
+                throw new DataException(path, $"invalid JSON for {typeof(T).Name} at line {lineNumber}: {e.Message}", e);
+            }
+        }
+        return result;
+    }
+
     /// <summary>Reads <paramref name="path"/> as a <typeparamref name="T"/>.</summary>
     /// <exception cref="DataException">Missing file, invalid JSON (with line and position), or a JSON null.</exception>
     public static T Read<T>(string path)
