@@ -116,9 +116,20 @@ def build_model(torch, inputs, hidden, classes=10):
         nn.Linear(hidden, classes))
 
 
+def reference_gflops(torch, repeats=20):
+    """GFLOP/s of a 100x1024 by 1024x1024 float32 matmul now: a load gauge to quote timings against."""
+    a, b = torch.rand(100, 1024), torch.rand(1024, 1024)
+    for _ in range(3):
+        a @ b
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return round(2 * 100 * 1024 * 1024 * repeats / (time.perf_counter() - started) / 1e9, 2)
+
+
 def environment(torch, arguments):
     return {
-        "kind": "environment", "peer": "pytorch_mlp", "torch": torch.__version__, "python": platform.python_version(),
+        "kind": "environment", "reference_matmul_gflops": reference_gflops(torch), "peer": "pytorch_mlp", "torch": torch.__version__, "python": platform.python_version(),
         "threads": torch.get_num_threads(), "load_average": [round(x, 2) for x in os.getloadavg()],
         "cpu_count": os.cpu_count(), "hidden": arguments.hidden,
     }
