@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -5,11 +6,22 @@ using System.Runtime.Intrinsics.X86;
 namespace BoolNet.Core.Kernels;
 
 /// <summary>
-/// AVX-512 (F/BW/VBMI) counting GEMM. .NET exposes no vector popcount (VPOPCNTQ), so bytes are
-/// counted with two <c>vpermb</c> table lookups (6-bit index each), accumulated as bytes and widened
-/// with <c>vpsadbw</c>; register tiles of 4 A rows x 4 B rows reuse every load four times.
+/// AVX-512 (F/BW/VBMI) counting GEMM. .NET exposes no vector popcount (VPOPCNTQ), so bytes are counted
+/// with two <c>vpermb</c> lookups; on Zen 4 those (and the shift between them) run on only two of the
+/// four vector pipes at one zmm per cycle, so the kernel is built to do as few lookups as possible:
+/// <list type="bullet">
+/// <item>B is repacked once per call, four rows interleaved by 128-bit blocks, and each A block is
+/// broadcast to the four 128-bit lanes, so one zmm input carries four outputs (an outer product of
+/// 1 A block x 4 B blocks) and every output keeps its own lane up to the final <c>vpsadbw</c>.</item>
+/// <item>A Harley-Seal carry-save adder tree per zmm stream (sum = xor3 = <c>vpternlogq 0x96</c>,
+/// carry = majority = <c>vpternlogq 0xE8</c>, both on any pipe) turns 8 inputs into one lookup:
+/// count = 8 lookups(eights) + 4 popcount(fours) + 2 popcount(twos) + popcount(ones).</item>
+/// <item>Register tile of 4 A rows x 1 B group (16 outputs): the group's 8 B inputs stay in registers
+/// for the four A rows, so an input costs one 128-bit broadcast load plus a quarter zmm load.</item>
+/// </list>
+/// The last n % 4 B rows, and whole products with n &lt; 4, use <see cref="Avx512LookupTiles"/>.
 /// </summary>
-public sealed class Avx512BinaryGemmKernel : IBinaryGemmKernel
+public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
 {
     /// <summary>The shared instance.</summary>
     public static Avx512BinaryGemmKernel Instance { get; } = new();
@@ -23,146 +35,258 @@ public sealed class Avx512BinaryGemmKernel : IBinaryGemmKernel
         int rowStart, int rowEnd, int n, int words, Span<int> counts)
     {
         if (!IsaSelection.IsSupported(Isa.Avx512)) throw new PlatformNotSupportedException("AVX-512 F/BW/VBMI is not supported on this machine");
-        if (operation == CountOperation.Xor) TileDriver.Run<Avx512Tiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
-        else TileDriver.Run<Avx512Tiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
+        if (n < 4 || words < 16)
+        {
+            // Too few B rows to interleave, or K under one 128-bit block per input of a tree: plain lookups.
+            if (operation == CountOperation.Xor) TileDriver.Run<Avx512LookupTiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
+            else TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
+            return;
+        }
+        if (operation == CountOperation.Xor) Run<XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
+        else Run<AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
     }
-}
 
-/// <summary>The AVX-512 register tiles (see <see cref="Avx512BinaryGemmKernel"/>).</summary>
-internal unsafe struct Avx512Tiles : ITileSet
-{
-    public static int TileRows => 4;
-    public static int TileColumns => 4;
-    public static int WordsPerChunk => 8;
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run<TOperation>(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
+        int rowStart, int rowEnd, int n, int words, Span<int> counts)
+        where TOperation : struct, IVectorOperation
+    {
+        int rows = rowEnd - rowStart;
+        if (rows < 0 || rowStart < 0) throw new ArgumentException($"bad row range [{rowStart}, {rowEnd})");
+        if (a.Length < (long)rowEnd * words) throw new ArgumentException($"A holds {a.Length} words, rows up to {rowEnd} need {(long)rowEnd * words}");
+        if (b.Length < (long)n * words) throw new ArgumentException($"B holds {b.Length} words, needs {(long)n * words}");
+        if (counts.Length < (long)rows * n) throw new ArgumentException($"counts hold {counts.Length} ints, need {(long)rows * n}");
+        counts.Slice(0, rows * n).Clear();
+        if (rows == 0) return;
 
-    // A byte counts at most 8 per chunk, so 31 chunks fit a byte accumulator (31 * 8 = 248 <= 255).
-    private const int ChunksPerFlush = 31;
+        int blocks = (words + 1) / 2;            // 128-bit blocks per row
+        int paddedWords = 2 * blocks;
+        int groups = n / 4, grouped = 4 * groups;  // B rows covered by interleaved groups
+        ReadOnlySpan<ulong> aRows = a.Slice(rowStart * words, rows * words);
+        ulong[] packedB = ArrayPool<ulong>.Shared.Rent(groups * blocks * 8);
+        ulong[]? paddedA = paddedWords == words ? null : ArrayPool<ulong>.Shared.Rent(rows * paddedWords);
+        try
+        {
+            PackGroups(b, groups, words, blocks, packedB);
+            if (paddedA != null)
+            {
+                // An odd word count leaves the last block half outside the row: copy A with a zero word.
+                for (int r = 0; r < rows; r++)
+                {
+                    aRows.Slice(r * words, words).CopyTo(paddedA.AsSpan(r * paddedWords));
+                    paddedA[r * paddedWords + words] = 0;
+                }
+            }
+            fixed (ulong* pa = paddedA != null ? paddedA.AsSpan() : aRows)
+            fixed (ulong* pb = packedB)
+            fixed (int* pc = counts)
+            {
+                for (int g = 0; g < groups; g++)
+                {
+                    ulong* group = pb + (long)g * blocks * 8;
+                    int i = 0;
+                    for (; i + 4 <= rows; i += 4)
+                        FourRows<TOperation>(pa + (long)i * paddedWords, paddedWords, group, blocks, pc + (long)i * n + 4 * g, n);
+                    for (; i < rows; i++)
+                        OneRow<TOperation>(pa + (long)i * paddedWords, group, blocks, pc + (long)i * n + 4 * g);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(packedB);
+            if (paddedA != null) ArrayPool<ulong>.Shared.Return(paddedA);
+        }
+        if (grouped < n)
+        {
+            // The last n % 4 B rows: plain lookup tiles, one column block of the output at a time.
+            int rest = n - grouped;
+            int[] block = ArrayPool<int>.Shared.Rent(rows * rest);
+            try
+            {
+                if (typeof(TOperation) == typeof(XorVectors))
+                    TileDriver.Run<Avx512LookupTiles, XorVectors>(a, b.Slice(grouped * words), rowStart, rowEnd, rest, words, block);
+                else
+                    TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b.Slice(grouped * words), rowStart, rowEnd, rest, words, block);
+                for (int r = 0; r < rows; r++)
+                    block.AsSpan(r * rest, rest).CopyTo(counts.Slice(r * n + grouped, rest));
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(block);
+            }
+        }
+    }
 
     /// <summary>
-    /// vpermb uses only the low 6 bits of each index byte: this table gives popcount(bits 0..5).
+    /// Interleaves B rows 4g..4g+3 by 128-bit blocks: packed[g][t][r] = words 2t, 2t+1 of row 4g + r
+    /// (a zero word past an odd row end). Cost O(n * words) once per call.
     /// </summary>
+    private static void PackGroups(ReadOnlySpan<ulong> b, int groups, int words, int blocks, ulong[] packed)
+    {
+        for (int g = 0; g < groups; g++)
+            for (int r = 0; r < 4; r++)
+            {
+                ReadOnlySpan<ulong> row = b.Slice((4 * g + r) * words, words);
+                Span<ulong> target = packed.AsSpan(g * blocks * 8 + 2 * r);
+                for (int t = 0; t < blocks; t++)
+                {
+                    target[8 * t] = row[2 * t];
+                    target[8 * t + 1] = 2 * t + 1 < words ? row[2 * t + 1] : 0;
+                }
+            }
+    }
+
+    // A byte counts at most 8 per lookup, so 31 lookups fit a byte accumulator (31 * 8 = 248 <= 255).
+    private const int LookupsPerFlush = 31;
+
+    /// <summary>vpermb uses only the low 6 bits of each index byte: this table gives popcount(bits 0..5).</summary>
     private static readonly Vector512<byte> LowTable = Avx512Popcount.Table(weight: 1, lowBit: 0);
 
     /// <summary>Indexed by the byte shifted right by 2 (bits 2..7 land in 0..5): popcount(bits 6..7).</summary>
     private static readonly Vector512<byte> HighTable = Avx512Popcount.Table(weight: 1, lowBit: 4);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile<TOperation>(ulong* a, ulong* b, int words, int* c, int n)
-        where TOperation : struct, IVectorOperation
-    {
-        Vector512<byte> low = LowTable, high = HighTable;
-        ulong* a0 = a, a1 = a + words, a2 = a + 2 * words, a3 = a + 3 * words;
-        ulong* b0 = b, b1 = b + words, b2 = b + 2 * words, b3 = b + 3 * words;
-        int chunks = words / 8;
-        for (int start = 0; start < chunks; start += ChunksPerFlush)
-        {
-            int end = Math.Min(chunks, start + ChunksPerFlush) * 8;
-            Vector512<byte> c00 = default, c01 = default, c02 = default, c03 = default;
-            Vector512<byte> c10 = default, c11 = default, c12 = default, c13 = default;
-            Vector512<byte> c20 = default, c21 = default, c22 = default, c23 = default;
-            Vector512<byte> c30 = default, c31 = default, c32 = default, c33 = default;
-            for (int k = start * 8; k < end; k += 8)
-            {
-                Vector512<ulong> x0 = Vector512.Load(a0 + k), x1 = Vector512.Load(a1 + k);
-                Vector512<ulong> x2 = Vector512.Load(a2 + k), x3 = Vector512.Load(a3 + k);
-                Vector512<ulong> y = Vector512.Load(b0 + k);
-                c00 += Avx512Popcount.Bytes(TOperation.Apply(x0, y), low, high);
-                c10 += Avx512Popcount.Bytes(TOperation.Apply(x1, y), low, high);
-                c20 += Avx512Popcount.Bytes(TOperation.Apply(x2, y), low, high);
-                c30 += Avx512Popcount.Bytes(TOperation.Apply(x3, y), low, high);
-                y = Vector512.Load(b1 + k);
-                c01 += Avx512Popcount.Bytes(TOperation.Apply(x0, y), low, high);
-                c11 += Avx512Popcount.Bytes(TOperation.Apply(x1, y), low, high);
-                c21 += Avx512Popcount.Bytes(TOperation.Apply(x2, y), low, high);
-                c31 += Avx512Popcount.Bytes(TOperation.Apply(x3, y), low, high);
-                y = Vector512.Load(b2 + k);
-                c02 += Avx512Popcount.Bytes(TOperation.Apply(x0, y), low, high);
-                c12 += Avx512Popcount.Bytes(TOperation.Apply(x1, y), low, high);
-                c22 += Avx512Popcount.Bytes(TOperation.Apply(x2, y), low, high);
-                c32 += Avx512Popcount.Bytes(TOperation.Apply(x3, y), low, high);
-                y = Vector512.Load(b3 + k);
-                c03 += Avx512Popcount.Bytes(TOperation.Apply(x0, y), low, high);
-                c13 += Avx512Popcount.Bytes(TOperation.Apply(x1, y), low, high);
-                c23 += Avx512Popcount.Bytes(TOperation.Apply(x2, y), low, high);
-                c33 += Avx512Popcount.Bytes(TOperation.Apply(x3, y), low, high);
-            }
-            int* r0 = c, r1 = c + n, r2 = c + 2 * n, r3 = c + 3 * n;
-            r0[0] += Avx512Popcount.Total(c00); r0[1] += Avx512Popcount.Total(c01); r0[2] += Avx512Popcount.Total(c02); r0[3] += Avx512Popcount.Total(c03);
-            r1[0] += Avx512Popcount.Total(c10); r1[1] += Avx512Popcount.Total(c11); r1[2] += Avx512Popcount.Total(c12); r1[3] += Avx512Popcount.Total(c13);
-            r2[0] += Avx512Popcount.Total(c20); r2[1] += Avx512Popcount.Total(c21); r2[2] += Avx512Popcount.Total(c22); r2[3] += Avx512Popcount.Total(c23);
-            r3[0] += Avx512Popcount.Total(c30); r3[1] += Avx512Popcount.Total(c31); r3[2] += Avx512Popcount.Total(c32); r3[3] += Avx512Popcount.Total(c33);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OneVsFour<TOperation>(ulong* one, ulong* four, int words, int* c, int cStride)
-        where TOperation : struct, IVectorOperation
-    {
-        Vector512<byte> low = LowTable, high = HighTable;
-        ulong* y0 = four, y1 = four + words, y2 = four + 2 * words, y3 = four + 3 * words;
-        int chunks = words / 8;
-        for (int start = 0; start < chunks; start += ChunksPerFlush)
-        {
-            int end = Math.Min(chunks, start + ChunksPerFlush) * 8;
-            Vector512<byte> c0 = default, c1 = default, c2 = default, c3 = default;
-            for (int k = start * 8; k < end; k += 8)
-            {
-                Vector512<ulong> x = Vector512.Load(one + k);
-                c0 += Avx512Popcount.Bytes(TOperation.Apply(x, Vector512.Load(y0 + k)), low, high);
-                c1 += Avx512Popcount.Bytes(TOperation.Apply(x, Vector512.Load(y1 + k)), low, high);
-                c2 += Avx512Popcount.Bytes(TOperation.Apply(x, Vector512.Load(y2 + k)), low, high);
-                c3 += Avx512Popcount.Bytes(TOperation.Apply(x, Vector512.Load(y3 + k)), low, high);
-            }
-            c[0] += Avx512Popcount.Total(c0);
-            c[cStride] += Avx512Popcount.Total(c1);
-            c[2 * cStride] += Avx512Popcount.Total(c2);
-            c[3 * cStride] += Avx512Popcount.Total(c3);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OneVsOne<TOperation>(ulong* x, ulong* y, int words, int* c)
-        where TOperation : struct, IVectorOperation
-    {
-        Vector512<byte> low = LowTable, high = HighTable;
-        int chunks = words / 8;
-        for (int start = 0; start < chunks; start += ChunksPerFlush)
-        {
-            int end = Math.Min(chunks, start + ChunksPerFlush) * 8;
-            Vector512<byte> total = default;
-            for (int k = start * 8; k < end; k += 8)
-                total += Avx512Popcount.Bytes(TOperation.Apply(Vector512.Load(x + k), Vector512.Load(y + k)), low, high);
-            *c += Avx512Popcount.Total(total);
-        }
-    }
-}
-
-/// <summary>Byte-wise popcount on AVX-512 VBMI by table lookup.</summary>
-internal static class Avx512Popcount
-{
     /// <summary>
-    /// A 64-entry vpermb table: entry i = weight * popcount(i &gt;&gt; lowBit). With lowBit 0 it counts bits
-    /// 0..5 of a byte; applied to the byte shifted right by 2 with lowBit 4 it counts the byte's bits 6..7.
-    /// The two windows together cover the 8 bits exactly once.
+    /// Four A rows against one interleaved B group: c[r * n + q] += popcount(op(A[r], B[4g + q])), r, q &lt; 4.
     /// </summary>
-    public static Vector512<byte> Table(int weight, int lowBit)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FourRows<TOperation>(ulong* a, int stride, ulong* group, int blocks, int* c, int n)
+        where TOperation : struct, IVectorOperation
     {
-        Span<byte> entries = stackalloc byte[64];
-        for (int i = 0; i < 64; i++) entries[i] = (byte)(weight * int.PopCount(i >> lowBit));
-        return Vector512.Create((ReadOnlySpan<byte>)entries);
+        Vector512<byte> low = LowTable, high = HighTable;
+        ulong* a0 = a, a1 = a + stride, a2 = a + 2 * stride, a3 = a + 3 * stride;
+        Vector512<ulong> ones0 = default, twos0 = default, fours0 = default;
+        Vector512<ulong> ones1 = default, twos1 = default, fours1 = default;
+        Vector512<ulong> ones2 = default, twos2 = default, fours2 = default;
+        Vector512<ulong> ones3 = default, twos3 = default, fours3 = default;
+        Vector512<byte> eights0 = default, eights1 = default, eights2 = default, eights3 = default;
+        Vector512<ulong> flushed0 = default, flushed1 = default, flushed2 = default, flushed3 = default;
+        int treeBlocks = blocks - blocks % 8;
+        int lookups = 0;
+        for (int t = 0; t < treeBlocks; t += 8)
+        {
+            ulong* y = group + 8 * t;
+            Vector512<ulong> y0 = Vector512.Load(y), y1 = Vector512.Load(y + 8), y2 = Vector512.Load(y + 16), y3 = Vector512.Load(y + 24);
+            Vector512<ulong> y4 = Vector512.Load(y + 32), y5 = Vector512.Load(y + 40), y6 = Vector512.Load(y + 48), y7 = Vector512.Load(y + 56);
+            eights0 += Tree<TOperation>(ref ones0, ref twos0, ref fours0, a0 + 2 * t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            eights1 += Tree<TOperation>(ref ones1, ref twos1, ref fours1, a1 + 2 * t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            eights2 += Tree<TOperation>(ref ones2, ref twos2, ref fours2, a2 + 2 * t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            eights3 += Tree<TOperation>(ref ones3, ref twos3, ref fours3, a3 + 2 * t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            if (++lookups == LookupsPerFlush)
+            {
+                flushed0 += Widen(eights0); eights0 = default;
+                flushed1 += Widen(eights1); eights1 = default;
+                flushed2 += Widen(eights2); eights2 = default;
+                flushed3 += Widen(eights3); eights3 = default;
+                lookups = 0;
+            }
+        }
+        Store(c, Finish<TOperation>(a0, group, treeBlocks, blocks, ones0, twos0, fours0, eights0, flushed0, low, high));
+        Store(c + n, Finish<TOperation>(a1, group, treeBlocks, blocks, ones1, twos1, fours1, eights1, flushed1, low, high));
+        Store(c + 2 * n, Finish<TOperation>(a2, group, treeBlocks, blocks, ones2, twos2, fours2, eights2, flushed2, low, high));
+        Store(c + 3 * n, Finish<TOperation>(a3, group, treeBlocks, blocks, ones3, twos3, fours3, eights3, flushed3, low, high));
+    }
+
+    /// <summary>One A row against one interleaved B group (the last rows % 4 rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OneRow<TOperation>(ulong* a, ulong* group, int blocks, int* c)
+        where TOperation : struct, IVectorOperation
+    {
+        Vector512<byte> low = LowTable, high = HighTable;
+        Vector512<ulong> ones = default, twos = default, fours = default, flushed = default;
+        Vector512<byte> eights = default;
+        int treeBlocks = blocks - blocks % 8;
+        int lookups = 0;
+        for (int t = 0; t < treeBlocks; t += 8)
+        {
+            ulong* y = group + 8 * t;
+            eights += Tree<TOperation>(ref ones, ref twos, ref fours, a + 2 * t,
+                Vector512.Load(y), Vector512.Load(y + 8), Vector512.Load(y + 16), Vector512.Load(y + 24),
+                Vector512.Load(y + 32), Vector512.Load(y + 40), Vector512.Load(y + 48), Vector512.Load(y + 56), low, high);
+            if (++lookups == LookupsPerFlush)
+            {
+                flushed += Widen(eights);
+                eights = default;
+                lookups = 0;
+            }
+        }
+        Store(c, Finish<TOperation>(a, group, treeBlocks, blocks, ones, twos, fours, eights, flushed, low, high));
     }
 
     /// <summary>
-    /// popcount of every byte of <paramref name="x"/> (times the tables' weight). vpermb ignores index
-    /// bits 6..7, so the first lookup needs no mask; the qword shift by 2 brings bits 6..7 into the window
-    /// of the second lookup (bits shifted in from the next byte land in 6..7, which vpermb ignores again).
+    /// Feeds 8 inputs op(broadcast A block t, B blocks t of four rows) through the Harley-Seal tree of
+    /// one A row and returns the byte popcount of the eights that leave it (weight 8, applied at the end).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Bytes(Vector512<ulong> x, Vector512<byte> low, Vector512<byte> high) =>
-        Avx512Vbmi.PermuteVar64x8(low, x.AsByte()) + Avx512Vbmi.PermuteVar64x8(high, Avx512F.ShiftRightLogical(x, 2).AsByte());
+    private static Vector512<byte> Tree<TOperation>(ref Vector512<ulong> ones, ref Vector512<ulong> twos, ref Vector512<ulong> fours,
+        ulong* a, Vector512<ulong> y0, Vector512<ulong> y1, Vector512<ulong> y2, Vector512<ulong> y3,
+        Vector512<ulong> y4, Vector512<ulong> y5, Vector512<ulong> y6, Vector512<ulong> y7,
+        Vector512<byte> low, Vector512<byte> high)
+        where TOperation : struct, IVectorOperation
+    {
+        Vector512<ulong> p = TOperation.Apply(Broadcast(a), y0), q = TOperation.Apply(Broadcast(a + 2), y1);
+        Vector512<ulong> twosA = Majority(ones, p, q); ones = Xor3(ones, p, q);
+        p = TOperation.Apply(Broadcast(a + 4), y2); q = TOperation.Apply(Broadcast(a + 6), y3);
+        Vector512<ulong> twosB = Majority(ones, p, q); ones = Xor3(ones, p, q);
+        Vector512<ulong> foursA = Majority(twos, twosA, twosB); twos = Xor3(twos, twosA, twosB);
+        p = TOperation.Apply(Broadcast(a + 8), y4); q = TOperation.Apply(Broadcast(a + 10), y5);
+        twosA = Majority(ones, p, q); ones = Xor3(ones, p, q);
+        p = TOperation.Apply(Broadcast(a + 12), y6); q = TOperation.Apply(Broadcast(a + 14), y7);
+        twosB = Majority(ones, p, q); ones = Xor3(ones, p, q);
+        Vector512<ulong> foursB = Majority(twos, twosA, twosB); twos = Xor3(twos, twosA, twosB);
+        Vector512<ulong> eights = Majority(fours, foursA, foursB); fours = Xor3(fours, foursA, foursB);
+        return Avx512Popcount.Bytes(eights, low, high);
+    }
 
-    /// <summary>Sum of all 64 byte counters: vpsadbw against zero widens 8 bytes into each qword.</summary>
+    /// <summary>
+    /// Per-lane totals (8 qwords, two per B row) of one A row: 8 * eights + ones + 2 twos + 4 fours, plus
+    /// the blocks after the last whole tree counted directly (under 8 blocks: at most 56 per byte, and
+    /// with ones + 2 twos + 4 fours at most 56 more, no byte overflows).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Total(Vector512<byte> counters) =>
-        (int)Vector512.Sum(Avx512BW.SumAbsoluteDifferences(counters, Vector512<byte>.Zero).AsUInt64());
+    private static Vector512<ulong> Finish<TOperation>(ulong* a, ulong* group, int start, int blocks,
+        Vector512<ulong> ones, Vector512<ulong> twos, Vector512<ulong> fours, Vector512<byte> eights, Vector512<ulong> flushed,
+        Vector512<byte> low, Vector512<byte> high)
+        where TOperation : struct, IVectorOperation
+    {
+        Vector512<byte> rest = Avx512Popcount.Bytes(ones, low, high);
+        for (int t = start; t < blocks; t++)
+            rest += Avx512Popcount.Bytes(TOperation.Apply(Broadcast(a + 2 * t), Vector512.Load(group + 8 * t)), low, high);
+        Vector512<byte> weighted = Avx512Popcount.Bytes(fours, low, high);
+        weighted += weighted;
+        weighted += Avx512Popcount.Bytes(twos, low, high);
+        rest += weighted + weighted;
+        return ((flushed + Widen(eights)) << 3) + Widen(rest);
+    }
+
+    /// <summary>Adds the two qword lanes of each B row and adds the four sums into c[0..3] (cleared by the caller).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(int* c, Vector512<ulong> lanes)
+    {
+        Vector512<ulong> pairs = lanes + Avx512F.UnpackHigh(lanes, lanes);
+        c[0] += (int)pairs.GetElement(0);
+        c[1] += (int)pairs.GetElement(2);
+        c[2] += (int)pairs.GetElement(4);
+        c[3] += (int)pairs.GetElement(6);
+    }
+
+    /// <summary>vpsadbw against zero: each qword lane gets the sum of its 8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> Widen(Vector512<byte> counters) =>
+        Avx512BW.SumAbsoluteDifferences(counters, Vector512<byte>.Zero).AsUInt64();
+
+    /// <summary>vbroadcasti32x4: the 128-bit block at <paramref name="address"/> in all four lanes (a load-port op).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> Broadcast(ulong* address) =>
+        Avx512F.BroadcastVector128ToVector512((uint*)address).AsUInt64();
+
+    /// <summary>Carry of a full adder, bit-wise majority(a, b, c): vpternlogq with truth table 0xE8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> Majority(Vector512<ulong> a, Vector512<ulong> b, Vector512<ulong> c) =>
+        Avx512F.TernaryLogic(a, b, c, 0xE8);
+
+    /// <summary>Sum of a full adder, a XOR b XOR c: vpternlogq with truth table 0x96.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> Xor3(Vector512<ulong> a, Vector512<ulong> b, Vector512<ulong> c) =>
+        Avx512F.TernaryLogic(a, b, c, 0x96);
 }
