@@ -42,13 +42,57 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
             else TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
             return;
         }
-        if (operation == CountOperation.Xor) Run<XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
-        else Run<AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
+        if (operation == CountOperation.Xor) Run<XorVectors>(a, b, rowStart, rowEnd, n, words, counts, null);
+        else Run<AndVectors>(a, b, rowStart, rowEnd, n, words, counts, null);
+    }
+
+    /// <summary>True when <see cref="Count"/> repacks B (n &gt;= 4 and K &gt;= 1024 bits).</summary>
+    internal static bool Packs(int n, int words) => n >= 4 && words >= 16;
+
+    /// <summary>
+    /// The whole product on <paramref name="threads"/> threads: B is packed ONCE and shared, A's rows are
+    /// split into chunks (multiples of 4 rows), each output computed by exactly one thread, so the result is
+    /// the single-thread result.
+    /// </summary>
+    internal static void CountParallel(CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
+        int m, int n, int words, Span<int> counts, int threads)
+    {
+        if (!Packs(n, words)) throw new ArgumentException("CountParallel needs n >= 4 and words >= 16");
+        if (a.Length < (long)m * words) throw new ArgumentException($"A holds {a.Length} words, needs {(long)m * words}");
+        if (b.Length < (long)n * words) throw new ArgumentException($"B holds {b.Length} words, needs {(long)n * words}");
+        if (counts.Length < (long)m * n) throw new ArgumentException($"counts hold {counts.Length} ints, need {(long)m * n}");
+        int blocks = (words + 1) / 2, groups = n / 4;
+        ulong[] packed = ArrayPool<ulong>.Shared.Rent(groups * blocks * 8);
+        try
+        {
+            PackGroups(b, groups, words, blocks, packed);
+            fixed (ulong* pa = a)
+            fixed (ulong* pb = b)
+            fixed (int* pc = counts)
+            {
+                // Spans cannot cross into the parallel lambda; the arrays behind them stay pinned for its duration.
+                ulong* aPointer = pa, bPointer = pb;
+                int* cPointer = pc;
+                int aLength = m * words, bLength = n * words;
+                Threading.For(m, threads, (start, end) =>
+                {
+                    var aSpan = new ReadOnlySpan<ulong>(aPointer, aLength);
+                    var bSpan = new ReadOnlySpan<ulong>(bPointer, bLength);
+                    var cSpan = new Span<int>(cPointer + (long)start * n, (end - start) * n);
+                    if (operation == CountOperation.Xor) Run<XorVectors>(aSpan, bSpan, start, end, n, words, cSpan, packed);
+                    else Run<AndVectors>(aSpan, bSpan, start, end, n, words, cSpan, packed);
+                }, alignment: 4, work: (long)m * n * words);
+            }
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(packed);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<TOperation>(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
-        int rowStart, int rowEnd, int n, int words, Span<int> counts)
+        int rowStart, int rowEnd, int n, int words, Span<int> counts, ulong[]? prepacked)
         where TOperation : struct, IVectorOperation
     {
         int rows = rowEnd - rowStart;
@@ -63,11 +107,11 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         int paddedWords = 2 * blocks;
         int groups = n / 4, grouped = 4 * groups;  // B rows covered by interleaved groups
         ReadOnlySpan<ulong> aRows = a.Slice(rowStart * words, rows * words);
-        ulong[] packedB = ArrayPool<ulong>.Shared.Rent(groups * blocks * 8);
+        ulong[] packedB = prepacked ?? ArrayPool<ulong>.Shared.Rent(groups * blocks * 8);
         ulong[]? paddedA = paddedWords == words ? null : ArrayPool<ulong>.Shared.Rent(rows * paddedWords);
         try
         {
-            PackGroups(b, groups, words, blocks, packedB);
+            if (prepacked == null) PackGroups(b, groups, words, blocks, packedB);
             if (paddedA != null)
             {
                 // An odd word count leaves the last block half outside the row: copy A with a zero word.
@@ -94,7 +138,7 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         }
         finally
         {
-            ArrayPool<ulong>.Shared.Return(packedB);
+            if (prepacked == null) ArrayPool<ulong>.Shared.Return(packedB);
             if (paddedA != null) ArrayPool<ulong>.Shared.Return(paddedA);
         }
         if (grouped < n)

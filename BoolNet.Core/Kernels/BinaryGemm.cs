@@ -79,6 +79,12 @@ public static class BinaryGemm
             kernel.Count(operation, a, b, 0, m, n, words, c);
             return;
         }
+        if (kernel is Avx512BinaryGemmKernel && Avx512BinaryGemmKernel.Packs(n, words))
+        {
+            // The AVX-512 kernel repacks B: do it once for all threads rather than once per chunk of rows.
+            Avx512BinaryGemmKernel.CountParallel(operation, a, b, m, n, words, c, threads);
+            return;
+        }
         unsafe
         {
             // Spans cannot cross into the parallel lambda; the arrays behind them are pinned for its duration.
