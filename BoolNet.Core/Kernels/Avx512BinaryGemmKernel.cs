@@ -10,16 +10,18 @@ namespace BoolNet.Core.Kernels;
 /// with two <c>vpermb</c> lookups; on Zen 4 those (and the shift between them) run on only two of the
 /// four vector pipes at one zmm per cycle, so the kernel is built to do as few lookups as possible:
 /// <list type="bullet">
-/// <item>B is repacked once per call, four rows interleaved by 128-bit blocks, and each A block is
-/// broadcast to the four 128-bit lanes, so one zmm input carries four outputs (an outer product of
-/// 1 A block x 4 B blocks) and every output keeps its own lane up to the final <c>vpsadbw</c>.</item>
+/// <item>B is repacked once per call with eight rows interleaved by 64-bit words, and each A word is
+/// broadcast to the eight qword lanes (EVEX embedded broadcast, folded into the XOR/AND's load), so one
+/// zmm input is an outer product of 1 A word x 8 B words: eight outputs, each in its own qword lane up to
+/// the final <c>vpsadbw</c>, which then yields the eight counts directly.</item>
 /// <item>A Harley-Seal carry-save adder tree per zmm stream (sum = xor3 = <c>vpternlogq 0x96</c>,
 /// carry = majority = <c>vpternlogq 0xE8</c>, both on any pipe) turns 8 inputs into one lookup:
 /// count = 8 lookups(eights) + 4 popcount(fours) + 2 popcount(twos) + popcount(ones).</item>
-/// <item>Register tile of 4 A rows x 1 B group (16 outputs): the group's 8 B inputs stay in registers
-/// for the four A rows, so an input costs one 128-bit broadcast load plus a quarter zmm load.</item>
+/// <item>Register tile of 4 A rows x 1 B group (32 outputs): the group's 8 inputs of a tree stay in
+/// registers for the four A rows, so an input costs one 8-byte broadcast load plus a quarter zmm load.</item>
 /// </list>
-/// The last n % 4 B rows, and whole products with n &lt; 4, use <see cref="Avx512LookupTiles"/>.
+/// The last n % 8 B rows, and whole products with n &lt; 8 or K &lt; 512, use <see cref="Avx512LookupTiles"/>.
+/// Packing B costs O(n * words) once per call (once per call for all threads too), charged to the call.
 /// </summary>
 public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
 {
@@ -35,9 +37,9 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         int rowStart, int rowEnd, int n, int words, Span<int> counts)
     {
         if (!IsaSelection.IsSupported(Isa.Avx512)) throw new PlatformNotSupportedException("AVX-512 F/BW/VBMI is not supported on this machine");
-        if (n < 4 || words < 16)
+        if (!Packs(n, words))
         {
-            // Too few B rows to interleave, or K under one 128-bit block per input of a tree: plain lookups.
+            // Too few B rows to interleave, or K under one tree of 8 words: plain lookups.
             if (operation == CountOperation.Xor) TileDriver.Run<Avx512LookupTiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
             else TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
             return;
@@ -46,8 +48,11 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         else Run<AndVectors>(a, b, rowStart, rowEnd, n, words, counts, null);
     }
 
-    /// <summary>True when <see cref="Count"/> repacks B (n &gt;= 4 and K &gt;= 1024 bits).</summary>
-    internal static bool Packs(int n, int words) => n >= 4 && words >= 16;
+    /// <summary>B rows interleaved in one packed group (one per qword lane of a zmm).</summary>
+    private const int GroupRows = 8;
+
+    /// <summary>True when <see cref="Count"/> repacks B (n &gt;= 8 and at least 8 words per row).</summary>
+    internal static bool Packs(int n, int words) => n >= GroupRows && words >= 8;
 
     /// <summary>
     /// The whole product on <paramref name="threads"/> threads: B is packed ONCE and shared, A's rows are
@@ -57,15 +62,15 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
     internal static void CountParallel(CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
         int m, int n, int words, Span<int> counts, int threads)
     {
-        if (!Packs(n, words)) throw new ArgumentException("CountParallel needs n >= 4 and words >= 16");
+        if (!Packs(n, words)) throw new ArgumentException($"CountParallel needs n >= {GroupRows} and words >= 8");
         if (a.Length < (long)m * words) throw new ArgumentException($"A holds {a.Length} words, needs {(long)m * words}");
         if (b.Length < (long)n * words) throw new ArgumentException($"B holds {b.Length} words, needs {(long)n * words}");
         if (counts.Length < (long)m * n) throw new ArgumentException($"counts hold {counts.Length} ints, need {(long)m * n}");
-        int blocks = (words + 1) / 2, groups = n / 4;
-        ulong[] packed = ArrayPool<ulong>.Shared.Rent(groups * blocks * 8);
+        int groups = n / GroupRows;
+        ulong[] packed = ArrayPool<ulong>.Shared.Rent(groups * words * GroupRows);
         try
         {
-            PackGroups(b, groups, words, blocks, packed);
+            PackGroups(b, groups, words, packed);
             fixed (ulong* pa = a)
             fixed (ulong* pb = b)
             fixed (int* pc = counts)
@@ -103,47 +108,33 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         counts.Slice(0, rows * n).Clear();
         if (rows == 0) return;
 
-        int blocks = (words + 1) / 2;            // 128-bit blocks per row
-        int paddedWords = 2 * blocks;
-        int groups = n / 4, grouped = 4 * groups;  // B rows covered by interleaved groups
-        ReadOnlySpan<ulong> aRows = a.Slice(rowStart * words, rows * words);
-        ulong[] packedB = prepacked ?? ArrayPool<ulong>.Shared.Rent(groups * blocks * 8);
-        ulong[]? paddedA = paddedWords == words ? null : ArrayPool<ulong>.Shared.Rent(rows * paddedWords);
+        int groups = n / GroupRows, grouped = GroupRows * groups;  // B rows covered by interleaved groups
+        ulong[] packedB = prepacked ?? ArrayPool<ulong>.Shared.Rent(groups * words * GroupRows);
         try
         {
-            if (prepacked == null) PackGroups(b, groups, words, blocks, packedB);
-            if (paddedA != null)
-            {
-                // An odd word count leaves the last block half outside the row: copy A with a zero word.
-                for (int r = 0; r < rows; r++)
-                {
-                    aRows.Slice(r * words, words).CopyTo(paddedA.AsSpan(r * paddedWords));
-                    paddedA[r * paddedWords + words] = 0;
-                }
-            }
-            fixed (ulong* pa = paddedA != null ? paddedA.AsSpan() : aRows)
+            if (prepacked == null) PackGroups(b, groups, words, packedB);
+            fixed (ulong* pa = a.Slice(rowStart * words, rows * words))
             fixed (ulong* pb = packedB)
             fixed (int* pc = counts)
             {
                 for (int g = 0; g < groups; g++)
                 {
-                    ulong* group = pb + (long)g * blocks * 8;
+                    ulong* group = pb + (long)g * words * GroupRows;
                     int i = 0;
                     for (; i + 4 <= rows; i += 4)
-                        FourRows<TOperation>(pa + (long)i * paddedWords, paddedWords, group, blocks, pc + (long)i * n + 4 * g, n);
+                        FourRows<TOperation>(pa + (long)i * words, words, group, pc + (long)i * n + GroupRows * g, n);
                     for (; i < rows; i++)
-                        OneRow<TOperation>(pa + (long)i * paddedWords, group, blocks, pc + (long)i * n + 4 * g);
+                        OneRow<TOperation>(pa + (long)i * words, words, group, pc + (long)i * n + GroupRows * g);
                 }
             }
         }
         finally
         {
             if (prepacked == null) ArrayPool<ulong>.Shared.Return(packedB);
-            if (paddedA != null) ArrayPool<ulong>.Shared.Return(paddedA);
         }
         if (grouped < n)
         {
-            // The last n % 4 B rows: plain lookup tiles, one column block of the output at a time.
+            // The last n % 8 B rows: plain lookup tiles into a side block, copied into place.
             int rest = n - grouped;
             int[] block = ArrayPool<int>.Shared.Rent(rows * rest);
             try
@@ -162,22 +153,15 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         }
     }
 
-    /// <summary>
-    /// Interleaves B rows 4g..4g+3 by 128-bit blocks: packed[g][t][r] = words 2t, 2t+1 of row 4g + r
-    /// (a zero word past an odd row end). Cost O(n * words) once per call.
-    /// </summary>
-    private static void PackGroups(ReadOnlySpan<ulong> b, int groups, int words, int blocks, ulong[] packed)
+    /// <summary>Interleaves B rows 8g..8g+7 by words: packed[g][t][r] = B[8g + r, t]. O(n * words).</summary>
+    private static void PackGroups(ReadOnlySpan<ulong> b, int groups, int words, ulong[] packed)
     {
         for (int g = 0; g < groups; g++)
-            for (int r = 0; r < 4; r++)
+            for (int r = 0; r < GroupRows; r++)
             {
-                ReadOnlySpan<ulong> row = b.Slice((4 * g + r) * words, words);
-                Span<ulong> target = packed.AsSpan(g * blocks * 8 + 2 * r);
-                for (int t = 0; t < blocks; t++)
-                {
-                    target[8 * t] = row[2 * t];
-                    target[8 * t + 1] = 2 * t + 1 < words ? row[2 * t + 1] : 0;
-                }
+                ReadOnlySpan<ulong> row = b.Slice((GroupRows * g + r) * words, words);
+                Span<ulong> target = packed.AsSpan(g * words * GroupRows);
+                for (int t = 0; t < words; t++) target[GroupRows * t + r] = row[t];
             }
     }
 
@@ -191,31 +175,31 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
     private static readonly Vector512<byte> HighTable = Avx512Popcount.Table(weight: 1, lowBit: 4);
 
     /// <summary>
-    /// Four A rows against one interleaved B group: c[r * n + q] += popcount(op(A[r], B[4g + q])), r, q &lt; 4.
+    /// Four A rows against one packed B group: c[r * n + q] += popcount(op(A[r], B[8g + q])), r &lt; 4, q &lt; 8.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FourRows<TOperation>(ulong* a, int stride, ulong* group, int blocks, int* c, int n)
+    private static void FourRows<TOperation>(ulong* a, int words, ulong* group, int* c, int n)
         where TOperation : struct, IVectorOperation
     {
         Vector512<byte> low = LowTable, high = HighTable;
-        ulong* a0 = a, a1 = a + stride, a2 = a + 2 * stride, a3 = a + 3 * stride;
+        ulong* a0 = a, a1 = a + words, a2 = a + 2 * words, a3 = a + 3 * words;
         Vector512<ulong> ones0 = default, twos0 = default, fours0 = default;
         Vector512<ulong> ones1 = default, twos1 = default, fours1 = default;
         Vector512<ulong> ones2 = default, twos2 = default, fours2 = default;
         Vector512<ulong> ones3 = default, twos3 = default, fours3 = default;
         Vector512<byte> eights0 = default, eights1 = default, eights2 = default, eights3 = default;
         Vector512<ulong> flushed0 = default, flushed1 = default, flushed2 = default, flushed3 = default;
-        int treeBlocks = blocks - blocks % 8;
+        int treeWords = words - words % 8;
         int lookups = 0;
-        for (int t = 0; t < treeBlocks; t += 8)
+        for (int t = 0; t < treeWords; t += 8)
         {
-            ulong* y = group + 8 * t;
+            ulong* y = group + GroupRows * t;
             Vector512<ulong> y0 = Vector512.Load(y), y1 = Vector512.Load(y + 8), y2 = Vector512.Load(y + 16), y3 = Vector512.Load(y + 24);
             Vector512<ulong> y4 = Vector512.Load(y + 32), y5 = Vector512.Load(y + 40), y6 = Vector512.Load(y + 48), y7 = Vector512.Load(y + 56);
-            eights0 += Tree<TOperation>(ref ones0, ref twos0, ref fours0, a0 + 2 * t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
-            eights1 += Tree<TOperation>(ref ones1, ref twos1, ref fours1, a1 + 2 * t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
-            eights2 += Tree<TOperation>(ref ones2, ref twos2, ref fours2, a2 + 2 * t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
-            eights3 += Tree<TOperation>(ref ones3, ref twos3, ref fours3, a3 + 2 * t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            eights0 += Tree<TOperation>(ref ones0, ref twos0, ref fours0, a0 + t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            eights1 += Tree<TOperation>(ref ones1, ref twos1, ref fours1, a1 + t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            eights2 += Tree<TOperation>(ref ones2, ref twos2, ref fours2, a2 + t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            eights3 += Tree<TOperation>(ref ones3, ref twos3, ref fours3, a3 + t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
             if (++lookups == LookupsPerFlush)
             {
                 flushed0 += Widen(eights0); eights0 = default;
@@ -225,26 +209,26 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
                 lookups = 0;
             }
         }
-        Store(c, Finish<TOperation>(a0, group, treeBlocks, blocks, ones0, twos0, fours0, eights0, flushed0, low, high));
-        Store(c + n, Finish<TOperation>(a1, group, treeBlocks, blocks, ones1, twos1, fours1, eights1, flushed1, low, high));
-        Store(c + 2 * n, Finish<TOperation>(a2, group, treeBlocks, blocks, ones2, twos2, fours2, eights2, flushed2, low, high));
-        Store(c + 3 * n, Finish<TOperation>(a3, group, treeBlocks, blocks, ones3, twos3, fours3, eights3, flushed3, low, high));
+        Store(c, Finish<TOperation>(a0, group, treeWords, words, ones0, twos0, fours0, eights0, flushed0, low, high));
+        Store(c + n, Finish<TOperation>(a1, group, treeWords, words, ones1, twos1, fours1, eights1, flushed1, low, high));
+        Store(c + 2 * n, Finish<TOperation>(a2, group, treeWords, words, ones2, twos2, fours2, eights2, flushed2, low, high));
+        Store(c + 3 * n, Finish<TOperation>(a3, group, treeWords, words, ones3, twos3, fours3, eights3, flushed3, low, high));
     }
 
-    /// <summary>One A row against one interleaved B group (the last rows % 4 rows).</summary>
+    /// <summary>One A row against one packed B group (the last rows % 4 rows).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OneRow<TOperation>(ulong* a, ulong* group, int blocks, int* c)
+    private static void OneRow<TOperation>(ulong* a, int words, ulong* group, int* c)
         where TOperation : struct, IVectorOperation
     {
         Vector512<byte> low = LowTable, high = HighTable;
         Vector512<ulong> ones = default, twos = default, fours = default, flushed = default;
         Vector512<byte> eights = default;
-        int treeBlocks = blocks - blocks % 8;
+        int treeWords = words - words % 8;
         int lookups = 0;
-        for (int t = 0; t < treeBlocks; t += 8)
+        for (int t = 0; t < treeWords; t += 8)
         {
-            ulong* y = group + 8 * t;
-            eights += Tree<TOperation>(ref ones, ref twos, ref fours, a + 2 * t,
+            ulong* y = group + GroupRows * t;
+            eights += Tree<TOperation>(ref ones, ref twos, ref fours, a + t,
                 Vector512.Load(y), Vector512.Load(y + 8), Vector512.Load(y + 16), Vector512.Load(y + 24),
                 Vector512.Load(y + 32), Vector512.Load(y + 40), Vector512.Load(y + 48), Vector512.Load(y + 56), low, high);
             if (++lookups == LookupsPerFlush)
@@ -254,11 +238,11 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
                 lookups = 0;
             }
         }
-        Store(c, Finish<TOperation>(a, group, treeBlocks, blocks, ones, twos, fours, eights, flushed, low, high));
+        Store(c, Finish<TOperation>(a, group, treeWords, words, ones, twos, fours, eights, flushed, low, high));
     }
 
     /// <summary>
-    /// Feeds 8 inputs op(broadcast A block t, B blocks t of four rows) through the Harley-Seal tree of
+    /// Feeds 8 inputs op(broadcast A word t, word t of the group's 8 B rows) through the Harley-Seal tree of
     /// one A row and returns the byte popcount of the eights that leave it (weight 8, applied at the end).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -268,14 +252,14 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         Vector512<byte> low, Vector512<byte> high)
         where TOperation : struct, IVectorOperation
     {
-        Vector512<ulong> p = TOperation.Apply(Broadcast(a), y0), q = TOperation.Apply(Broadcast(a + 2), y1);
+        Vector512<ulong> p = TOperation.Apply(y0, Vector512.Create(a[0])), q = TOperation.Apply(y1, Vector512.Create(a[1]));
         Vector512<ulong> twosA = Majority(ones, p, q); ones = Xor3(ones, p, q);
-        p = TOperation.Apply(Broadcast(a + 4), y2); q = TOperation.Apply(Broadcast(a + 6), y3);
+        p = TOperation.Apply(y2, Vector512.Create(a[2])); q = TOperation.Apply(y3, Vector512.Create(a[3]));
         Vector512<ulong> twosB = Majority(ones, p, q); ones = Xor3(ones, p, q);
         Vector512<ulong> foursA = Majority(twos, twosA, twosB); twos = Xor3(twos, twosA, twosB);
-        p = TOperation.Apply(Broadcast(a + 8), y4); q = TOperation.Apply(Broadcast(a + 10), y5);
+        p = TOperation.Apply(y4, Vector512.Create(a[4])); q = TOperation.Apply(y5, Vector512.Create(a[5]));
         twosA = Majority(ones, p, q); ones = Xor3(ones, p, q);
-        p = TOperation.Apply(Broadcast(a + 12), y6); q = TOperation.Apply(Broadcast(a + 14), y7);
+        p = TOperation.Apply(y6, Vector512.Create(a[6])); q = TOperation.Apply(y7, Vector512.Create(a[7]));
         twosB = Majority(ones, p, q); ones = Xor3(ones, p, q);
         Vector512<ulong> foursB = Majority(twos, twosA, twosB); twos = Xor3(twos, twosA, twosB);
         Vector512<ulong> eights = Majority(fours, foursA, foursB); fours = Xor3(fours, foursA, foursB);
@@ -283,19 +267,19 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
     }
 
     /// <summary>
-    /// Per-lane totals (8 qwords, two per B row) of one A row: 8 * eights + ones + 2 twos + 4 fours, plus
-    /// the blocks after the last whole tree counted directly (under 8 blocks: at most 56 per byte, and
-    /// with ones + 2 twos + 4 fours at most 56 more, no byte overflows).
+    /// Per-lane totals (one qword per B row) of one A row: 8 * eights + ones + 2 twos + 4 fours, plus the
+    /// words after the last whole tree counted directly (under 8: at most 56 per byte, and with
+    /// ones + 2 twos + 4 fours at most 56 more, no byte overflows).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> Finish<TOperation>(ulong* a, ulong* group, int start, int blocks,
+    private static Vector512<ulong> Finish<TOperation>(ulong* a, ulong* group, int start, int words,
         Vector512<ulong> ones, Vector512<ulong> twos, Vector512<ulong> fours, Vector512<byte> eights, Vector512<ulong> flushed,
         Vector512<byte> low, Vector512<byte> high)
         where TOperation : struct, IVectorOperation
     {
         Vector512<byte> rest = Avx512Popcount.Bytes(ones, low, high);
-        for (int t = start; t < blocks; t++)
-            rest += Avx512Popcount.Bytes(TOperation.Apply(Broadcast(a + 2 * t), Vector512.Load(group + 8 * t)), low, high);
+        for (int t = start; t < words; t++)
+            rest += Avx512Popcount.Bytes(TOperation.Apply(Vector512.Load(group + GroupRows * t), Vector512.Create(a[t])), low, high);
         Vector512<byte> weighted = Avx512Popcount.Bytes(fours, low, high);
         weighted += weighted;
         weighted += Avx512Popcount.Bytes(twos, low, high);
@@ -303,26 +287,19 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         return ((flushed + Widen(eights)) << 3) + Widen(rest);
     }
 
-    /// <summary>Adds the two qword lanes of each B row and adds the four sums into c[0..3] (cleared by the caller).</summary>
+    /// <summary>Adds the eight qword totals (one per B row of the group) into c[0..7] (cleared by the caller).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(int* c, Vector512<ulong> lanes)
     {
-        Vector512<ulong> pairs = lanes + Avx512F.UnpackHigh(lanes, lanes);
-        c[0] += (int)pairs.GetElement(0);
-        c[1] += (int)pairs.GetElement(2);
-        c[2] += (int)pairs.GetElement(4);
-        c[3] += (int)pairs.GetElement(6);
+        // vpmovqd narrows the eight counts (each under 2^31) to ints in one instruction.
+        Vector256<int> totals = Avx512F.ConvertToVector256Int32(lanes.AsInt64());
+        Vector256.Store(Vector256.Load(c) + totals, c);
     }
 
     /// <summary>vpsadbw against zero: each qword lane gets the sum of its 8 bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<ulong> Widen(Vector512<byte> counters) =>
         Avx512BW.SumAbsoluteDifferences(counters, Vector512<byte>.Zero).AsUInt64();
-
-    /// <summary>vbroadcasti32x4: the 128-bit block at <paramref name="address"/> in all four lanes (a load-port op).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> Broadcast(ulong* address) =>
-        Avx512F.BroadcastVector128ToVector512((uint*)address).AsUInt64();
 
     /// <summary>Carry of a full adder, bit-wise majority(a, b, c): vpternlogq with truth table 0xE8.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
