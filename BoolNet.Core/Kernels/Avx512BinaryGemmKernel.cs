@@ -15,7 +15,7 @@ namespace BoolNet.Core.Kernels;
 /// zmm input is an outer product of 1 A word x 8 B words: eight outputs, each in its own qword lane up to
 /// the final <c>vpsadbw</c>, which then yields the eight counts directly.</item>
 /// <item>A Harley-Seal carry-save adder tree per zmm stream (sum = xor3 = <c>vpternlogq 0x96</c>,
-/// carry = majority = <c>vpternlogq 0xE8</c>, both on any pipe) turns 8 inputs into one lookup:
+/// carry = majority, one more <c>vpternlogq</c>, both on any pipe) turns 8 inputs into one lookup:
 /// count = 8 lookups(eights) + 4 popcount(fours) + 2 popcount(twos) + popcount(ones).</item>
 /// <item>Register tile of 4 A rows x 1 B group (32 outputs): the group's 8 inputs of a tree stay in
 /// registers for the four A rows, so an input costs one 8-byte broadcast load plus a quarter zmm load.</item>
@@ -252,17 +252,13 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         Vector512<byte> low, Vector512<byte> high)
         where TOperation : struct, IVectorOperation
     {
-        Vector512<ulong> p = TOperation.Apply(y0, Vector512.Create(a[0])), q = TOperation.Apply(y1, Vector512.Create(a[1]));
-        Vector512<ulong> twosA = Majority(ones, p, q); ones = Xor3(ones, p, q);
-        p = TOperation.Apply(y2, Vector512.Create(a[2])); q = TOperation.Apply(y3, Vector512.Create(a[3]));
-        Vector512<ulong> twosB = Majority(ones, p, q); ones = Xor3(ones, p, q);
-        Vector512<ulong> foursA = Majority(twos, twosA, twosB); twos = Xor3(twos, twosA, twosB);
-        p = TOperation.Apply(y4, Vector512.Create(a[4])); q = TOperation.Apply(y5, Vector512.Create(a[5]));
-        twosA = Majority(ones, p, q); ones = Xor3(ones, p, q);
-        p = TOperation.Apply(y6, Vector512.Create(a[6])); q = TOperation.Apply(y7, Vector512.Create(a[7]));
-        twosB = Majority(ones, p, q); ones = Xor3(ones, p, q);
-        Vector512<ulong> foursB = Majority(twos, twosA, twosB); twos = Xor3(twos, twosA, twosB);
-        Vector512<ulong> eights = Majority(fours, foursA, foursB); fours = Xor3(fours, foursA, foursB);
+        Vector512<ulong> twosA = CarrySave(ref ones, TOperation.Apply(y0, Vector512.Create(a[0])), TOperation.Apply(y1, Vector512.Create(a[1])));
+        Vector512<ulong> twosB = CarrySave(ref ones, TOperation.Apply(y2, Vector512.Create(a[2])), TOperation.Apply(y3, Vector512.Create(a[3])));
+        Vector512<ulong> foursA = CarrySave(ref twos, twosA, twosB);
+        twosA = CarrySave(ref ones, TOperation.Apply(y4, Vector512.Create(a[4])), TOperation.Apply(y5, Vector512.Create(a[5])));
+        twosB = CarrySave(ref ones, TOperation.Apply(y6, Vector512.Create(a[6])), TOperation.Apply(y7, Vector512.Create(a[7])));
+        Vector512<ulong> foursB = CarrySave(ref twos, twosA, twosB);
+        Vector512<ulong> eights = CarrySave(ref fours, foursA, foursB);
         return Avx512Popcount.Bytes(eights, low, high);
     }
 
@@ -301,13 +297,18 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
     private static Vector512<ulong> Widen(Vector512<byte> counters) =>
         Avx512BW.SumAbsoluteDifferences(counters, Vector512<byte>.Zero).AsUInt64();
 
-    /// <summary>Carry of a full adder, bit-wise majority(a, b, c): vpternlogq with truth table 0xE8.</summary>
+    /// <summary>
+    /// Full adder of the bit-sliced counter <paramref name="sum"/> with inputs p and q: sum becomes
+    /// sum XOR p XOR q (vpternlogq 0x96, written in place) and the returned carry is majority(old sum, p, q).
+    /// vpternlogq overwrites its first operand, and computing the majority from the old sum would need a
+    /// register copy (a vmovdqa64 per adder); instead the carry is derived from the NEW sum: where p = q the
+    /// majority is p, where p != q the old sum was NOT the new sum, so carry = ternlog(p, q, sum', 0xD4),
+    /// which overwrites p, dead by then.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> Majority(Vector512<ulong> a, Vector512<ulong> b, Vector512<ulong> c) =>
-        Avx512F.TernaryLogic(a, b, c, 0xE8);
-
-    /// <summary>Sum of a full adder, a XOR b XOR c: vpternlogq with truth table 0x96.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ulong> Xor3(Vector512<ulong> a, Vector512<ulong> b, Vector512<ulong> c) =>
-        Avx512F.TernaryLogic(a, b, c, 0x96);
+    private static Vector512<ulong> CarrySave(ref Vector512<ulong> sum, Vector512<ulong> p, Vector512<ulong> q)
+    {
+        sum = Avx512F.TernaryLogic(sum, p, q, 0x96);
+        return Avx512F.TernaryLogic(p, q, sum, 0xD4);
+    }
 }
