@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -23,7 +22,7 @@ namespace BoolNet.Core.Kernels;
 /// The last n % 8 B rows, and whole products with n &lt; 8 or K &lt; 512, use <see cref="Avx512LookupTiles"/>.
 /// Packing B costs O(n * words) once per call (once per call for all threads too), charged to the call.
 /// </summary>
-public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
+public sealed class Avx512BinaryGemmKernel : IBinaryGemmKernel
 {
     /// <summary>The shared instance.</summary>
     public static Avx512BinaryGemmKernel Instance { get; } = new();
@@ -37,133 +36,24 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         int rowStart, int rowEnd, int n, int words, Span<int> counts)
     {
         if (!IsaSelection.IsSupported(Isa.Avx512)) throw new PlatformNotSupportedException("AVX-512 F/BW/VBMI is not supported on this machine");
-        if (!Packs(n, words))
+        if (PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Applies(n, words))
         {
-            // Too few B rows to interleave, or K under one tree of 8 words: plain lookups.
-            if (operation == CountOperation.Xor) TileDriver.Run<Avx512LookupTiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
-            else TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
+            PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
             return;
         }
-        if (operation == CountOperation.Xor) Run<XorVectors>(a, b, rowStart, rowEnd, n, words, counts, null);
-        else Run<AndVectors>(a, b, rowStart, rowEnd, n, words, counts, null);
+        // Too few B rows to interleave, or K under one tree of 8 words: plain lookups.
+        if (operation == CountOperation.Xor) TileDriver.Run<Avx512LookupTiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
+        else TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
     }
+}
 
-    /// <summary>B rows interleaved in one packed group (one per qword lane of a zmm).</summary>
-    private const int GroupRows = 8;
+/// <summary>The AVX-512 Harley-Seal tiles over 8-row packed B groups (see <see cref="Avx512BinaryGemmKernel"/>).</summary>
+internal unsafe struct Avx512PackedKernel : IPackedKernel
+{
+    private const int GroupRowCount = 8;
 
-    /// <summary>True when <see cref="Count"/> repacks B (n &gt;= 8 and at least 8 words per row).</summary>
-    internal static bool Packs(int n, int words) => n >= GroupRows && words >= 8;
-
-    /// <summary>
-    /// The whole product on <paramref name="threads"/> threads: B is packed ONCE and shared, A's rows are
-    /// split into chunks (multiples of 4 rows), each output computed by exactly one thread, so the result is
-    /// the single-thread result.
-    /// </summary>
-    internal static void CountParallel(CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
-        int m, int n, int words, Span<int> counts, int threads)
-    {
-        if (!Packs(n, words)) throw new ArgumentException($"CountParallel needs n >= {GroupRows} and words >= 8");
-        if (a.Length < (long)m * words) throw new ArgumentException($"A holds {a.Length} words, needs {(long)m * words}");
-        if (b.Length < (long)n * words) throw new ArgumentException($"B holds {b.Length} words, needs {(long)n * words}");
-        if (counts.Length < (long)m * n) throw new ArgumentException($"counts hold {counts.Length} ints, need {(long)m * n}");
-        int groups = n / GroupRows;
-        ulong[] packed = ArrayPool<ulong>.Shared.Rent(groups * words * GroupRows);
-        try
-        {
-            PackGroups(b, groups, words, packed);
-            fixed (ulong* pa = a)
-            fixed (ulong* pb = b)
-            fixed (int* pc = counts)
-            {
-                // Spans cannot cross into the parallel lambda; the arrays behind them stay pinned for its duration.
-                ulong* aPointer = pa, bPointer = pb;
-                int* cPointer = pc;
-                int aLength = m * words, bLength = n * words;
-                Threading.For(m, threads, (start, end) =>
-                {
-                    var aSpan = new ReadOnlySpan<ulong>(aPointer, aLength);
-                    var bSpan = new ReadOnlySpan<ulong>(bPointer, bLength);
-                    var cSpan = new Span<int>(cPointer + (long)start * n, (end - start) * n);
-                    if (operation == CountOperation.Xor) Run<XorVectors>(aSpan, bSpan, start, end, n, words, cSpan, packed);
-                    else Run<AndVectors>(aSpan, bSpan, start, end, n, words, cSpan, packed);
-                }, alignment: 4, work: (long)m * n * words);
-            }
-        }
-        finally
-        {
-            ArrayPool<ulong>.Shared.Return(packed);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run<TOperation>(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
-        int rowStart, int rowEnd, int n, int words, Span<int> counts, ulong[]? prepacked)
-        where TOperation : struct, IVectorOperation
-    {
-        int rows = rowEnd - rowStart;
-        if (rows < 0 || rowStart < 0) throw new ArgumentException($"bad row range [{rowStart}, {rowEnd})");
-        if (a.Length < (long)rowEnd * words) throw new ArgumentException($"A holds {a.Length} words, rows up to {rowEnd} need {(long)rowEnd * words}");
-        if (b.Length < (long)n * words) throw new ArgumentException($"B holds {b.Length} words, needs {(long)n * words}");
-        if (counts.Length < (long)rows * n) throw new ArgumentException($"counts hold {counts.Length} ints, need {(long)rows * n}");
-        counts.Slice(0, rows * n).Clear();
-        if (rows == 0) return;
-
-        int groups = n / GroupRows, grouped = GroupRows * groups;  // B rows covered by interleaved groups
-        ulong[] packedB = prepacked ?? ArrayPool<ulong>.Shared.Rent(groups * words * GroupRows);
-        try
-        {
-            if (prepacked == null) PackGroups(b, groups, words, packedB);
-            fixed (ulong* pa = a.Slice(rowStart * words, rows * words))
-            fixed (ulong* pb = packedB)
-            fixed (int* pc = counts)
-            {
-                for (int g = 0; g < groups; g++)
-                {
-                    ulong* group = pb + (long)g * words * GroupRows;
-                    int i = 0;
-                    for (; i + 4 <= rows; i += 4)
-                        FourRows<TOperation>(pa + (long)i * words, words, group, pc + (long)i * n + GroupRows * g, n);
-                    for (; i < rows; i++)
-                        OneRow<TOperation>(pa + (long)i * words, words, group, pc + (long)i * n + GroupRows * g);
-                }
-            }
-        }
-        finally
-        {
-            if (prepacked == null) ArrayPool<ulong>.Shared.Return(packedB);
-        }
-        if (grouped < n)
-        {
-            // The last n % 8 B rows: plain lookup tiles into a side block, copied into place.
-            int rest = n - grouped;
-            int[] block = ArrayPool<int>.Shared.Rent(rows * rest);
-            try
-            {
-                if (typeof(TOperation) == typeof(XorVectors))
-                    TileDriver.Run<Avx512LookupTiles, XorVectors>(a, b.Slice(grouped * words), rowStart, rowEnd, rest, words, block);
-                else
-                    TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b.Slice(grouped * words), rowStart, rowEnd, rest, words, block);
-                for (int r = 0; r < rows; r++)
-                    block.AsSpan(r * rest, rest).CopyTo(counts.Slice(r * n + grouped, rest));
-            }
-            finally
-            {
-                ArrayPool<int>.Shared.Return(block);
-            }
-        }
-    }
-
-    /// <summary>Interleaves B rows 8g..8g+7 by words: packed[g][t][r] = B[8g + r, t]. O(n * words).</summary>
-    private static void PackGroups(ReadOnlySpan<ulong> b, int groups, int words, ulong[] packed)
-    {
-        for (int g = 0; g < groups; g++)
-            for (int r = 0; r < GroupRows; r++)
-            {
-                ReadOnlySpan<ulong> row = b.Slice((GroupRows * g + r) * words, words);
-                Span<ulong> target = packed.AsSpan(g * words * GroupRows);
-                for (int t = 0; t < words; t++) target[GroupRows * t + r] = row[t];
-            }
-    }
+    public static int GroupRows => GroupRowCount;
+    public static int TileRows => 4;
 
     // A byte counts at most 8 per lookup, so 31 lookups fit a byte accumulator (31 * 8 = 248 <= 255).
     private const int LookupsPerFlush = 31;
@@ -178,7 +68,7 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
     /// Four A rows against one packed B group: c[r * n + q] += popcount(op(A[r], B[8g + q])), r &lt; 4, q &lt; 8.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FourRows<TOperation>(ulong* a, int words, ulong* group, int* c, int n)
+    public static void Tile<TOperation>(ulong* a, int words, ulong* group, int* c, int n)
         where TOperation : struct, IVectorOperation
     {
         Vector512<byte> low = LowTable, high = HighTable;
@@ -193,7 +83,7 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         int lookups = 0;
         for (int t = 0; t < treeWords; t += 8)
         {
-            ulong* y = group + GroupRows * t;
+            ulong* y = group + GroupRowCount * t;
             Vector512<ulong> y0 = Vector512.Load(y), y1 = Vector512.Load(y + 8), y2 = Vector512.Load(y + 16), y3 = Vector512.Load(y + 24);
             Vector512<ulong> y4 = Vector512.Load(y + 32), y5 = Vector512.Load(y + 40), y6 = Vector512.Load(y + 48), y7 = Vector512.Load(y + 56);
             eights0 += Tree<TOperation>(ref ones0, ref twos0, ref fours0, a0 + t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
@@ -217,7 +107,7 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
 
     /// <summary>One A row against one packed B group (the last rows % 4 rows).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OneRow<TOperation>(ulong* a, int words, ulong* group, int* c)
+    public static void OneRow<TOperation>(ulong* a, int words, ulong* group, int* c)
         where TOperation : struct, IVectorOperation
     {
         Vector512<byte> low = LowTable, high = HighTable;
@@ -227,7 +117,7 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
         int lookups = 0;
         for (int t = 0; t < treeWords; t += 8)
         {
-            ulong* y = group + GroupRows * t;
+            ulong* y = group + GroupRowCount * t;
             eights += Tree<TOperation>(ref ones, ref twos, ref fours, a + t,
                 Vector512.Load(y), Vector512.Load(y + 8), Vector512.Load(y + 16), Vector512.Load(y + 24),
                 Vector512.Load(y + 32), Vector512.Load(y + 40), Vector512.Load(y + 48), Vector512.Load(y + 56), low, high);
@@ -275,7 +165,7 @@ public sealed unsafe class Avx512BinaryGemmKernel : IBinaryGemmKernel
     {
         Vector512<byte> rest = Avx512Popcount.Bytes(ones, low, high);
         for (int t = start; t < words; t++)
-            rest += Avx512Popcount.Bytes(TOperation.Apply(Vector512.Load(group + GroupRows * t), Vector512.Create(a[t])), low, high);
+            rest += Avx512Popcount.Bytes(TOperation.Apply(Vector512.Load(group + GroupRowCount * t), Vector512.Create(a[t])), low, high);
         Vector512<byte> weighted = Avx512Popcount.Bytes(fours, low, high);
         weighted += weighted;
         weighted += Avx512Popcount.Bytes(twos, low, high);

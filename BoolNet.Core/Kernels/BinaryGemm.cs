@@ -79,10 +79,15 @@ public static class BinaryGemm
             kernel.Count(operation, a, b, 0, m, n, words, c);
             return;
         }
-        if (kernel is Avx512BinaryGemmKernel && Avx512BinaryGemmKernel.Packs(n, words))
+        // The SIMD kernels repack B: do it once for all threads rather than once per chunk of rows.
+        if (kernel is Avx512BinaryGemmKernel && PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Applies(n, words))
         {
-            // The AVX-512 kernel repacks B: do it once for all threads rather than once per chunk of rows.
-            Avx512BinaryGemmKernel.CountParallel(operation, a, b, m, n, words, c, threads);
+            PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.CountParallel(operation, a, b, m, n, words, c, threads);
+            return;
+        }
+        if (kernel is Avx2BinaryGemmKernel && PackedDriver<Avx2PackedKernel, Avx2Tiles>.Applies(n, words))
+        {
+            PackedDriver<Avx2PackedKernel, Avx2Tiles>.CountParallel(operation, a, b, m, n, words, c, threads);
             return;
         }
         unsafe
