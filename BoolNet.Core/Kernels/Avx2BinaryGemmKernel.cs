@@ -214,7 +214,7 @@ internal unsafe struct Avx2Tiles : ITileSet
 internal static class Avx2Popcount
 {
     /// <summary>popcount of 0..15, repeated in both 128-bit lanes (vpshufb looks up within a lane).</summary>
-    public static Vector256<byte> NibbleTable => Vector256.Create(
+    public static readonly Vector256<byte> NibbleTable = Vector256.Create(
         (byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
 
