@@ -120,6 +120,12 @@ internal unsafe struct Avx512LookupTiles : ITileSet
 /// <summary>Byte-wise popcount on AVX-512 VBMI by table lookup.</summary>
 internal static class Avx512Popcount
 {
+    /// <summary>Shared <see cref="Table"/>(1, 0): popcount of bits 0..5 of the index.</summary>
+    public static readonly Vector512<byte> LowTable = Table(weight: 1, lowBit: 0);
+
+    /// <summary>Shared <see cref="Table"/>(1, 4): popcount of bits 6..7 of a byte shifted right by 2.</summary>
+    public static readonly Vector512<byte> HighTable = Table(weight: 1, lowBit: 4);
+
     /// <summary>
     /// A 64-entry vpermb table: entry i = weight * popcount(i &gt;&gt; lowBit). With lowBit 0 it counts bits
     /// 0..5 of a byte; applied to the byte shifted right by 2 with lowBit 4 it counts the byte's bits 6..7.

@@ -117,20 +117,11 @@ public static class BinaryGemm
         int words = BitMatrix.WordsFor(bits);
         if (a.Length < words || b.Length < words) throw new ArgumentException($"{bits} bits need {words} words in each operand");
         if (bits == 0) return 0;
-        // Mask the tail so callers may pass vectors whose unused bits are not zero.
-        ulong mask = BitMatrix.TailMaskFor(bits);
-        Span<int> result = stackalloc int[1];
-        if (mask == ulong.MaxValue)
-        {
-            KernelFor(isa ?? IsaSelection.Current).Count(CountOperation.Xor, a[..words], b[..words], 0, 1, 1, words, result);
-        }
-        else
-        {
-            ulong[] left = a[..words].ToArray(), right = b[..words].ToArray();
-            left[^1] &= mask; right[^1] &= mask;
-            KernelFor(isa ?? IsaSelection.Current).Count(CountOperation.Xor, left, right, 0, 1, 1, words, result);
-        }
-        return logic == BinaryLogic.Xnor ? bits - result[0] : result[0];
+        // The tail is masked so callers may pass vectors whose unused bits are not zero.
+        Isa path = isa ?? IsaSelection.Current;
+        if (!IsaSelection.IsSupported(path)) throw new PlatformNotSupportedException($"{path} is not supported on this machine");
+        int mismatches = BinaryDot.XorCount(a, b, words, BitMatrix.TailMaskFor(bits), path);
+        return logic == BinaryLogic.Xnor ? bits - mismatches : mismatches;
     }
 
     /// <summary>Single dot product of two bit vectors of equal length.</summary>

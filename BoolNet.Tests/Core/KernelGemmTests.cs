@@ -125,7 +125,7 @@ public class KernelGemmTests
     public void DotEqualsNaiveAndMasksDirtyTails(Isa isa)
     {
         var random = new Random(17);
-        foreach (int bits in new[] { 0, 1, 63, 64, 65, 511, 512, 513, 784, 4097 })
+        foreach (int bits in new[] { 0, 1, 63, 64, 65, 255, 256, 257, 511, 512, 513, 784, 4097, 20000 })
         {
             int words = BitMatrix.WordsFor(bits);
             var a = new ulong[words];
