@@ -57,7 +57,9 @@ public static class BinaryGemm
 
     /// <summary>
     /// Raw form over packed words: A [m, words], B [n, words] with zero tails, C [m, n].
-    /// Threads split A's rows; each output is computed by exactly one thread.
+    /// Threads split A's rows, or B's rows when A has too few rows to go round (m &lt; 8 per thread while
+    /// n has 8 per thread); each output is computed by exactly one thread, so the result never depends on
+    /// the thread count.
     /// </summary>
     public static void Count(CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
         int m, int n, int words, Span<int> c, int threads = 0, Isa? isa = null)
@@ -77,6 +79,11 @@ public static class BinaryGemm
         if (threads == 1 || work < 1 << 16)
         {
             kernel.Count(operation, a, b, 0, m, n, words, c);
+            return;
+        }
+        if (m < threads * MinimumRowsPerThread && n >= threads * MinimumRowsPerThread)
+        {
+            CountSplittingColumns(kernel, operation, a, b, m, n, words, c, threads);
             return;
         }
         // The SIMD kernels repack B: do it once for all threads rather than once per chunk of rows.
@@ -108,6 +115,43 @@ public static class BinaryGemm
                     kernel.Count(operation, aSpan, bSpan, start, end, n, words, cSpan);
                 }, alignment: 8, work: work);
             }
+        }
+    }
+
+    /// <summary>Rows per thread below which a split has too little to share (tiles are 4 to 8 rows tall).</summary>
+    private const int MinimumRowsPerThread = 8;
+
+    /// <summary>
+    /// Threads take contiguous blocks of B's rows: each computes C[:, j0..j1) into a side buffer with the
+    /// same kernel (same counts, exact integers) and scatters it into its columns of C.
+    /// </summary>
+    private static unsafe void CountSplittingColumns(IBinaryGemmKernel kernel, CountOperation operation,
+        ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, Span<int> c, int threads)
+    {
+        fixed (ulong* pa = a)
+        fixed (ulong* pb = b)
+        fixed (int* pc = c)
+        {
+            // Spans cannot cross into the parallel lambda; the arrays behind them are pinned for its duration.
+            ulong* aPointer = pa, bPointer = pb;
+            int* cPointer = pc;
+            Threading.For(n, threads, (start, end) =>
+            {
+                int columns = end - start;
+                int[] block = System.Buffers.ArrayPool<int>.Shared.Rent(m * columns);
+                try
+                {
+                    var aSpan = new ReadOnlySpan<ulong>(aPointer, m * words);
+                    var bSpan = new ReadOnlySpan<ulong>(bPointer + (long)start * words, columns * words);
+                    kernel.Count(operation, aSpan, bSpan, 0, m, columns, words, block);
+                    for (int i = 0; i < m; i++)
+                        block.AsSpan(i * columns, columns).CopyTo(new Span<int>(cPointer + (long)i * n + start, columns));
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<int>.Shared.Return(block);
+                }
+            }, alignment: MinimumRowsPerThread, work: (long)m * n * words);
         }
     }
 

@@ -117,7 +117,7 @@ public class KernelGemmTests
 
     private static IEnumerable<TestCaseData> IsaAndThreadShapes() =>
         from isa in IsaSelection.Supported
-        from shape in new[] { (301, 777, 67), (64, 784, 1), (3, 4096, 70), (9, 1000, 300) }
+        from shape in new[] { (301, 777, 67), (64, 784, 1), (3, 4096, 70), (9, 1000, 300), (5, 2000, 41), (1, 4096, 100) }
         from operation in new[] { CountOperation.Xor, CountOperation.And }
         select new TestCaseData(isa, shape.Item1, shape.Item2, shape.Item3, operation);
 
