@@ -36,6 +36,9 @@ internal static unsafe class PackedDriver<TPacked, TEdge>
     where TPacked : struct, IPackedKernel
     where TEdge : struct, ITileSet
 {
+    /// <summary>Bytes of A rows per cache block (half of a 32 KiB L1 data cache).</summary>
+    private const int L1BlockBytes = 16 * 1024;
+
     /// <summary>Minimum words per row for packing to pay (one Harley-Seal tree of 8 words).</summary>
     public const int MinimumWords = 8;
 
@@ -112,14 +115,21 @@ internal static unsafe class PackedDriver<TPacked, TEdge>
             fixed (ulong* pb = packedB)
             fixed (int* pc = counts)
             {
-                for (int g = 0; g < groups; g++)
+                // Blocks of A rows small enough to stay in L1 (about 16 KiB) while every B group passes them;
+                // each group (GroupRows * words words) is reused by all the block's row tiles meanwhile.
+                int blockRows = Math.Max(tileRows, L1BlockBytes / (words * sizeof(ulong)) / tileRows * tileRows);
+                for (int blockStart = 0; blockStart < rows; blockStart += blockRows)
                 {
-                    ulong* group = pb + (long)g * words * groupRows;
-                    int i = 0;
-                    for (; i + tileRows <= rows; i += tileRows)
-                        TPacked.Tile<TOperation>(pa + (long)i * words, words, group, pc + (long)i * n + groupRows * g, n);
-                    for (; i < rows; i++)
-                        TPacked.OneRow<TOperation>(pa + (long)i * words, words, group, pc + (long)i * n + groupRows * g);
+                    int blockEnd = Math.Min(rows, blockStart + blockRows);
+                    for (int g = 0; g < groups; g++)
+                    {
+                        ulong* group = pb + (long)g * words * groupRows;
+                        int i = blockStart;
+                        for (; i + tileRows <= blockEnd; i += tileRows)
+                            TPacked.Tile<TOperation>(pa + (long)i * words, words, group, pc + (long)i * n + groupRows * g, n);
+                        for (; i < blockEnd; i++)
+                            TPacked.OneRow<TOperation>(pa + (long)i * words, words, group, pc + (long)i * n + groupRows * g);
+                    }
                 }
             }
         }
