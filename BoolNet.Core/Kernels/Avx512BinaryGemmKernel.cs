@@ -42,7 +42,15 @@ public sealed class Avx512BinaryGemmKernel : IBinaryGemmKernel
             PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
             return;
         }
-        // Too few B rows to interleave, or K under one tree of 8 words: plain lookups.
+        // Too few B rows to interleave, or K under one tree of 8 words: plain lookups. On a short row whose
+        // last 512-bit chunk would leave 4 or more words to scalar popcnt (784 bits = 13 words: 1 chunk + 5),
+        // 256-bit steps (every AVX-512 CPU has AVX2) keep more of the row in vectors (3 chunks + 1).
+        if (words % 8 >= 4 && words < 64)
+        {
+            if (operation == CountOperation.Xor) TileDriver.Run<Avx2Tiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
+            else TileDriver.Run<Avx2Tiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
+            return;
+        }
         if (operation == CountOperation.Xor) TileDriver.Run<Avx512LookupTiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
         else TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
     }
