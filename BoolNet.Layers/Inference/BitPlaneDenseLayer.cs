@@ -1,0 +1,174 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
+using BoolNet.Layers.Serialization;
+
+namespace BoolNet.Layers.Inference;
+
+/// <summary>
+/// Folded first layer on 8-bit input with Boolean weights (ALGORITHMS.md section 2, bit-serial):
+/// <code>
+///   u_i = x_i &gt;&gt; (8 - B)                       (x: raw bytes, B input bit-planes)
+///   D_j = sum_i e(w_ji) u_i = sum_b 2^b (2 popcount(u_b AND w_j) - popcount(u_b))   (exact integer)
+///   bits output:  y_j = [D_j &lt;= T_j] XOR f_j            (batch norm + threshold folded)
+///   real output:  a_j = scale * (float)D_j               (the training layer's own expression)
+/// </code>
+/// Planes are packed 64 pixels per word with one byte-vector shift and a most-significant-bit
+/// extraction per plane (vpmovb2m), then one AND-popcount GEMM gives all plane counts.
+/// </summary>
+public sealed class BitPlaneDenseLayer : InferenceLayer
+{
+    /// <summary>Creates the layer with a folded rule (bits out) or a scale (real out).</summary>
+    public BitPlaneDenseLayer(TensorShape input, BitMatrix weights, int inputBits, ThresholdRule? rule, float scale)
+        : base(input, TensorShape.Vector(weights.Rows))
+    {
+        if (weights.Columns != input.Size) throw new ArgumentException($"weights have {weights.Columns} columns for {input.Size} inputs");
+        if (inputBits is < 1 or > 8) throw new ArgumentOutOfRangeException(nameof(inputBits));
+        if (rule is not null && rule.Count != weights.Rows) throw new ArgumentException("rule size differs from the neuron count");
+        Weights = weights;
+        InputBits = inputBits;
+        Rule = rule;
+        Scale = scale;
+    }
+
+    /// <summary>The file kind.</summary>
+    public const string KindName = "bitplane-dense";
+
+    /// <inheritdoc />
+    public override string Kind => KindName;
+
+    /// <summary>W [n, m].</summary>
+    public BitMatrix Weights { get; }
+
+    /// <summary>B, input planes kept (most significant).</summary>
+    public int InputBits { get; }
+
+    /// <summary>Folded rule (bits output) or null (real output).</summary>
+    public ThresholdRule? Rule { get; }
+
+    /// <summary>Scale of the real output.</summary>
+    public float Scale { get; }
+
+    /// <inheritdoc />
+    public override bool Accepts(ValueKind kind) => kind == ValueKind.Bytes;
+
+    /// <inheritdoc />
+    public override ValueKind Output => Rule is null ? ValueKind.Real : ValueKind.Bits;
+
+    /// <inheritdoc />
+    public override LayerCost Cost
+    {
+        get
+        {
+            long weights = (long)Weights.Rows * Weights.Columns;
+            return MakeCost(weights + (Rule is null ? 0 : Weights.Rows), 0, Rule is null ? 1 : Weights.Rows, 0, weights, 0);
+        }
+    }
+
+    /// <summary>The smallest and largest possible D (the fold's search range).</summary>
+    public (int Min, int Max) Range => (-Weights.Columns * ((1 << InputBits) - 1), Weights.Columns * ((1 << InputBits) - 1));
+
+    /// <summary>Forward: bytes [count, m] -> bits [count, n] or reals [count, n].</summary>
+    public override void Forward(Activations input, ValueKind inputKind, Activations output, int count, Scratch scratch)
+    {
+        int m = Weights.Columns, n = Weights.Rows, words = Weights.WordsPerRow, planes = InputBits;
+        Span<int> counts = scratch.Ints((long)count * planes * n + (long)count * planes + n);
+        Span<int> planeCounts = counts.Slice(count * planes * n, count * planes);
+        Span<int> sums = counts.Slice(count * planes * (n + 1), n);
+        Span<ulong> planeWords = scratch.Words((long)count * planes * words); // [count * B, words]
+        for (int k = 0; k < count; k++)
+            PackPlanes(input.Bytes.AsSpan(k * m, m), planes, planeWords.Slice(k * planes * words, planes * words), words, planeCounts.Slice(k * planes, planes));
+        Span<int> planeByNeuron = counts[..(count * planes * n)];
+        BinaryGemm.Count(CountOperation.And, planeWords, Weights.Words, count * planes, n, words, planeByNeuron, threads: 1);
+        int outWords = BitMatrix.WordsFor(n);
+        Span<ulong> bitsOut = Rule is null ? default : output.RequireWords((long)count * outWords);
+        Span<float> realOut = Rule is null ? output.RequireReal((long)count * n) : default;
+        for (int k = 0; k < count; k++)
+        {
+            // D = 2 sum_b 2^b C_b - sum_b 2^b pop_b
+            int offset = 0;
+            for (int b = 0; b < planes; b++) offset += planeCounts[k * planes + b] << b;
+            sums.Clear();
+            for (int b = 0; b < planes; b++)
+                AddScaled(sums, planeByNeuron.Slice((k * planes + b) * n, n), 2 << b);
+            for (int j = 0; j < n; j++) sums[j] -= offset;
+            if (Rule is not null) Rule.Pack(sums, bitsOut.Slice(k * outWords, outWords));
+            else
+                for (int j = 0; j < n; j++) realOut[k * n + j] = Scale * sums[j];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddScaled(Span<int> sums, ReadOnlySpan<int> values, int factor)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var f = Vector512.Create(factor);
+            for (; j + 16 <= sums.Length; j += 16)
+                (Vector512.Create(sums.Slice(j, 16)) + Vector512.Create(values.Slice(j, 16)) * f).CopyTo(sums.Slice(j, 16));
+        }
+        for (; j < sums.Length; j++) sums[j] += values[j] * factor;
+    }
+
+    /// <summary>u = x &gt;&gt; (8 - B) packed into B planes [B, words] (plane b = bit b of u) with each plane's popcount.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackPlanes(ReadOnlySpan<byte> pixels, int planes, Span<ulong> destination, int words, Span<int> planeCounts)
+    {
+        int shift = 8 - planes, m = pixels.Length;
+        Span<byte> padded = stackalloc byte[64];
+        planeCounts.Clear();
+        for (int w = 0; w < words; w++)
+        {
+            int start = w << 6, length = Math.Min(64, m - start);
+            scoped ReadOnlySpan<byte> chunk = pixels.Slice(start, length);
+            if (length < 64)
+            {
+                padded.Clear();
+                chunk.CopyTo(padded);
+                chunk = padded;
+            }
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512<byte> v = Vector512.Create(chunk);
+                for (int b = 0; b < planes; b++)
+                {
+                    // bit (shift + b) of x is bit b of u; move it to the sign position and extract 64 signs.
+                    ulong word = Vector512.ShiftLeft(v, 7 - (shift + b)).ExtractMostSignificantBits();
+                    destination[b * words + w] = word;
+                    planeCounts[b] += System.Numerics.BitOperations.PopCount(word);
+                }
+            }
+            else
+            {
+                for (int b = 0; b < planes; b++)
+                {
+                    ulong word = 0;
+                    for (int i = 0; i < 64; i++) word |= (ulong)((chunk[i] >> (shift + b)) & 1) << i;
+                    destination[b * words + w] = word;
+                    planeCounts[b] += System.Numerics.BitOperations.PopCount(word);
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override LayerRecord ToRecord()
+    {
+        LayerRecord record = NewRecord().With("input-bits", (long)InputBits).With("scale", (double)Scale)
+            .With(TensorRecord.FromBits("weight", Weights));
+        Rule?.AddTo(record);
+        return record;
+    }
+
+    /// <summary>Reads the layer from its record.</summary>
+    public static BitPlaneDenseLayer FromRecord(LayerRecord record)
+    {
+        if (!record.OutputShape.IsVector) throw record.Fault("output must be a flat vector");
+        int m = record.InputShape.Size, n = record.OutputShape.Channels;
+        int bits = (int)record.GetInteger("input-bits", 1, 8);
+        ThresholdRule? rule = record.HasTensor("threshold") ? ThresholdRule.From(record, n) : null;
+        return new BitPlaneDenseLayer(record.InputShape, record.GetBits("weight", n, m), bits, rule, (float)record.GetReal("scale")) { Source = record.GetText("source", "") };
+    }
+}
