@@ -169,6 +169,6 @@ public sealed class BitPlaneDenseLayer : InferenceLayer
         int m = record.InputShape.Size, n = record.OutputShape.Channels;
         int bits = (int)record.GetInteger("input-bits", 1, 8);
         ThresholdRule? rule = record.HasTensor("threshold") ? ThresholdRule.From(record, n) : null;
-        return new BitPlaneDenseLayer(record.InputShape, record.GetBits("weight", n, m), bits, rule, (float)record.GetReal("scale")) { Source = record.GetText("source", "") };
+        return new BitPlaneDenseLayer(record.InputShape, record.GetBits("weight", n, m), bits, rule, (float)record.GetReal("scale")) { Source = record.GetText("source", "") }.WithCommon<BitPlaneDenseLayer>(record);
     }
 }

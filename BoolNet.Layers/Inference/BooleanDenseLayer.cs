@@ -65,7 +65,7 @@ public sealed class BooleanDenseLayer : InferenceLayer
     {
         if (!record.InputShape.IsVector || !record.OutputShape.IsVector) throw record.Fault("input and output must be flat vectors");
         int m = record.InputShape.Channels, n = record.OutputShape.Channels;
-        return new BooleanDenseLayer(record.GetBits("weight", n, m), ThresholdRule.From(record, n)) { Source = record.GetText("source", "") };
+        return new BooleanDenseLayer(record.GetBits("weight", n, m), ThresholdRule.From(record, n)) { Source = record.GetText("source", "") }.WithCommon<BooleanDenseLayer>(record);
     }
 }
 
@@ -157,6 +157,6 @@ public sealed class BooleanLogitsLayer : InferenceLayer
             string other => throw record.Fault($"unknown logic '{other}'"),
         };
         BitMatrix? bias = record.HasTensor("bias") ? record.GetBits("bias", 1, n) : null;
-        return new BooleanLogitsLayer(record.GetBits("weight", n, m), logic, (float)record.GetReal("scale"), bias) { Source = record.GetText("source", "") };
+        return new BooleanLogitsLayer(record.GetBits("weight", n, m), logic, (float)record.GetReal("scale"), bias) { Source = record.GetText("source", "") }.WithCommon<BooleanLogitsLayer>(record);
     }
 }

@@ -93,7 +93,7 @@ public sealed class BatchNormLayer : InferenceLayer
         int c = record.OutputShape.Channels;
         bool affine = record.HasTensor("scale");
         return new BatchNormLayer(record.OutputShape, record.GetFloats("mean", c), record.GetFloats("variance", c), (float)record.GetReal("epsilon"),
-            affine ? record.GetFloats("scale", c) : null, affine ? record.GetFloats("shift", c) : null) { Source = record.GetText("source", "") };
+            affine ? record.GetFloats("scale", c) : null, affine ? record.GetFloats("shift", c) : null) { Source = record.GetText("source", "") }.WithCommon<BatchNormLayer>(record);
     }
 }
 
@@ -137,6 +137,6 @@ public sealed class ThresholdLayer : InferenceLayer
     public static ThresholdLayer FromRecord(LayerRecord record)
     {
         if (record.InputShape != record.OutputShape) throw record.Fault("input and output shapes differ");
-        return new ThresholdLayer(record.OutputShape, (float)record.GetReal("threshold")) { Source = record.GetText("source", "") };
+        return new ThresholdLayer(record.OutputShape, (float)record.GetReal("threshold")) { Source = record.GetText("source", "") }.WithCommon<ThresholdLayer>(record);
     }
 }

@@ -132,6 +132,6 @@ public sealed class FloatDenseLayer : InferenceLayer
         float[] weights = record.GetFloats("weight", n, k);
         float[]? bias = record.HasTensor("bias") ? record.GetFloats("bias", n) : null;
         FloatThresholdRule? rule = record.HasTensor("threshold") ? FloatThresholdRule.From(record, n) : null;
-        return new FloatDenseLayer(record.InputShape, weights, bias, n, (float)record.GetReal("input-scale"), rule) { Source = record.GetText("source", "") };
+        return new FloatDenseLayer(record.InputShape, weights, bias, n, (float)record.GetReal("input-scale"), rule) { Source = record.GetText("source", "") }.WithCommon<FloatDenseLayer>(record);
     }
 }

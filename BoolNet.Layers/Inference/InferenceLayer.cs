@@ -112,6 +112,15 @@ public abstract class InferenceLayer
     /// <summary>Which training layers were folded into this one, for the summary ("boolean-linear + batch-norm + threshold").</summary>
     public string Source { get; init; } = "";
 
+    /// <summary>Boolean (1-bit) training parameters of the training layers folded into this one.</summary>
+    public long TrainingBooleanParameters { get; set; }
+
+    /// <summary>Real (float32) training parameters of the training layers folded into this one (BN scale/shift included).</summary>
+    public long TrainingRealParameters { get; set; }
+
+    /// <summary>Integer (int32) training parameters of the training layers folded into this one.</summary>
+    public long TrainingIntegerParameters { get; set; }
+
     /// <summary>Cost per sample.</summary>
     public abstract LayerCost Cost { get; }
 
@@ -126,7 +135,19 @@ public abstract class InferenceLayer
     {
         var record = new LayerRecord(Kind, InputShape, OutputShape);
         if (Source.Length > 0) record.With("source", Source);
+        if (TrainingBooleanParameters > 0) record.With("training-boolean-parameters", TrainingBooleanParameters);
+        if (TrainingRealParameters > 0) record.With("training-real-parameters", TrainingRealParameters);
+        if (TrainingIntegerParameters > 0) record.With("training-integer-parameters", TrainingIntegerParameters);
         return record;
+    }
+
+    /// <summary>Reads the common attributes written by <see cref="NewRecord"/>.</summary>
+    internal T WithCommon<T>(LayerRecord record) where T : InferenceLayer
+    {
+        TrainingBooleanParameters = record.GetInteger("training-boolean-parameters", 0, 0, long.MaxValue);
+        TrainingRealParameters = record.GetInteger("training-real-parameters", 0, 0, long.MaxValue);
+        TrainingIntegerParameters = record.GetInteger("training-integer-parameters", 0, 0, long.MaxValue);
+        return (T)this;
     }
 
     /// <summary>Words per bit row of a shape (ceil(C / 64)).</summary>

@@ -93,6 +93,6 @@ public sealed class ThermometerLayer : InferenceLayer
             if (!float.IsFinite(thresholds[t]) || (t > 0 && thresholds[t] < thresholds[t - 1])) throw record.Fault("thresholds must be finite and increasing");
         if ((long)record.InputShape.Size * thresholds.Length != record.OutputShape.Size || record.OutputShape.Channels % thresholds.Length != 0)
             throw record.Fault($"input {record.InputShape} with {thresholds.Length} levels cannot give output {record.OutputShape}");
-        return new ThermometerLayer(record.InputShape, record.OutputShape, thresholds) { Source = record.GetText("source", "") };
+        return new ThermometerLayer(record.InputShape, record.OutputShape, thresholds) { Source = record.GetText("source", "") }.WithCommon<ThermometerLayer>(record);
     }
 }

@@ -101,4 +101,36 @@ public sealed class ModelFileFuzzTests
         Assert.That(rejected, Is.GreaterThan(2000), "most structural damage must be detected");
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)), "no mutation may make the parser crawl");
     }
+
+    [Test]
+    public void RepairedMutationsOfARealModelFailOnlyWithTheFormatError()
+    {
+        // The layer readers and the shape chain must turn every inconsistency into ModelFormatException.
+        var model = BoolNet.Layers.Inference.NetworkFolder.Fold(FoldingTests.BitPlaneNetwork(7));
+        byte[] good = ModelFile.Serialize(ModelCodec.ToDocument(model));
+        var random = new Random(14);
+        int loaded = 0, rejected = 0;
+        for (int trial = 0; trial < 1500; trial++)
+        {
+            byte[] bytes = (byte[])good.Clone();
+            int body = bytes.Length - ModelFile.FooterBytes;
+            int at = ModelFile.HeaderBytes + random.Next(body - ModelFile.HeaderBytes - 4);
+            if (trial % 2 == 0) bytes[at] ^= (byte)(1 << random.Next(8));
+            else BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at), (uint)random.Next(-2, 200));
+            ModelFileTests.FixChecksum(bytes);
+            try
+            {
+                var reloaded = ModelCodec.FromDocument(ModelFile.Parse(bytes, "fuzz.bnm"), "fuzz.bnm");
+                var scores = new float[reloaded.ClassCount];
+                reloaded.Predict(new byte[reloaded.InputShape.Size], scores); // a model that loads must also run
+                loaded++;
+            }
+            catch (ModelFormatException)
+            {
+                rejected++;
+            }
+        }
+        Assert.That(rejected, Is.GreaterThan(100));
+        Assert.That(loaded + rejected, Is.EqualTo(1500));
+    }
 }
