@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
 using BoolNet.Layers.Serialization;
@@ -14,11 +15,22 @@ namespace BoolNet.Layers.Inference;
 ///   bits output:  y_j = [D_j &lt;= T_j] XOR f_j            (batch norm + threshold folded)
 ///   real output:  a_j = scale * (float)D_j               (the training layer's own expression)
 /// </code>
-/// Planes are packed 64 pixels per word with one byte-vector shift and a most-significant-bit
-/// extraction per plane (vpmovb2m), then one AND-popcount GEMM gives all plane counts.
+/// Two exact ways to get D, chosen by the hardware: with AVX-512 BW the weights are kept expanded
+/// to +-1 bytes and D is a u8 x s8 dot product, 64 pixels per vpmaddubsw (pair sums of at most
+/// 2 * 255 never saturate int16; 64 chunks of them fit before widening with vpmaddwd): about 2
+/// instructions per 64 weights, where the bit-serial form needs B AND-popcounts. Elsewhere the
+/// planes are packed 64 pixels per word and one AND-popcount GEMM gives all plane counts. Both
+/// give the same integer.
 /// </summary>
 public sealed class BitPlaneDenseLayer : InferenceLayer
 {
+    private const int ChunkBytes = 64;
+    private readonly sbyte[]? _signs; // e(W) [n, PaddedInputs], zero past m; null when the byte path is off
+    private readonly int _paddedInputs;
+
+    /// <summary>Uses the u8 x s8 byte path when the machine has AVX-512 BW (tests switch it off to compare).</summary>
+    public static bool BytePathEnabled { get; set; } = Avx512BW.IsSupported;
+
     /// <summary>Creates the layer with a folded rule (bits out) or a scale (real out).</summary>
     public BitPlaneDenseLayer(TensorShape input, BitMatrix weights, int inputBits, ThresholdRule? rule, float scale)
         : base(input, TensorShape.Vector(weights.Rows))
@@ -30,6 +42,17 @@ public sealed class BitPlaneDenseLayer : InferenceLayer
         InputBits = inputBits;
         Rule = rule;
         Scale = scale;
+        _paddedInputs = (weights.Columns + ChunkBytes - 1) / ChunkBytes * ChunkBytes;
+        if (Avx512BW.IsSupported)
+        {
+            _signs = new sbyte[(long)weights.Rows * _paddedInputs];
+            for (int j = 0; j < weights.Rows; j++)
+            {
+                ReadOnlySpan<ulong> row = weights.Row(j);
+                for (int i = 0; i < weights.Columns; i++)
+                    _signs[(long)j * _paddedInputs + i] = ((row[i >> 6] >> (i & 63)) & 1) != 0 ? (sbyte)1 : (sbyte)-1;
+            }
+        }
     }
 
     /// <summary>The file kind.</summary>
@@ -71,6 +94,112 @@ public sealed class BitPlaneDenseLayer : InferenceLayer
 
     /// <summary>Forward: bytes [count, m] -> bits [count, n] or reals [count, n].</summary>
     public override void Forward(Activations input, ValueKind inputKind, Activations output, int count, Scratch scratch)
+    {
+        if (_signs is not null && BytePathEnabled) ForwardBytes(input, output, count, scratch);
+        else ForwardPlanes(input, output, count, scratch);
+    }
+
+    /// <summary>D by u8 x s8 dot products (AVX-512 BW).</summary>
+    private unsafe void ForwardBytes(Activations input, Activations output, int count, Scratch scratch)
+    {
+        int m = Weights.Columns, n = Weights.Rows, padded = _paddedInputs, shift = 8 - InputBits;
+        Span<ulong> levelWords = scratch.Words((long)count * padded / 8);
+        Span<byte> levels = System.Runtime.InteropServices.MemoryMarshal.AsBytes(levelWords); // u [count, padded]
+        for (int k = 0; k < count; k++)
+        {
+            Span<byte> u = levels.Slice(k * padded, padded);
+            ReadOnlySpan<byte> x = input.Bytes.AsSpan(k * m, m);
+            for (int i = 0; i < m; i++) u[i] = (byte)(x[i] >> shift);
+            u[m..].Clear();
+        }
+        Span<int> sums = scratch.Ints((long)count * n); // D [count, n]
+        fixed (sbyte* signs = _signs)
+        fixed (byte* u = levels)
+        fixed (int* d = sums)
+        {
+            int k = 0;
+            for (; k + 4 <= count; k += 4) DotFour(signs, u + (long)k * padded, padded, n, d + (long)k * n);
+            for (; k < count; k++) DotOne(signs, u + (long)k * padded, padded, n, d + (long)k * n);
+        }
+        Finish(sums, output, count);
+    }
+
+    /// <summary>D[j] = sum_i u_i e(w_ji) for one sample: vpmaddubsw into int16, widened by vpmaddwd every 64 chunks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DotOne(sbyte* signs, byte* u, int padded, int n, int* d)
+    {
+        Vector512<short> ones = Vector512.Create((short)1);
+        int chunks = padded / ChunkBytes;
+        for (int j = 0; j < n; j++)
+        {
+            sbyte* w = signs + (long)j * padded;
+            Vector512<int> total = Vector512<int>.Zero;
+            for (int c0 = 0; c0 < chunks; c0 += 64)
+            {
+                Vector512<short> accumulator = Vector512<short>.Zero;
+                int c1 = Math.Min(chunks, c0 + 64);
+                for (int c = c0; c < c1; c++)
+                    accumulator += Avx512BW.MultiplyAddAdjacent(Vector512.Load(u + c * ChunkBytes), Vector512.Load(w + c * ChunkBytes));
+                total += Avx512BW.MultiplyAddAdjacent(accumulator, ones);
+            }
+            d[j] = Vector512.Sum(total);
+        }
+    }
+
+    /// <summary>As <see cref="DotOne"/> for four samples at once: each weight chunk is loaded once for four products.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DotFour(sbyte* signs, byte* u, int padded, int n, int* d)
+    {
+        Vector512<short> ones = Vector512.Create((short)1);
+        int chunks = padded / ChunkBytes;
+        byte* u0 = u, u1 = u + padded, u2 = u + 2 * padded, u3 = u + 3 * padded;
+        for (int j = 0; j < n; j++)
+        {
+            sbyte* w = signs + (long)j * padded;
+            Vector512<int> t0 = default, t1 = default, t2 = default, t3 = default;
+            for (int c0 = 0; c0 < chunks; c0 += 64)
+            {
+                Vector512<short> a0 = default, a1 = default, a2 = default, a3 = default;
+                int c1 = Math.Min(chunks, c0 + 64);
+                for (int c = c0; c < c1; c++)
+                {
+                    Vector512<sbyte> weight = Vector512.Load(w + c * ChunkBytes);
+                    int offset = c * ChunkBytes;
+                    a0 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(u0 + offset), weight);
+                    a1 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(u1 + offset), weight);
+                    a2 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(u2 + offset), weight);
+                    a3 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(u3 + offset), weight);
+                }
+                t0 += Avx512BW.MultiplyAddAdjacent(a0, ones);
+                t1 += Avx512BW.MultiplyAddAdjacent(a1, ones);
+                t2 += Avx512BW.MultiplyAddAdjacent(a2, ones);
+                t3 += Avx512BW.MultiplyAddAdjacent(a3, ones);
+            }
+            d[j] = Vector512.Sum(t0);
+            d[n + j] = Vector512.Sum(t1);
+            d[2 * n + j] = Vector512.Sum(t2);
+            d[3 * n + j] = Vector512.Sum(t3);
+        }
+    }
+
+    /// <summary>Bits (folded rule) or reals (scale * D) from D [count, n].</summary>
+    private void Finish(ReadOnlySpan<int> sums, Activations output, int count)
+    {
+        int n = Weights.Rows, outWords = BitMatrix.WordsFor(n);
+        if (Rule is not null)
+        {
+            Span<ulong> bits = output.RequireWords((long)count * outWords);
+            for (int k = 0; k < count; k++) Rule.Pack(sums.Slice(k * n, n), bits.Slice(k * outWords, outWords));
+        }
+        else
+        {
+            Span<float> real = output.RequireReal((long)count * n);
+            for (int i = 0; i < count * n; i++) real[i] = Scale * sums[i];
+        }
+    }
+
+    /// <summary>D by bit-planes and the AND-popcount GEMM (ALGORITHMS.md section 2).</summary>
+    private void ForwardPlanes(Activations input, Activations output, int count, Scratch scratch)
     {
         int m = Weights.Columns, n = Weights.Rows, words = Weights.WordsPerRow, planes = InputBits;
         Span<int> counts = scratch.Ints((long)count * planes * n + (long)count * planes + n);

@@ -121,6 +121,20 @@ public sealed class FoldingTests
             Assert.That(loaded.Layers.Select(l => l.Kind), Is.EqualTo(folded.Layers.Select(l => l.Kind)));
             Assert.That(ModelCodec.FileSize(loaded), Is.EqualTo(file.Length));
 
+            // The bit-plane popcount path gives the same integers as the u8 x s8 byte path.
+            bool saved = BitPlaneDenseLayer.BytePathEnabled;
+            try
+            {
+                BitPlaneDenseLayer.BytePathEnabled = !saved;
+                Array.Clear(scores);
+                loaded.Predict(pixels, count, scores, threads: 1);
+                AssertBitIdentical(expected, scores, $"{name} seed {seed} other bit-plane path");
+            }
+            finally
+            {
+                BitPlaneDenseLayer.BytePathEnabled = saved;
+            }
+
             // One image at a time (the batch-1 path) agrees too.
             var single = new float[10];
             for (int k = 0; k < 5; k++)
