@@ -25,6 +25,7 @@ namespace BoolNet.Layers.Inference;
 public sealed class BitPlaneDenseLayer : InferenceLayer
 {
     private const int ChunkBytes = 64;
+    private const int NeuronBlockBytes = 24 * 1024; // +-1 rows per block: most of a 32 KiB L1 data cache
     private readonly sbyte[]? _signs; // e(W) [n, PaddedInputs], zero past m; null when the byte path is off
     private readonly int _paddedInputs;
 
@@ -117,20 +118,27 @@ public sealed class BitPlaneDenseLayer : InferenceLayer
         fixed (byte* u = levels)
         fixed (int* d = sums)
         {
-            int k = 0;
-            for (; k + 4 <= count; k += 4) DotFour(signs, u + (long)k * padded, padded, n, d + (long)k * n);
-            for (; k < count; k++) DotOne(signs, u + (long)k * padded, padded, n, d + (long)k * n);
+            // Blocks of neurons whose +-1 rows stay in L1 while every sample of the chunk passes
+            // (row-major over all neurons would stream the whole byte matrix from L2 per 4 samples).
+            int block = Math.Max(1, NeuronBlockBytes / padded);
+            for (int j0 = 0; j0 < n; j0 += block)
+            {
+                int j1 = Math.Min(n, j0 + block);
+                int k = 0;
+                for (; k + 4 <= count; k += 4) DotFour(signs, u + (long)k * padded, padded, j0, j1, n, d + (long)k * n);
+                for (; k < count; k++) DotOne(signs, u + (long)k * padded, padded, j0, j1, d + (long)k * n);
+            }
         }
         Finish(sums, output, count);
     }
 
     /// <summary>D[j] = sum_i u_i e(w_ji) for one sample: vpmaddubsw into int16, widened by vpmaddwd every 64 chunks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void DotOne(sbyte* signs, byte* u, int padded, int n, int* d)
+    private static unsafe void DotOne(sbyte* signs, byte* u, int padded, int j0, int j1, int* d)
     {
         Vector512<short> ones = Vector512.Create((short)1);
         int chunks = padded / ChunkBytes;
-        for (int j = 0; j < n; j++)
+        for (int j = j0; j < j1; j++)
         {
             sbyte* w = signs + (long)j * padded;
             Vector512<int> total = Vector512<int>.Zero;
@@ -148,12 +156,12 @@ public sealed class BitPlaneDenseLayer : InferenceLayer
 
     /// <summary>As <see cref="DotOne"/> for four samples at once: each weight chunk is loaded once for four products.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void DotFour(sbyte* signs, byte* u, int padded, int n, int* d)
+    private static unsafe void DotFour(sbyte* signs, byte* u, int padded, int j0, int j1, int n, int* d)
     {
         Vector512<short> ones = Vector512.Create((short)1);
         int chunks = padded / ChunkBytes;
         byte* u0 = u, u1 = u + padded, u2 = u + 2 * padded, u3 = u + 3 * padded;
-        for (int j = 0; j < n; j++)
+        for (int j = j0; j < j1; j++)
         {
             sbyte* w = signs + (long)j * padded;
             Vector512<int> t0 = default, t1 = default, t2 = default, t3 = default;
@@ -209,7 +217,7 @@ public sealed class BitPlaneDenseLayer : InferenceLayer
         for (int k = 0; k < count; k++)
             PackPlanes(input.Bytes.AsSpan(k * m, m), planes, planeWords.Slice(k * planes * words, planes * words), words, planeCounts.Slice(k * planes, planes));
         Span<int> planeByNeuron = counts[..(count * planes * n)];
-        BinaryGemm.Count(CountOperation.And, planeWords, Weights.Words, count * planes, n, words, planeByNeuron, threads: 1);
+        CountRows(CountOperation.And, planeWords, Weights.Words, count * planes, n, words, planeByNeuron);
         int outWords = BitMatrix.WordsFor(n);
         Span<ulong> bitsOut = Rule is null ? default : output.RequireWords((long)count * outWords);
         Span<float> realOut = Rule is null ? output.RequireReal((long)count * n) : default;

@@ -47,7 +47,7 @@ public sealed class BooleanDenseLayer : InferenceLayer
     {
         int n = Weights.Rows, words = Weights.WordsPerRow, outWords = BitMatrix.WordsFor(n);
         Span<int> counts = scratch.Ints((long)count * n); // c [count, n]
-        BinaryGemm.Count(CountOperation.Xor, input.Words.AsSpan(0, count * words), Weights.Words, count, n, words, counts, threads: 1);
+        CountRows(CountOperation.Xor, input.Words.AsSpan(0, count * words), Weights.Words, count, n, words, counts);
         Span<ulong> y = output.RequireWords((long)count * outWords);
         for (int k = 0; k < count; k++) Rule.Pack(counts.Slice(k * n, n), y.Slice(k * outWords, outWords));
     }
@@ -122,7 +122,7 @@ public sealed class BooleanLogitsLayer : InferenceLayer
     {
         int n = Weights.Rows, m = Weights.Columns, words = Weights.WordsPerRow;
         Span<int> counts = scratch.Ints((long)count * n);
-        BinaryGemm.Count(CountOperation.Xor, input.Words.AsSpan(0, count * words), Weights.Words, count, n, words, counts, threads: 1);
+        CountRows(CountOperation.Xor, input.Words.AsSpan(0, count * words), Weights.Words, count, n, words, counts);
         Span<float> y = output.RequireReal((long)count * n);
         float sign = Logic == BinaryLogic.Xnor ? 1f : -1f;
         for (int i = 0; i < count * n; i++)

@@ -85,26 +85,34 @@ public sealed class InferenceModel
             }
             return;
         }
-        unsafe
+        PredictParallel(pixels, count, scores, threads, chunks);
+    }
+
+    /// <summary>
+    /// The threaded part, in its own method: the lambda's captured variables would otherwise make
+    /// the compiler allocate its closure on every call of <see cref="Predict(ReadOnlySpan{byte}, int, Span{float}, int)"/>,
+    /// including the batch-1 calls that never reach it.
+    /// </summary>
+    private unsafe void PredictParallel(ReadOnlySpan<byte> pixels, int count, Span<float> scores, int threads, int chunks)
+    {
+        int size = InputShape.Size, classes = ClassCount;
+        fixed (byte* pixelPointer = pixels)
+        fixed (float* scorePointer = scores)
         {
-            fixed (byte* pixelPointer = pixels)
-            fixed (float* scorePointer = scores)
+            byte* input = pixelPointer;
+            float* output = scorePointer;
+            int workers = Math.Min(threads, Math.Min(chunks, _workspaces.Length));
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
             {
-                byte* input = pixelPointer;
-                float* output = scorePointer;
-                int workers = Math.Min(threads, Math.Min(chunks, _workspaces.Length));
-                Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
+                Workspace workspace = WorkspaceFor(worker);
+                // Static interleaved assignment: chunk c goes to worker c % workers.
+                for (int c = worker; c < chunks; c += workers)
                 {
-                    Workspace workspace = WorkspaceFor(worker);
-                    // Static interleaved assignment: chunk c goes to worker c % workers.
-                    for (int c = worker; c < chunks; c += workers)
-                    {
-                        int start = c * ChunkSize, n = Math.Min(ChunkSize, count - start);
-                        RunChunk(workspace, new ReadOnlySpan<byte>(input + (long)start * size, n * size), n,
-                            new Span<float>(output + (long)start * classes, n * classes));
-                    }
-                });
-            }
+                    int start = c * ChunkSize, n = Math.Min(ChunkSize, count - start);
+                    RunChunk(workspace, new ReadOnlySpan<byte>(input + (long)start * size, n * size), n,
+                        new Span<float>(output + (long)start * classes, n * classes));
+                }
+            });
         }
     }
 
