@@ -12,6 +12,7 @@ namespace BoolNet.Layers.Inference;
 public sealed class InferenceModel
 {
     private readonly Workspace[] _workspaces;
+    private readonly InferenceLayer[] _layers; // an array: foreach over the interface would allocate an enumerator per call
 
     /// <summary>Creates a model, checking that the layers chain from bytes to real scores.</summary>
     public InferenceModel(IReadOnlyList<InferenceLayer> layers, IEnumerable<KeyValuePair<string, string>>? metadata = null)
@@ -31,7 +32,8 @@ public sealed class InferenceModel
             kind = layer.Output;
         }
         if (kind != ValueKind.Real || !layers[^1].OutputShape.IsVector) throw new ArgumentException("the last layer must give a flat vector of real scores");
-        Layers = layers;
+        _layers = layers.ToArray();
+        Layers = _layers;
         Metadata = metadata?.ToList() ?? [];
         _workspaces = new Workspace[Environment.ProcessorCount + 1];
     }
@@ -135,7 +137,7 @@ public sealed class InferenceModel
         if (current.Bytes.Length < pixels.Length) current.Bytes = new byte[Math.Max(pixels.Length, InputShape.Size * ChunkSize)];
         pixels.CopyTo(current.Bytes);
         ValueKind kind = ValueKind.Bytes;
-        foreach (InferenceLayer layer in Layers)
+        foreach (InferenceLayer layer in _layers)
         {
             layer.Forward(current, kind, next, count, workspace.Scratch);
             kind = layer.Output;

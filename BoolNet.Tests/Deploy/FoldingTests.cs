@@ -39,6 +39,17 @@ public sealed class FoldingTests
             new ThresholdActivation(TensorShape.Vector(67)), new RealLinear(TensorShape.Vector(67), 10, random)]);
     }
 
+    /// <summary>More neurons than one L1 block of the byte path, and inputs spanning several 64-byte chunks.</summary>
+    private static Network WideBitPlaneNetwork(int seed)
+    {
+        var random = new Random(seed);
+        var input = new TensorShape(10, 13, 1);
+        var first = new BitPlaneLinear(input, 420, random, 8);
+        var norm = new BatchNorm(TensorShape.Vector(420));
+        Randomize(norm, random, 40f);
+        return new Network([first, norm, new ThresholdActivation(TensorShape.Vector(420)), new RealLinear(TensorShape.Vector(420), 10, random)]);
+    }
+
     private static Network ThermometerNetwork(int seed)
     {
         var random = new Random(seed);
@@ -93,6 +104,7 @@ public sealed class FoldingTests
     public static IEnumerable<TestCaseData> Networks()
     {
         yield return new TestCaseData("bitplane-8 + xnor-bias + real head", (Func<int, Network>)(s => BitPlaneNetwork(s)));
+        yield return new TestCaseData("wide bitplane (420 neurons, 130 pixels)", (Func<int, Network>)WideBitPlaneNetwork);
         yield return new TestCaseData("thermometer + xor-bias + boolean head", (Func<int, Network>)ThermometerNetwork);
         yield return new TestCaseData("real first + no-BN threshold + real head + logit BN", (Func<int, Network>)RealFirstNetwork);
         yield return new TestCaseData("bitplane-4 + threshold only + xor boolean head", (Func<int, Network>)NoNormNetwork);
@@ -105,7 +117,7 @@ public sealed class FoldingTests
         {
             Network network = build(seed);
             const int count = 150;
-            byte[] pixels = RandomImages(count, seed + 100, Image.Size);
+            byte[] pixels = RandomImages(count, seed + 100, network.InputShape.Size);
             float[] expected = Reference(network, pixels, count);
 
             InferenceModel folded = NetworkFolder.Fold(network, [new("name", name)]);
@@ -139,10 +151,22 @@ public sealed class FoldingTests
             var single = new float[10];
             for (int k = 0; k < 5; k++)
             {
-                loaded.Predict(pixels.AsSpan(k * Image.Size, Image.Size), single);
+                loaded.Predict(pixels.AsSpan(k * network.InputShape.Size, network.InputShape.Size), single);
                 AssertBitIdentical(expected.AsSpan(k * 10, 10).ToArray(), single, $"{name} seed {seed} image {k}");
             }
         }
+    }
+
+    [Test]
+    public void BatchOfOnePredictionAllocatesNothing()
+    {
+        InferenceModel model = NetworkFolder.Fold(BitPlaneNetwork(5));
+        byte[] image = RandomImages(1, 9, Image.Size);
+        var scores = new float[10];
+        for (int i = 0; i < 100; i++) model.Predict(image, scores); // buffers grow once
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++) model.Predict(image, scores);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
     }
 
     [Test]
