@@ -72,7 +72,13 @@ internal static class TrainRunner
 
         if (Console.IsOutputRedirected)
         {
-            trainer.EpochCompleted = r => Console.WriteLine(FormatEpoch(r));
+            trainer.EpochCompleted = r =>
+            {
+                Console.WriteLine(FormatEpoch(r));
+                if (Environment.GetEnvironmentVariable("BOOLNET_PROFILE") is not null)
+                    for (int i = 0; i < network.Layers.Count; i++)
+                        Console.WriteLine($"  layer {i} {network.Layers[i].Kind,-16} forward {r.LayerForwardSeconds[i],7:F3} s  backward {r.LayerBackwardSeconds[i],7:F3} s");
+            };
             trainer.Run(data, AfterEpoch);
         }
         else

@@ -82,6 +82,12 @@ public sealed record EpochResult
     /// <summary>Optimizer seconds.</summary>
     public double UpdateSeconds { get; init; }
 
+    /// <summary>Training-pass seconds in each layer's forward, input first.</summary>
+    public double[] LayerForwardSeconds { get; init; } = [];
+
+    /// <summary>Training-pass seconds in each layer's backward, input first.</summary>
+    public double[] LayerBackwardSeconds { get; init; } = [];
+
     /// <summary>Wall-clock seconds of the test evaluation.</summary>
     public double EvaluationSeconds { get; init; }
 
