@@ -124,7 +124,9 @@ internal static class TrainRunner
     private static string FormatEpoch(EpochResult r) =>
         $"epoch {r.Epoch}: train loss {r.TrainLoss:F4} acc {r.TrainAccuracy:P2}, test loss {r.TestLoss:F4} acc {r.TestAccuracy:P2}, {r.Seconds:F2} s " +
         $"(fwd {r.ForwardSeconds:F2} bwd {r.BackwardSeconds:F2} upd {r.UpdateSeconds:F2}), flips " +
-        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.FlipRatio:E1}"));
+        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.FlipRatio:E1}")) + ", max|m| " +
+        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.MaxAccumulator:F2}")) + ", mean|eta q| " +
+        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.MeanStep:E1}"));
 
     /// <summary>Peak resident set size (VmHWM of /proc/self/status), 0 where unavailable.</summary>
     public static long PeakResidentBytes()
@@ -149,17 +151,19 @@ internal static class TrainRunner
         {
             var flips = new JsonObject();
             var maxima = new JsonObject();
+            var steps = new JsonObject();
             foreach (ParameterDiagnostics p in r.Parameters.Where(p => p.Optimizer == "flip-with-reset"))
             {
                 flips[p.Parameter] = p.FlipRatio;
                 maxima[p.Parameter] = p.MaxAccumulator;
+                steps[p.Parameter] = p.MeanStep;
             }
             epochs.Add(new JsonObject
             {
                 ["epoch"] = r.Epoch, ["train_loss"] = r.TrainLoss, ["train_accuracy"] = r.TrainAccuracy,
                 ["test_loss"] = r.TestLoss, ["test_accuracy"] = r.TestAccuracy, ["seconds"] = r.Seconds,
                 ["forward_seconds"] = r.ForwardSeconds, ["backward_seconds"] = r.BackwardSeconds, ["update_seconds"] = r.UpdateSeconds,
-                ["evaluation_seconds"] = r.EvaluationSeconds, ["flip_ratio"] = flips, ["max_abs_m"] = maxima,
+                ["evaluation_seconds"] = r.EvaluationSeconds, ["flip_ratio"] = flips, ["max_abs_m"] = maxima, ["mean_abs_eta_q"] = steps,
             });
         }
         EpochResult? last = trainer.History.LastOrDefault();

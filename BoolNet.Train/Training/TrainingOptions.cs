@@ -50,7 +50,11 @@ public sealed record TrainingOptions
 /// <param name="Optimizer">optimizer name</param>
 /// <param name="FlipRatio">flips / (weights * steps) (Boolean)</param>
 /// <param name="MaxAccumulator">max |m| over the epoch (Boolean)</param>
-public sealed record ParameterDiagnostics(string Parameter, string Optimizer, double FlipRatio, double MaxAccumulator);
+public sealed record ParameterDiagnostics(string Parameter, string Optimizer, double FlipRatio, double MaxAccumulator)
+{
+    /// <summary>Mean |eta q| per weight and step (Boolean).</summary>
+    public double MeanStep { get; init; }
+}
 
 /// <summary>One epoch's results.</summary>
 public sealed record EpochResult
