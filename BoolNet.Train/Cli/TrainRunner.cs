@@ -115,6 +115,7 @@ internal static class TrainRunner
         AnsiConsole.Write(table);
         EpochResult? last = trainer.History.LastOrDefault();
         if (last is not null) AnsiConsole.MarkupLine($"[bold]final test accuracy {last.TestAccuracy:P2}[/]");
+        AnsiConsole.MarkupLine($"weights sha256 {ParameterStorage.Hash(network)}");
         AnsiConsole.MarkupLine($"memory: {trainer.BytesPerBooleanWeight():F3} bytes per Boolean weight during training (1 bit + accumulator + signal); " +
                                $"peak RSS {PeakResidentBytes() / (1024.0 * 1024):F0} MiB");
         WriteMetrics(Path.Combine(output, MetricsFile), header, trainer);
@@ -182,6 +183,7 @@ internal static class TrainRunner
                 ["test_loss"] = last?.TestLoss,
                 ["train_loss"] = last?.TrainLoss,
                 ["mean_epoch_seconds"] = trainer.History.Count == 0 ? null : trainer.History.Average(r => r.Seconds),
+                ["weights_sha256"] = ParameterStorage.Hash(trainer.Network),
             },
             ["memory"] = new JsonObject
             {

@@ -46,6 +46,13 @@ public sealed record BooleanOptimizerOptions
     /// </summary>
     public bool NormalizeSignal { get; init; }
 
+    /// <summary>
+    /// A constant decay beta in (0, 1] instead of the adaptive 1 - flips/weights (null: adaptive).
+    /// With beta = 1 - gamma and eta = gamma / tau this is Bop's exponential moving average with
+    /// threshold tau (Helwegen et al. 2019), plus the reset.
+    /// </summary>
+    public double? FixedBeta { get; init; }
+
     /// <summary>beta &lt;- 1 - flips/weights after each step (false: beta = 1, the EF form of Alg. 3).</summary>
     public bool AdaptiveBeta { get; init; } = true;
 }
@@ -99,7 +106,7 @@ public sealed class BooleanOptimizer : IOptimizer
             long flips = Options.Accumulator == AccumulatorType.Float32 ? StepFloat(boolean, state, tensorEta, step.Threads) : StepInt16(boolean, state, tensorEta, step.Threads);
             state.Flips += flips;
             state.Steps++;
-            state.Beta = Options.AdaptiveBeta ? 1f - (float)flips / boolean.Count : 1f;
+            state.Beta = Options.FixedBeta is { } beta ? (float)beta : Options.AdaptiveBeta ? 1f - (float)flips / boolean.Count : 1f;
         }
     }
 
