@@ -90,10 +90,19 @@ public sealed class BitPlaneLinear : ILayer
         {
             ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
             QuantizedSignal z = QuantizedSignal.Create(outputGradient, count, outputs, Signal, seed);
-            BitMatrix zPlanes = SignalQuantizer.PackPlanesTransposed(z.Levels, count, outputs, z.Planes); // [out*P, N]
             BitMatrix uPlanes = PackPlanesTransposed(levels, count, m, InputBits);                       // [m*B, N]
-            PlaneProducts.Run(zPlanes, SignalQuantizer.PlaneWeights(z.Planes), uPlanes, PowersOfTwo(InputBits),
-                centred: false, z.Scale * OutputScale, Weight.Signal, context.Threads);
+            if (count <= BooleanSignals.SelectionBatchLimit)
+            {
+                (short[] values, _) = BooleanSignals.Widen(z);
+                SelectionSums.Run(uPlanes, PowersOfTwo(InputBits), values, outputs, (1 << (z.Planes - 1)) - 1, null,
+                    z.Scale * OutputScale, Weight.Signal, context.Threads);
+            }
+            else
+            {
+                BitMatrix zPlanes = SignalQuantizer.PackPlanesTransposed(z.Levels, count, outputs, z.Planes); // [out*P, N]
+                PlaneProducts.Run(zPlanes, SignalQuantizer.PlaneWeights(z.Planes), uPlanes, PowersOfTwo(InputBits),
+                    centred: false, z.Scale * OutputScale, Weight.Signal, context.Threads);
+            }
         }
         else
         {
