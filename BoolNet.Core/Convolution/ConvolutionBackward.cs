@@ -77,9 +77,9 @@ public static class ConvolutionBackward
     }
 
     /// <summary>
-    /// Both signals on the AND-popcount kernel, with z quantised to <paramref name="bits"/>-bit
-    /// sign-magnitude planes (<see cref="SignalPlanes"/>). Integer arithmetic throughout until the
-    /// final scale, so the result does not depend on the thread count.
+    /// Both signals on the AND-popcount kernel from z quantised to two's-complement bit-planes
+    /// (<see cref="SignalPlanes"/>). Integer arithmetic until the final scale, so the result does not
+    /// depend on the thread count.
     /// </summary>
     /// <param name="input">[count * H * W, WordsPerPosition] the forward input</param>
     /// <param name="count">samples</param>
@@ -88,37 +88,49 @@ public static class ConvolutionBackward
     /// <param name="logic">XNOR or XOR</param>
     /// <param name="padding">padding semantics of the forward</param>
     /// <param name="pattern">padding pattern of <paramref name="geometry"/></param>
-    /// <param name="signal">z [count * OutputPositions, c_out]</param>
-    /// <param name="bits">magnitude bits of the quantised z</param>
+    /// <param name="levels">Z [count * OutputPositions, c_out], z ~ scale * Z</param>
+    /// <param name="scale">the quantisation step</param>
+    /// <param name="planes">P, |Z| &lt;= 2^(P-1) - 1</param>
     /// <param name="weightSignal">q [c_out * kh*kw*C] output (overwritten)</param>
     /// <param name="inputSignal">g [count * H * W * C] output (overwritten), or empty to skip</param>
-    /// <param name="scale">quantisation step (null: max|z| / (2^bits - 1))</param>
     /// <param name="threads">0 for the default</param>
     /// <param name="isa">null for the current ISA</param>
     public static void Quantised(ReadOnlySpan<ulong> input, int count, ConvolutionGeometry geometry, BooleanConvolution.PreparedWeights weights,
-        BinaryLogic logic, PaddingMode padding, PaddingPattern pattern, ReadOnlySpan<float> signal, int bits,
-        Span<float> weightSignal, Span<float> inputSignal, float? scale = null, int threads = 0, Isa? isa = null)
+        BinaryLogic logic, PaddingMode padding, PaddingPattern pattern, int[] levels, float scale, int planes,
+        Span<float> weightSignal, Span<float> inputSignal, int threads = 0, Isa? isa = null)
     {
         int rows = count * geometry.OutputPositions, outputChannels = weights.OutputChannels;
-        int loweredWords = geometry.LoweredWords, loweredBits = loweredWords * 64;
+        int loweredBits = geometry.LoweredWords * 64;
         float sigma = logic == BinaryLogic.Xnor ? 1f : -1f;
 
         // Eq. 4 over the batch: contraction over rows m, so both operands are packed along m.
-        var transposedPlanes = new SignalPlanes(signal, rows, outputChannels, bits, transposed: true, scale);
+        var transposedPlanes = new SignalPlanes(levels, scale, rows, outputChannels, planes, transposed: true); // [c_out * P, rows]
         var lowered = new BitMatrix(rows, loweredBits);
         BitLowering.LowerRows(input, geometry, padding, 0, rows, lowered.Words);
-        BitMatrix loweredTransposed = BitPacking.Transpose(lowered);                    // [LoweredWords*64, rows]
-        int planes = 2 * bits;
-        var counts = new int[planes * outputChannels * loweredBits];
-        BinaryGemm.CountAnd(transposedPlanes.Planes, loweredTransposed, counts, threads, isa); // [2B*c_out, LoweredWords*64]
-        long[] rowSums = LevelSumsPerOffset(transposedPlanes.Levels, rows, outputChannels, geometry, padding, pattern);
-        WeightSignalFromCounts(counts, rowSums, outputChannels, bits, geometry, sigma * transposedPlanes.Scale, weightSignal);
+        BitMatrix loweredTransposed = BitPacking.Transpose(lowered);                                         // [LoweredWords*64, rows]
+        var counts = new int[outputChannels * planes * loweredBits];
+        BinaryGemm.CountAnd(transposedPlanes.Planes, loweredTransposed, counts, threads, isa);                // [c_out * P, LoweredWords*64]
+        long[] rowSums = LevelSumsPerOffset(levels, rows, outputChannels, geometry, padding, pattern);
+        WeightSignalFromCounts(counts, rowSums, outputChannels, transposedPlanes.PlaneWeights, geometry, sigma * scale, weightSignal);
 
         if (inputSignal.IsEmpty) return;
-        // Eq. 3: contraction over output channels o; planes row-major [2B * rows, c_out], weights transposed.
-        var planesByRow = new SignalPlanes(signal, rows, outputChannels, bits, transposed: false, scale);
+        // Eq. 3: contraction over output channels o; planes row-major [rows * P, c_out], weights transposed.
+        var planesByRow = new SignalPlanes(levels, scale, rows, outputChannels, planes, transposed: false);
         BitMatrix weightsTransposed = BitPacking.Transpose(new BitMatrix(outputChannels, loweredBits, weights.Lowered)); // [LoweredWords*64, c_out]
-        InputSignalFromPlanes(planesByRow, weightsTransposed, count, geometry, sigma * planesByRow.Scale, inputSignal, threads, isa);
+        InputSignalFromPlanes(planesByRow, weightsTransposed, count, geometry, sigma * scale, inputSignal, threads, isa);
+    }
+
+    /// <summary>
+    /// <see cref="Quantised(ReadOnlySpan{ulong}, int, ConvolutionGeometry, BooleanConvolution.PreparedWeights, BinaryLogic, PaddingMode, PaddingPattern, int[], float, int, Span{float}, Span{float}, int, Isa?)"/>
+    /// with round-to-nearest quantisation (<see cref="SignalPlanes.Quantize"/>).
+    /// </summary>
+    public static void Quantised(ReadOnlySpan<ulong> input, int count, ConvolutionGeometry geometry, BooleanConvolution.PreparedWeights weights,
+        BinaryLogic logic, PaddingMode padding, PaddingPattern pattern, ReadOnlySpan<float> signal, int planes,
+        Span<float> weightSignal, Span<float> inputSignal, float? scale = null, int threads = 0, Isa? isa = null)
+    {
+        SignalPlanes quantised = SignalPlanes.Quantize(signal, count * geometry.OutputPositions, weights.OutputChannels, planes, transposed: false, scale);
+        Quantised(input, count, geometry, weights, logic, padding, pattern, quantised.Levels, quantised.Scale, planes,
+            weightSignal, inputSignal, threads, isa);
     }
 
     /// <summary>
@@ -142,21 +154,19 @@ public static class ConvolutionBackward
         return result;
     }
 
-    /// <summary>q[o, k*C + c] = factor * (2 sum_b 2^b (P_b - N_b counts) - R[o, k]).</summary>
-    private static void WeightSignalFromCounts(int[] counts, long[] rowSums, int outputChannels, int bits,
+    /// <summary>q[o, k*C + c] = factor * (2 sum_p weight_p count[o*P + p, column] - R[o, k]).</summary>
+    private static void WeightSignalFromCounts(int[] counts, long[] rowSums, int outputChannels, long[] planeWeights,
         in ConvolutionGeometry geometry, float factor, Span<float> weightSignal)
     {
         int channels = geometry.Channels, offsets = geometry.Offsets, segmentBits = geometry.WordsPerPosition * 64;
-        int loweredBits = geometry.LoweredWords * 64, fanIn = geometry.FanIn;
+        int loweredBits = geometry.LoweredWords * 64, fanIn = geometry.FanIn, planes = planeWeights.Length;
         for (int o = 0; o < outputChannels; o++)
             for (int k = 0; k < offsets; k++)
                 for (int c = 0; c < channels; c++)
                 {
                     long sum = 0;
                     int column = k * segmentBits + c;
-                    for (int b = 0; b < bits; b++)
-                        sum += (long)(counts[(b * outputChannels + o) * loweredBits + column]
-                                      - counts[((bits + b) * outputChannels + o) * loweredBits + column]) << b;
+                    for (int p = 0; p < planes; p++) sum += planeWeights[p] * counts[(o * planes + p) * loweredBits + column];
                     weightSignal[o * fanIn + k * channels + c] = factor * (2 * sum - rowSums[o * offsets + k]);
                 }
     }
@@ -189,10 +199,10 @@ public static class ConvolutionBackward
         in ConvolutionGeometry geometry, float factor, Span<float> inputSignal, Isa? isa)
     {
         int outputPositions = geometry.OutputPositions, rows = planes.Rows, outputChannels = planes.Columns;
-        int bits = planes.Bits, loweredBits = weightsTransposed.Rows, wordsPerRow = planes.Planes.WordsPerRow;
+        int planeCount = planes.PlaneCount, loweredBits = weightsTransposed.Rows, wordsPerRow = planes.Planes.WordsPerRow;
         int channels = geometry.Channels, segmentBits = geometry.WordsPerPosition * 64;
         int block = Math.Min(outputPositions, BooleanConvolution.RowBlock);
-        int[] counts = ArrayPool<int>.Shared.Rent(block * loweredBits);
+        int[] counts = ArrayPool<int>.Shared.Rent(block * planeCount * loweredBits);
         long[] accumulator = ArrayPool<long>.Shared.Rent(block * loweredBits);
         try
         {
@@ -202,14 +212,16 @@ public static class ConvolutionBackward
                 int firstRow = sample * outputPositions + blockStart;
                 Span<long> sums = accumulator.AsSpan(0, blockRows * loweredBits);
                 sums.Clear();
-                for (int plane = 0; plane < 2 * bits; plane++)
-                {
-                    int b = plane % bits;
-                    long weight = plane < bits ? 1L << b : -(1L << b);
-                    ReadOnlySpan<ulong> a = planes.Planes.Words.AsSpan((plane * rows + firstRow) * wordsPerRow, blockRows * wordsPerRow);
-                    BinaryGemm.Count(CountOperation.And, a, weightsTransposed.Words, blockRows, loweredBits, wordsPerRow, counts, threads: 1, isa);
-                    for (int i = 0; i < sums.Length; i++) sums[i] += weight * counts[i];
-                }
+                ReadOnlySpan<ulong> a = planes.Planes.Words.AsSpan(firstRow * planeCount * wordsPerRow, blockRows * planeCount * wordsPerRow);
+                BinaryGemm.Count(CountOperation.And, a, weightsTransposed.Words, blockRows * planeCount, loweredBits, wordsPerRow, counts, threads: 1, isa);
+                for (int r = 0; r < blockRows; r++)
+                    for (int p = 0; p < planeCount; p++)
+                    {
+                        long weight = planes.PlaneWeights[p];
+                        Span<long> target = sums.Slice(r * loweredBits, loweredBits);
+                        ReadOnlySpan<int> source = counts.AsSpan((r * planeCount + p) * loweredBits, loweredBits);
+                        for (int i = 0; i < loweredBits; i++) target[i] += weight * source[i];
+                    }
                 for (int r = 0; r < blockRows; r++)
                 {
                     int row = firstRow + r, position = blockStart + r;

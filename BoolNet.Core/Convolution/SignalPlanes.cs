@@ -3,32 +3,78 @@ using BoolNet.Core.Bits;
 namespace BoolNet.Core.Convolution;
 
 /// <summary>
-/// A real signal z [rows, columns] quantised to integers L = round(z / Scale), |L| &lt;= 2^Bits - 1,
-/// and held as sign-magnitude bit-planes so sums of z times +-1 values run on the AND-popcount
-/// kernel (ALGORITHMS.md section 2, "bit-serial"): for bits v,
-/// <c>sum_i L_i e(v_i) = 2 sum_b 2^b (popcount(P_b AND v) - popcount(N_b AND v)) - sum_i L_i</c>,
-/// where P_b (N_b) holds bit b of |L| where L &gt; 0 (L &lt; 0).
-/// Rounding is to nearest (deterministic); Scale defaults to max|z| / (2^Bits - 1).
+/// A real signal z [rows, columns] as P-bit two's-complement integers Z with one scale
+/// (z ~ Scale * Z, |Z| &lt;= 2^(P-1) - 1) packed into bit-planes, so sums of z times +-1 values run on
+/// the AND-popcount kernel (ALGORITHMS.md sections 2-3, "bit-serial"):
+/// <code>
+///   Z = -2^(P-1) b_(P-1) + sum_(p &lt; P-1) 2^p b_p
+///   sum_i Z_i e(v_i) = 2 sum_p weight_p popcount(b_p AND v) - sum_i Z_i
+/// </code>
+/// Same encoding and plane layout as the Boolean linear layer's quantiser (BoolNet.Layers
+/// SignalQuantizer): row-major planes are [rows * P, columns] with row r*P + p holding bit p of
+/// Z[r, :]; transposed planes are [columns * P, rows] with row c*P + p holding bit p of Z[:, c].
+/// Layers quantise with that quantiser and hand the levels here; <see cref="Quantize"/> is a
+/// round-to-nearest quantiser for standalone use and tests.
 /// </summary>
 public sealed class SignalPlanes
 {
-    /// <summary>Quantises <paramref name="signal"/> [rows, columns].</summary>
-    /// <param name="signal">[rows * columns] row-major</param>
+    /// <summary>Packs given levels.</summary>
+    /// <param name="levels">Z [rows * columns], |Z| &lt;= 2^(P-1) - 1</param>
+    /// <param name="scale">z ~ scale * Z</param>
     /// <param name="rows">rows</param>
     /// <param name="columns">columns</param>
-    /// <param name="bits">magnitude bits (1..15)</param>
-    /// <param name="transposed">pack planes as [columns, rows] (contraction over rows) instead of [rows, columns]</param>
-    /// <param name="scale">quantisation step, or null for max|z| / (2^bits - 1)</param>
-    public SignalPlanes(ReadOnlySpan<float> signal, int rows, int columns, int bits, bool transposed, float? scale = null)
+    /// <param name="planes">P in 2..15</param>
+    /// <param name="transposed">pack [columns * P, rows] (contraction over rows) instead of [rows * P, columns]</param>
+    public SignalPlanes(ReadOnlySpan<sbyte> levels, float scale, int rows, int columns, int planes, bool transposed)
+        : this(ToInts(levels), scale, rows, columns, planes, transposed)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(bits, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, 15);
-        if (signal.Length < rows * columns) throw new ArgumentException($"signal holds {signal.Length} values, needs {rows}x{columns}");
-        Bits = bits;
+    }
+
+    /// <summary>Packs given levels.</summary>
+    public SignalPlanes(int[] levels, float scale, int rows, int columns, int planes, bool transposed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(planes, 2);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(planes, 15);
+        if (levels.Length < rows * columns) throw new ArgumentException($"levels hold {levels.Length} values, needs {rows}x{columns}");
+        int top = (1 << (planes - 1)) - 1;
         Rows = rows;
         Columns = columns;
+        PlaneCount = planes;
         Transposed = transposed;
-        int maxLevel = (1 << bits) - 1;
+        Scale = scale;
+        Levels = levels;
+        PlaneWeights = new long[planes];
+        for (int p = 0; p < planes; p++) PlaneWeights[p] = p == planes - 1 ? -(1L << p) : 1L << p;
+        int planeRows = transposed ? columns : rows, planeColumns = transposed ? rows : columns;
+        Planes = new BitMatrix(planeRows * planes, planeColumns);
+        ulong[] words = Planes.Words;
+        int wordsPerRow = Planes.WordsPerRow;
+        int mask = (1 << planes) - 1;
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++)
+            {
+                int level = levels[r * columns + c];
+                if (level == 0) continue;
+                if (level > top || level < -top) throw new ArgumentOutOfRangeException(nameof(levels), level, $"level outside +-{top} for {planes} planes");
+                int pattern = level & mask;
+                int planeRow = transposed ? c : r, planeColumn = transposed ? r : c;
+                ulong bit = 1UL << (planeColumn & 63);
+                for (int p = 0; p < planes; p++)
+                    if (((pattern >> p) & 1) != 0)
+                        words[(planeRow * planes + p) * wordsPerRow + (planeColumn >> 6)] |= bit;
+            }
+    }
+
+    /// <summary>
+    /// Round-to-nearest quantisation: Z = round(z / scale) clamped to +-(2^(P-1) - 1), scale
+    /// = max|z| / (2^(P-1) - 1) unless given.
+    /// </summary>
+    public static SignalPlanes Quantize(ReadOnlySpan<float> signal, int rows, int columns, int planes, bool transposed, float? scale = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(planes, 2);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(planes, 15);
+        if (signal.Length < rows * columns) throw new ArgumentException($"signal holds {signal.Length} values, needs {rows}x{columns}");
+        int top = (1 << (planes - 1)) - 1;
         float step;
         if (scale is float given)
         {
@@ -40,32 +86,16 @@ public sealed class SignalPlanes
             float max = 0f;
             for (int i = 0; i < rows * columns; i++) max = Math.Max(max, Math.Abs(signal[i]));
             if (!float.IsFinite(max)) throw new ArgumentException("signal contains a non-finite value");
-            step = max > 0f ? max / maxLevel : 1f;
+            step = max > 0f ? max / top : 1f;
         }
-        Scale = step;
-        Levels = new int[rows * columns];
-        int planeRows = transposed ? columns : rows, planeColumns = transposed ? rows : columns;
-        Planes = new BitMatrix(2 * bits * planeRows, planeColumns);
-        ulong[] words = Planes.Words;
-        int wordsPerRow = Planes.WordsPerRow;
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < columns; c++)
-            {
-                int level = (int)MathF.Round(signal[r * columns + c] / step, MidpointRounding.ToEven);
-                level = Math.Clamp(level, -maxLevel, maxLevel);
-                Levels[r * columns + c] = level;
-                if (level == 0) continue;
-                int magnitude = Math.Abs(level), planeOffset = level > 0 ? 0 : bits;
-                int planeRow = transposed ? c : r, planeColumn = transposed ? r : c;
-                ulong bit = 1UL << (planeColumn & 63);
-                for (int b = 0; b < bits; b++)
-                    if (((magnitude >> b) & 1) != 0)
-                        words[((planeOffset + b) * planeRows + planeRow) * wordsPerRow + (planeColumn >> 6)] |= bit;
-            }
+        var levels = new int[rows * columns];
+        for (int i = 0; i < levels.Length; i++)
+            levels[i] = Math.Clamp((int)MathF.Round(signal[i] / step, MidpointRounding.AwayFromZero), -top, top);
+        return new SignalPlanes(levels, step, rows, columns, planes, transposed);
     }
 
-    /// <summary>Magnitude bits B.</summary>
-    public int Bits { get; }
+    /// <summary>Plane count P.</summary>
+    public int PlaneCount { get; }
 
     /// <summary>Rows of the signal.</summary>
     public int Rows { get; }
@@ -73,22 +103,25 @@ public sealed class SignalPlanes
     /// <summary>Columns of the signal.</summary>
     public int Columns { get; }
 
-    /// <summary>Whether planes are packed [columns, rows].</summary>
+    /// <summary>Whether planes are packed [columns * P, rows].</summary>
     public bool Transposed { get; }
 
-    /// <summary>z ~ Scale * L.</summary>
+    /// <summary>z ~ Scale * Z.</summary>
     public float Scale { get; }
 
-    /// <summary>Integer levels L [rows * columns].</summary>
+    /// <summary>Z [rows * columns].</summary>
     public int[] Levels { get; }
 
-    /// <summary>
-    /// 2B stacked planes: plane p in 0..B-1 is P_p (positive levels, bit p), B..2B-1 is N_(p-B);
-    /// each plane is [rows, columns] (or [columns, rows] when transposed), plane p at rows
-    /// p * planeRows ...
-    /// </summary>
+    /// <summary>Weight of plane p: 2^p, and -2^(P-1) for the sign plane.</summary>
+    public long[] PlaneWeights { get; }
+
+    /// <summary>The packed planes (layout in the type's remarks).</summary>
     public BitMatrix Planes { get; }
 
-    /// <summary>Rows of one plane.</summary>
-    public int PlaneRows => Transposed ? Columns : Rows;
+    private static int[] ToInts(ReadOnlySpan<sbyte> levels)
+    {
+        var result = new int[levels.Length];
+        for (int i = 0; i < levels.Length; i++) result[i] = levels[i];
+        return result;
+    }
 }

@@ -77,23 +77,26 @@ public class ConvolutionBackwardTests
             var weight = new float[exactWeight.Length];
             var inputSignal = new float[exactInput.Length];
             ConvolutionBackward.Quantised(input.Words, count, geometry, BooleanConvolution.Prepare(weights, geometry), logic, padding,
-                new PaddingPattern(geometry), signal, bits: 4, weight, inputSignal, scale: 1f, threads: 2);
+                new PaddingPattern(geometry), signal, planes: 5, weight, inputSignal, scale: 1f, threads: 2);
             Assert.That(weight, Is.EqualTo(exactWeight), $"weight signal {geometry}");
             Assert.That(inputSignal, Is.EqualTo(exactInput), $"input signal {geometry}");
         }
     }
 
     [Test]
-    public void QuantisationRoundsToTheNearestLevel()
+    public void QuantisationRoundsToTheNearestLevelInTwosComplementPlanes()
     {
         float[] signal = [0.5f, -1.0f, 0.26f, -0.1f, 0.74f, 0f];
-        var planes = new SignalPlanes(signal, 2, 3, bits: 2, transposed: false);
+        SignalPlanes planes = SignalPlanes.Quantize(signal, 2, 3, planes: 3, transposed: false);
         // scale = max|z| / 3 = 1/3: levels round(z * 3).
         Assert.That(planes.Scale, Is.EqualTo(1f / 3f).Within(1e-7));
         Assert.That(planes.Levels, Is.EqualTo(new[] { 2, -3, 1, 0, 2, 0 }));
-        // Level -3 at (0, 1): negative planes N_0 and N_1 set; positive planes clear.
-        Assert.That(planes.Planes[2 * 2 + 0, 1] && planes.Planes[3 * 2 + 0, 1], Is.True);
-        Assert.That(planes.Planes[0, 1] || planes.Planes[2, 1], Is.False);
-        Assert.Throws<ArgumentException>(() => _ = new SignalPlanes([float.NaN], 1, 1, 2, false));
+        // -3 = 101b in 3-bit two's complement (-4 + 1): planes 0 and 2 of row 0, column 1.
+        Assert.That(planes.Planes[0 * 3 + 0, 1] && !planes.Planes[0 * 3 + 1, 1] && planes.Planes[0 * 3 + 2, 1], Is.True);
+        Assert.That(planes.PlaneWeights, Is.EqualTo(new long[] { 1, 2, -4 }));
+        SignalPlanes transposed = SignalPlanes.Quantize(signal, 2, 3, planes: 3, transposed: true);
+        Assert.That(transposed.Planes[1 * 3 + 2, 0], Is.True);
+        Assert.Throws<ArgumentException>(() => SignalPlanes.Quantize([float.NaN], 1, 1, 2, false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new SignalPlanes(new[] { 4 }, 1f, 1, 1, 3, false));
     }
 }
