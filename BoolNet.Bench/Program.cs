@@ -4,5 +4,9 @@ namespace BoolNet.Bench;
 public static class Program
 {
     /// <summary>Entry point.</summary>
-    public static int Main(string[] args) => 0;
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "conv") return Convolution.ConvolutionThroughput.Run(args[1..]);
+        return 0;
+    }
 }

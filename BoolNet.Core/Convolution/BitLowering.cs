@@ -28,7 +28,17 @@ public static class BitLowering
     /// <param name="lowered">[rowEnd - rowStart, LoweredWords] output</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LowerRows(ReadOnlySpan<ulong> input, in ConvolutionGeometry geometry, PaddingMode padding,
-        int rowStart, int rowEnd, Span<ulong> lowered)
+        int rowStart, int rowEnd, Span<ulong> lowered) =>
+        LowerRows(input, geometry, padding, rowStart, rowEnd, lowered, geometry.LoweredWords);
+
+    /// <summary>
+    /// As <see cref="LowerRows(ReadOnlySpan{ulong}, in ConvolutionGeometry, PaddingMode, int, int, Span{ulong})"/>
+    /// with lowered rows <paramref name="rowStride"/> &gt;= LoweredWords words apart; the words past
+    /// LoweredWords are written zero (so a SIMD kernel can read whole vectors without padding copies).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void LowerRows(ReadOnlySpan<ulong> input, in ConvolutionGeometry geometry, PaddingMode padding,
+        int rowStart, int rowEnd, Span<ulong> lowered, int rowStride)
     {
         int wordsPerPosition = geometry.WordsPerPosition;
         int loweredWords = geometry.LoweredWords;
@@ -36,15 +46,17 @@ public static class BitLowering
         int inputHeight = geometry.InputHeight, inputWidth = geometry.InputWidth;
         int kernelHeight = geometry.KernelHeight, kernelWidth = geometry.KernelWidth;
         int stride = geometry.Stride, pad = geometry.Padding;
-        if (lowered.Length < (rowEnd - rowStart) * loweredWords)
-            throw new ArgumentException($"lowered buffer holds {lowered.Length} words, needs {(rowEnd - rowStart) * loweredWords}");
+        if (rowStride < loweredWords) throw new ArgumentOutOfRangeException(nameof(rowStride), rowStride, $"row stride below the {loweredWords} lowered words");
+        if (lowered.Length < (rowEnd - rowStart) * rowStride)
+            throw new ArgumentException($"lowered buffer holds {lowered.Length} words, needs {(rowEnd - rowStart) * rowStride}");
         ulong tailMask = BitMatrix.TailMaskFor(geometry.Channels);
         for (int row = rowStart; row < rowEnd; row++)
         {
             int sample = row / outputPositions, position = row - sample * outputPositions;
             int outputY = position / outputWidth, outputX = position - outputY * outputWidth;
             int sampleBase = sample * inputHeight * inputWidth;
-            Span<ulong> target = lowered.Slice((row - rowStart) * loweredWords, loweredWords);
+            Span<ulong> target = lowered.Slice((row - rowStart) * rowStride, loweredWords);
+            if (rowStride > loweredWords) lowered.Slice((row - rowStart) * rowStride + loweredWords, rowStride - loweredWords).Clear();
             int segment = 0;
             for (int ky = 0; ky < kernelHeight; ky++)
             {

@@ -24,18 +24,34 @@ public static class BooleanConvolution
     /// <summary>Output rows lowered and multiplied together (a multiple of 8 for the GEMM's row tiles).</summary>
     public const int RowBlock = 64;
 
+    /// <summary>
+    /// Lowered rows are laid out this many words apart (zero-padded): the SIMD kernels consume whole
+    /// 512-bit vectors (8 words; AVX2 takes 4) and otherwise copy both operands into padded buffers on
+    /// every call, which for a 64-row block would re-copy all the weights each time. The scalar kernel
+    /// gains nothing from padding, so it gets the exact length.
+    /// </summary>
+    public const int VectorWords = 8;
+
     /// <summary>Weights prepared for the forward pass: the segment layout and its per-offset popcounts.</summary>
     public sealed class PreparedWeights
     {
-        internal PreparedWeights(ulong[] lowered, int[] segmentPopCounts, int outputChannels)
+        internal PreparedWeights(ulong[] lowered, ulong[] strided, int stride, int[] segmentPopCounts, int outputChannels)
         {
             Lowered = lowered;
+            Strided = strided;
+            Stride = stride;
             SegmentPopCounts = segmentPopCounts;
             OutputChannels = outputChannels;
         }
 
         /// <summary>[c_out, LoweredWords] segment-layout weights.</summary>
         public ulong[] Lowered { get; }
+
+        /// <summary>[c_out, Stride] the same rows zero-padded to <see cref="Stride"/> words for the SIMD kernels.</summary>
+        public ulong[] Strided { get; }
+
+        /// <summary>Lowered row length rounded up to whole 512-bit vectors (<see cref="VectorWords"/>).</summary>
+        public int Stride { get; }
 
         /// <summary>[c_out, kh*kw] TRUE weights per segment.</summary>
         public int[] SegmentPopCounts { get; }
@@ -47,9 +63,13 @@ public static class BooleanConvolution
     /// <summary>Lowers weights [c_out, kh*kw*C] for <see cref="Forward"/>.</summary>
     public static PreparedWeights Prepare(Bits.BitMatrix weights, in ConvolutionGeometry geometry)
     {
-        var lowered = new ulong[weights.Rows * geometry.LoweredWords];
+        int loweredWords = geometry.LoweredWords;
+        var lowered = new ulong[weights.Rows * loweredWords];
         BitLowering.LowerWeights(weights, geometry, lowered);
-        return new PreparedWeights(lowered, BitLowering.SegmentPopCounts(lowered, weights.Rows, geometry), weights.Rows);
+        int stride = (loweredWords + VectorWords - 1) / VectorWords * VectorWords;
+        var strided = new ulong[weights.Rows * stride];
+        for (int o = 0; o < weights.Rows; o++) lowered.AsSpan(o * loweredWords, loweredWords).CopyTo(strided.AsSpan(o * stride));
+        return new PreparedWeights(lowered, strided, stride, BitLowering.SegmentPopCounts(lowered, weights.Rows, geometry), weights.Rows);
     }
 
     /// <summary>
@@ -101,15 +121,18 @@ public static class BooleanConvolution
         int loweredWords = geometry.LoweredWords, outputChannels = weights.OutputChannels;
         int offsets = geometry.Offsets, channels = geometry.Channels, outputPositions = geometry.OutputPositions;
         int fullBits = geometry.FanIn;
-        ulong[] buffer = ArrayPool<ulong>.Shared.Rent(RowBlock * loweredWords);
+        bool vectorStride = (isa ?? IsaSelection.Current) != Isa.Scalar;
+        int stride = vectorStride ? weights.Stride : loweredWords;
+        ulong[] weightWords = vectorStride ? weights.Strided : weights.Lowered;
+        ulong[] buffer = ArrayPool<ulong>.Shared.Rent(RowBlock * stride);
         try
         {
             for (int block = rowStart; block < rowEnd; block += RowBlock)
             {
                 int blockEnd = Math.Min(rowEnd, block + RowBlock), blockRows = blockEnd - block;
-                BitLowering.LowerRows(input, geometry, padding, block, blockEnd, buffer);
+                BitLowering.LowerRows(input, geometry, padding, block, blockEnd, buffer, stride);
                 Span<int> counts = output.Slice((block - rowStart) * outputChannels, blockRows * outputChannels);
-                BinaryGemm.Count(CountOperation.Xor, buffer, weights.Lowered, blockRows, outputChannels, loweredWords, counts, threads: 1, isa);
+                BinaryGemm.Count(CountOperation.Xor, buffer, weightWords, blockRows, outputChannels, stride, counts, threads: 1, isa);
                 ReadOnlySpan<int> segmentPopCounts = weights.SegmentPopCounts;
                 for (int row = block; row < blockEnd; row++)
                 {
