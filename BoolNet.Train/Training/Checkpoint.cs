@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using BoolNet.Layers;
+using BoolNet.Train.IO;
 using BoolNet.Train.Models;
 
 namespace BoolNet.Train.Training;
@@ -53,7 +54,7 @@ public static class Checkpoint
     public static void Save(string path, CheckpointHeader header, Trainer trainer)
     {
         header = header with { History = [.. trainer.History] };
-        WriteAtomically(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             writer.Write(Magic);
@@ -101,27 +102,6 @@ public static class Checkpoint
         catch (EndOfStreamException)
         {
             throw new InvalidDataException($"{path}: checkpoint is truncated");
-        }
-    }
-
-    /// <summary>Writes a file through a temp file in the same folder and a rename.</summary>
-    public static void WriteAtomically(string path, Action<Stream> write)
-    {
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temporary = full + $".tmp{Environment.ProcessId}";
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
         }
     }
 
