@@ -85,6 +85,49 @@ public static class BitLowering
     }
 
     /// <summary>
+    /// Compact lowering for the backward pass: row m of <paramref name="lowered"/> ([rows, kh*kw*C])
+    /// holds the window of output row m with bit k*C + c for channel c at offset k (the weights' own
+    /// column order), padded entries as in <see cref="LowerRows(ReadOnlySpan{ulong}, in ConvolutionGeometry, PaddingMode, int, int, Span{ulong})"/>.
+    /// Equal to the segment layout when C is a multiple of 64; otherwise it drops the channel tail bits,
+    /// so a product contracting over rows (Eq. 4) does no work on them.
+    /// </summary>
+    public static BitMatrix LowerCompact(ReadOnlySpan<ulong> input, in ConvolutionGeometry geometry, PaddingMode padding, int rows)
+    {
+        var lowered = new BitMatrix(rows, geometry.FanIn);
+        if ((geometry.Channels & 63) == 0)
+        {
+            LowerRows(input, geometry, padding, 0, rows, lowered.Words);
+            return lowered;
+        }
+        int channels = geometry.Channels, wordsPerPosition = geometry.WordsPerPosition;
+        int outputPositions = geometry.OutputPositions, outputWidth = geometry.OutputWidth;
+        Span<ulong> ones = stackalloc ulong[wordsPerPosition];
+        ones.Fill(ulong.MaxValue);
+        ones[^1] = BitMatrix.TailMaskFor(channels);
+        for (int row = 0; row < rows; row++)
+        {
+            int sample = row / outputPositions, position = row - sample * outputPositions;
+            int outputY = position / outputWidth, outputX = position - outputY * outputWidth;
+            Span<ulong> target = lowered.Row(row);
+            for (int ky = 0; ky < geometry.KernelHeight; ky++)
+                for (int kx = 0; kx < geometry.KernelWidth; kx++)
+                {
+                    int k = ky * geometry.KernelWidth + kx;
+                    if (geometry.TryInputPosition(outputY, outputX, ky, kx, out int inputY, out int inputX))
+                    {
+                        int inputRow = (sample * geometry.InputHeight + inputY) * geometry.InputWidth + inputX;
+                        BitRepacking.AppendBits(input.Slice(inputRow * wordsPerPosition, wordsPerPosition), channels, target, k * channels);
+                    }
+                    else if (padding == PaddingMode.True)
+                    {
+                        BitRepacking.AppendBits(ones, channels, target, k * channels);
+                    }
+                }
+        }
+        return lowered;
+    }
+
+    /// <summary>
     /// Lowers weights [c_out, kh*kw*C] (column k*C + c, offset-major, channel-minor) to the segment
     /// layout [c_out, LoweredWords]: segment k holds channels 0..C-1 of offset k, tail bits zero.
     /// </summary>

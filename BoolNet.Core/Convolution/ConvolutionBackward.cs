@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
@@ -105,11 +105,10 @@ public static class ConvolutionBackward
 
         // Eq. 4 over the batch: contraction over rows m, so both operands are packed along m.
         var transposedPlanes = new SignalPlanes(levels, scale, rows, outputChannels, planes, transposed: true); // [c_out * P, rows]
-        var lowered = new BitMatrix(rows, loweredBits);
-        BitLowering.LowerRows(input, geometry, padding, 0, rows, lowered.Words);
-        BitMatrix loweredTransposed = BitPacking.Transpose(lowered);                                         // [LoweredWords*64, rows]
-        var counts = new int[outputChannels * planes * loweredBits];
-        BinaryGemm.CountAnd(transposedPlanes.Planes, loweredTransposed, counts, threads, isa);                // [c_out * P, LoweredWords*64]
+        BitMatrix lowered = BitLowering.LowerCompact(input, geometry, padding, rows);                         // [rows, kh*kw*C]
+        BitMatrix loweredTransposed = BitPacking.Transpose(lowered);                                         // [kh*kw*C, rows]
+        var counts = new int[outputChannels * planes * geometry.FanIn];
+        BinaryGemm.CountAnd(transposedPlanes.Planes, loweredTransposed, counts, threads, isa);                // [c_out * P, kh*kw*C]
         long[] rowSums = LevelSumsPerOffset(levels, rows, outputChannels, geometry, padding, pattern);
         WeightSignalFromCounts(counts, rowSums, outputChannels, transposedPlanes.PlaneWeights, geometry, sigma * scale, weightSignal);
 
@@ -154,19 +153,19 @@ public static class ConvolutionBackward
         return result;
     }
 
-    /// <summary>q[o, k*C + c] = factor * (2 sum_p weight_p count[o*P + p, column] - R[o, k]).</summary>
+    /// <summary>q[o, k*C + c] = factor * (2 sum_p weight_p count[o*P + p, k*C + c] - R[o, k]).</summary>
     private static void WeightSignalFromCounts(int[] counts, long[] rowSums, int outputChannels, long[] planeWeights,
         in ConvolutionGeometry geometry, float factor, Span<float> weightSignal)
     {
-        int channels = geometry.Channels, offsets = geometry.Offsets, segmentBits = geometry.WordsPerPosition * 64;
-        int loweredBits = geometry.LoweredWords * 64, fanIn = geometry.FanIn, planes = planeWeights.Length;
+        int channels = geometry.Channels, offsets = geometry.Offsets;
+        int fanIn = geometry.FanIn, planes = planeWeights.Length;
         for (int o = 0; o < outputChannels; o++)
             for (int k = 0; k < offsets; k++)
                 for (int c = 0; c < channels; c++)
                 {
                     long sum = 0;
-                    int column = k * segmentBits + c;
-                    for (int p = 0; p < planes; p++) sum += planeWeights[p] * counts[(o * planes + p) * loweredBits + column];
+                    int column = k * channels + c;
+                    for (int p = 0; p < planes; p++) sum += planeWeights[p] * counts[(o * planes + p) * fanIn + column];
                     weightSignal[o * fanIn + k * channels + c] = factor * (2 * sum - rowSums[o * offsets + k]);
                 }
     }
@@ -188,63 +187,71 @@ public static class ConvolutionBackward
                 {
                     var target = new Span<float>(address, length);
                     for (int sample = start; sample < end; sample++)
-                        InputSignalOfSample(planes, weightsTransposed, sample, geometry, factor, target, isa);
+                        InputSignalOfSample(planes, weightsTransposed, sample, geometry, factor, target);
                 }, work: work);
             }
         }
     }
 
+    /// <summary>
+    /// One sample's g. The contraction runs over c_out, only ceil(c_out/64) words per dot product: too
+    /// short for the SIMD tiles (they would pad every row to a 512-bit chunk), so it is a direct loop of
+    /// scalar popcounts over the valid (k, c) of each window only - padded offsets and channel tail bits
+    /// are never visited.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InputSignalOfSample(SignalPlanes planes, BitMatrix weightsTransposed, int sample,
-        in ConvolutionGeometry geometry, float factor, Span<float> inputSignal, Isa? isa)
+        in ConvolutionGeometry geometry, float factor, Span<float> inputSignal)
     {
-        int outputPositions = geometry.OutputPositions, rows = planes.Rows, outputChannels = planes.Columns;
-        int planeCount = planes.PlaneCount, loweredBits = weightsTransposed.Rows, wordsPerRow = planes.Planes.WordsPerRow;
+        int outputPositions = geometry.OutputPositions, outputChannels = planes.Columns;
+        int planeCount = planes.PlaneCount, words = planes.Planes.WordsPerRow;
         int channels = geometry.Channels, segmentBits = geometry.WordsPerPosition * 64;
-        int block = Math.Min(outputPositions, BooleanConvolution.RowBlock);
-        int[] counts = ArrayPool<int>.Shared.Rent(block * planeCount * loweredBits);
-        long[] accumulator = ArrayPool<long>.Shared.Rent(block * loweredBits);
-        try
+        ReadOnlySpan<long> planeWeights = planes.PlaneWeights;
+        ReadOnlySpan<ulong> planeWords = planes.Planes.Words;
+        ReadOnlySpan<ulong> weightWords = weightsTransposed.Words;
+        for (int position = 0; position < outputPositions; position++)
         {
-            for (int blockStart = 0; blockStart < outputPositions; blockStart += block)
-            {
-                int blockRows = Math.Min(block, outputPositions - blockStart);
-                int firstRow = sample * outputPositions + blockStart;
-                Span<long> sums = accumulator.AsSpan(0, blockRows * loweredBits);
-                sums.Clear();
-                ReadOnlySpan<ulong> a = planes.Planes.Words.AsSpan(firstRow * planeCount * wordsPerRow, blockRows * planeCount * wordsPerRow);
-                BinaryGemm.Count(CountOperation.And, a, weightsTransposed.Words, blockRows * planeCount, loweredBits, wordsPerRow, counts, threads: 1, isa);
-                for (int r = 0; r < blockRows; r++)
-                    for (int p = 0; p < planeCount; p++)
-                    {
-                        long weight = planes.PlaneWeights[p];
-                        Span<long> target = sums.Slice(r * loweredBits, loweredBits);
-                        ReadOnlySpan<int> source = counts.AsSpan((r * planeCount + p) * loweredBits, loweredBits);
-                        for (int i = 0; i < loweredBits; i++) target[i] += weight * source[i];
-                    }
-                for (int r = 0; r < blockRows; r++)
+            int row = sample * outputPositions + position;
+            long levelSum = 0;
+            for (int o = 0; o < outputChannels; o++) levelSum += planes.Levels[row * outputChannels + o];
+            ReadOnlySpan<ulong> rowPlanes = planeWords.Slice(row * planeCount * words, planeCount * words);
+            bool nonZero = false;
+            foreach (ulong word in rowPlanes) nonZero |= word != 0;
+            if (!nonZero) continue;
+            int outputY = position / geometry.OutputWidth, outputX = position % geometry.OutputWidth;
+            for (int ky = 0; ky < geometry.KernelHeight; ky++)
+                for (int kx = 0; kx < geometry.KernelWidth; kx++)
                 {
-                    int row = firstRow + r, position = blockStart + r;
-                    long levelSum = 0;
-                    for (int o = 0; o < outputChannels; o++) levelSum += planes.Levels[row * outputChannels + o];
-                    int outputY = position / geometry.OutputWidth, outputX = position % geometry.OutputWidth;
-                    for (int ky = 0; ky < geometry.KernelHeight; ky++)
-                        for (int kx = 0; kx < geometry.KernelWidth; kx++)
+                    if (!geometry.TryInputPosition(outputY, outputX, ky, kx, out int inputY, out int inputX)) continue;
+                    int k = ky * geometry.KernelWidth + kx;
+                    int inputRow = (sample * geometry.InputHeight + inputY) * geometry.InputWidth + inputX;
+                    Span<float> target = inputSignal.Slice(inputRow * channels, channels);
+                    int columnBase = k * segmentBits * words;
+                    if (words == 1)
+                    {
+                        // One word of output channels (c_out <= 64): the planes stay in registers.
+                        for (int c = 0; c < channels; c++)
                         {
-                            if (!geometry.TryInputPosition(outputY, outputX, ky, kx, out int inputY, out int inputX)) continue;
-                            int k = ky * geometry.KernelWidth + kx;
-                            int inputRow = (sample * geometry.InputHeight + inputY) * geometry.InputWidth + inputX;
-                            Span<float> target = inputSignal.Slice(inputRow * channels, channels);
-                            ReadOnlySpan<long> source = sums.Slice(r * loweredBits + k * segmentBits, channels);
-                            for (int c = 0; c < channels; c++) target[c] += factor * (2 * source[c] - levelSum);
+                            ulong column = weightWords[columnBase + c];
+                            long sum = 0;
+                            for (int p = 0; p < planeCount; p++) sum += planeWeights[p] * BitOperations.PopCount(rowPlanes[p] & column);
+                            target[c] += factor * (2 * sum - levelSum);
                         }
+                        continue;
+                    }
+                    for (int c = 0; c < channels; c++)
+                    {
+                        ReadOnlySpan<ulong> column = weightWords.Slice(columnBase + c * words, words);
+                        long sum = 0;
+                        for (int p = 0; p < planeCount; p++)
+                        {
+                            int count = 0;
+                            for (int w = 0; w < words; w++) count += BitOperations.PopCount(rowPlanes[p * words + w] & column[w]);
+                            sum += planeWeights[p] * count;
+                        }
+                        target[c] += factor * (2 * sum - levelSum);
+                    }
                 }
-            }
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(counts);
-            ArrayPool<long>.Shared.Return(accumulator);
         }
     }
 }

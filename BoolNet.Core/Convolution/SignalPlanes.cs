@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using BoolNet.Core.Bits;
 
 namespace BoolNet.Core.Convolution;
@@ -46,23 +48,66 @@ public sealed class SignalPlanes
         PlaneWeights = new long[planes];
         for (int p = 0; p < planes; p++) PlaneWeights[p] = p == planes - 1 ? -(1L << p) : 1L << p;
         int planeRows = transposed ? columns : rows, planeColumns = transposed ? rows : columns;
+        for (int i = 0; i < rows * columns; i++)
+            if (levels[i] > top || levels[i] < -top)
+                throw new ArgumentOutOfRangeException(nameof(levels), levels[i], $"level outside +-{top} for {planes} planes");
         Planes = new BitMatrix(planeRows * planes, planeColumns);
-        ulong[] words = Planes.Words;
-        int wordsPerRow = Planes.WordsPerRow;
-        int mask = (1 << planes) - 1;
+        if (transposed) PackTransposed(levels, rows, columns, planes, Planes);
+        else PackRows(levels, rows, columns, planes, Planes);
+    }
+
+    /// <summary>Row r*P + p = bit p of Z[r, :]; each output word gathers 64 consecutive columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackRows(int[] levels, int rows, int columns, int planes, BitMatrix target)
+    {
+        int wordsPerRow = target.WordsPerRow, mask = (1 << planes) - 1;
+        ulong[] words = target.Words;
+        Span<ulong> accumulated = stackalloc ulong[planes];
         for (int r = 0; r < rows; r++)
+            for (int w = 0; w < wordsPerRow; w++)
+            {
+                accumulated.Clear();
+                int start = w << 6, end = Math.Min(columns, start + 64);
+                for (int c = start; c < end; c++)
+                {
+                    int pattern = levels[r * columns + c] & mask;
+                    ulong bit = 1UL << (c - start);
+                    while (pattern != 0)
+                    {
+                        accumulated[BitOperations.TrailingZeroCount(pattern)] |= bit;
+                        pattern &= pattern - 1;
+                    }
+                }
+                for (int p = 0; p < planes; p++) words[(r * planes + p) * wordsPerRow + w] = accumulated[p];
+            }
+    }
+
+    /// <summary>Row c*P + p = bit p of Z[:, c]; each output word gathers 64 consecutive rows (an L1-sized block of Z).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackTransposed(int[] levels, int rows, int columns, int planes, BitMatrix target)
+    {
+        int wordsPerRow = target.WordsPerRow, mask = (1 << planes) - 1;
+        ulong[] words = target.Words;
+        Span<ulong> accumulated = stackalloc ulong[planes];
+        for (int w = 0; w < wordsPerRow; w++)
+        {
+            int start = w << 6, end = Math.Min(rows, start + 64);
             for (int c = 0; c < columns; c++)
             {
-                int level = levels[r * columns + c];
-                if (level == 0) continue;
-                if (level > top || level < -top) throw new ArgumentOutOfRangeException(nameof(levels), level, $"level outside +-{top} for {planes} planes");
-                int pattern = level & mask;
-                int planeRow = transposed ? c : r, planeColumn = transposed ? r : c;
-                ulong bit = 1UL << (planeColumn & 63);
-                for (int p = 0; p < planes; p++)
-                    if (((pattern >> p) & 1) != 0)
-                        words[(planeRow * planes + p) * wordsPerRow + (planeColumn >> 6)] |= bit;
+                accumulated.Clear();
+                for (int r = start; r < end; r++)
+                {
+                    int pattern = levels[r * columns + c] & mask;
+                    ulong bit = 1UL << (r - start);
+                    while (pattern != 0)
+                    {
+                        accumulated[BitOperations.TrailingZeroCount(pattern)] |= bit;
+                        pattern &= pattern - 1;
+                    }
+                }
+                for (int p = 0; p < planes; p++) words[(c * planes + p) * wordsPerRow + w] = accumulated[p];
             }
+        }
     }
 
     /// <summary>
