@@ -76,6 +76,15 @@ public static partial class ModelCatalog
                 {
                     case FirstLayerKind.Real:
                         layers.Add(new RealConvolution2D(shape, stage.Channels, 3, random, padding: 1, bias: !s.BatchNorm, inputScale: 1f / 255f));
+                        if (stage.Pool)
+                        {
+                            // Float map: pool before BN and threshold (max commutes with the monotone
+                            // BN + threshold when gamma > 0) so they process a quarter of the positions.
+                            layers.Add(new RealMaxPool(layers[^1].OutputShape));
+                            shape = layers[^1].OutputShape;
+                            AddNormalisationAndThreshold(layers, s, shape, 9 * request.Input.Channels);
+                            continue;
+                        }
                         break;
                     case FirstLayerKind.Thermometer:
                         var encoder = new ThermometerEncoding(shape, s.ThermometerLevels, flatten: false);
@@ -89,8 +98,9 @@ public static partial class ModelCatalog
             }
             else
             {
+                float? signalScale = Environment.GetEnvironmentVariable("BOOLNET_CONV_SIGNAL_SCALE") is string text ? float.Parse(text) * (stage.Pool ? 2f : 1f) : null;
                 layers.Add(new BooleanConvolution2D(shape, stage.Channels, 3, random, padding: 1, logic: s.Logic,
-                    followedByPool: stage.Pool, signal: s.HiddenSignal));
+                    followedByPool: stage.Pool, signal: s.HiddenSignal, inputSignalScale: signalScale));
             }
             shape = layers[^1].OutputShape;
             AddNormalisationAndThreshold(layers, s, shape, 9 * (i == 0 ? request.Input.Channels : plan[i - 1].Channels));
@@ -104,7 +114,8 @@ public static partial class ModelCatalog
         int width = shape.Size;
         foreach (int hidden in s.Hidden)
         {
-            layers.Add(new BooleanLinear(width, hidden, random, s.Logic, s.BooleanBias, signal: s.HiddenSignal));
+            float? linearScale = Environment.GetEnvironmentVariable("BOOLNET_FC_SIGNAL_SCALE") is string fcText ? float.Parse(fcText) : null;
+            layers.Add(new BooleanLinear(width, hidden, random, s.Logic, s.BooleanBias, signal: s.HiddenSignal, inputSignalScale: linearScale));
             AddNormalisationAndThreshold(layers, s, TensorShape.Vector(hidden), width);
             width = hidden;
         }
