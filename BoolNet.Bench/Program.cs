@@ -1,12 +1,22 @@
+using BenchmarkDotNet.Running;
+
 namespace BoolNet.Bench;
 
-/// <summary>Benchmarks (BenchmarkDotNet suites and a quick JSON mode) are added by the kernel issue.</summary>
+/// <summary>
+/// Benchmarks entry point. Sub-modes:
+/// <c>gemm --m M --k K --n N [--threads T] [--isa scalar|avx2|avx512|all] [--op xor|and] [--repetitions R]</c>
+/// prints one JSON line per ISA (quick, machine-readable; <c>all</c> interleaves every supported path in
+/// one process, the fair comparison on a loaded machine); anything else goes to BenchmarkDotNet's switcher,
+/// e.g. <c>--filter *GemmBenchmarks*</c>.
+/// </summary>
 public static class Program
 {
     /// <summary>Entry point.</summary>
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "gemm") return QuickGemm.Run(args[1..], Console.Out, Console.Error);
         if (args.Length > 0 && args[0] == "conv") return Convolution.ConvolutionThroughput.Run(args[1..]);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }
 }
