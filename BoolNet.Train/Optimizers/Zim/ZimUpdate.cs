@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using BoolNet.Layers;
+using BoolNet.Layers.Integer;
+
+namespace BoolNet.Train.Optimizers.Zim;
+
+/// <summary>
+/// The ZIM update of Wilson, Zanasi, Constantinides (2025), Def. 3.2 (ALGORITHMS.md section 5) on
+/// integer parameters:
+/// <code>
+/// p_i = (|g_i| + c) / (sum_j |g_j| + d c)
+/// X   ~ ZIM(n, p, eta):  0 with probability 1 - eta, else Multinomial(n, p)
+/// w  &lt;- w - sign(g) (.) X            (integers; sign(0) = 0)
+/// </code>
+/// Coordinates with g_i = 0 keep their share c / (sum |g| + d c) of the trials, so a draw can land
+/// on them; such a draw is spent and the coordinate does not move (sign(0) = 0, exactly the paper's
+/// formula), so they never move and the other coordinates' counts are those of the full multinomial.
+/// Weights saturate at the int32 range instead of wrapping.
+/// <para>
+/// Global mode draws one Bernoulli(eta) and one multinomial over all parameters given at once;
+/// per-tensor mode draws an independent ZIM per tensor with n = round(numel^(1/ndim)). All
+/// randomness comes from one seeded <see cref="ZimRandom"/> consumed in a fixed order, so a run is
+/// reproducible and independent of the thread count.
+/// </para>
+/// </summary>
+public sealed class ZimUpdate
+{
+    private readonly ZimRandom _random;
+    private double[] _weights = Array.Empty<double>();
+    private double[] _suffix = Array.Empty<double>();
+    private int[] _counts = Array.Empty<int>();
+
+    /// <summary>Creates the update with its own generator seeded from <see cref="ZimOptions.Seed"/>.</summary>
+    public ZimUpdate(ZimOptions options)
+    {
+        options.Validate();
+        Options = options;
+        _random = new ZimRandom(options.Seed);
+    }
+
+    /// <summary>The settings.</summary>
+    public ZimOptions Options { get; }
+
+    /// <summary>Steps applied so far (the schedule's t).</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>Steps (or, per tensor, tensor draws) that were zero-inflated away.</summary>
+    public long SkippedDraws { get; private set; }
+
+    /// <summary>Multinomial draws made.</summary>
+    public long MultinomialDraws { get; private set; }
+
+    /// <summary>Sum over steps of the number of weight units moved (sum_i |change of w_i|).</summary>
+    public long UnitsMoved { get; private set; }
+
+    /// <summary>Wall time spent computing p and sampling (excludes applying the update).</summary>
+    public TimeSpan SamplingTime => _samplingWatch.Elapsed;
+
+    /// <summary>Wall time spent in the whole step.</summary>
+    public TimeSpan StepTime => _stepWatch.Elapsed;
+
+    private readonly Stopwatch _samplingWatch = new();
+    private readonly Stopwatch _stepWatch = new();
+
+    /// <summary>Applies one step to <paramref name="parameters"/> using their current gradients.</summary>
+    public void Step(IReadOnlyList<IntegerParameter> parameters)
+    {
+        _stepWatch.Start();
+        try
+        {
+            double eta = Options.EtaAt(StepCount);
+            if (Options.Trials == ZimTrials.Global)
+                StepGlobal(parameters, eta);
+            else
+                foreach (IntegerParameter parameter in parameters) StepTensor(parameter, eta);
+            StepCount++;
+        }
+        finally
+        {
+            _stepWatch.Stop();
+        }
+    }
+
+    /// <summary>Trials of the per-tensor mode: round(numel^(1/ndim)), at least 1.</summary>
+    public static long PerTensorTrials(IntegerParameter parameter)
+    {
+        int dimensions = IntegerParameterShapes.Of(parameter).Count;
+        return Math.Max(1, (long)Math.Round(Math.Pow(parameter.Count, 1.0 / dimensions)));
+    }
+
+    private void StepGlobal(IReadOnlyList<IntegerParameter> parameters, double eta)
+    {
+        long total = 0;
+        foreach (IntegerParameter parameter in parameters) total += parameter.Count;
+        if (total == 0) return;
+        if (total > int.MaxValue) throw new InvalidOperationException($"ZIM global mode supports up to {int.MaxValue} parameters, got {total}");
+        // The zero-inflation draw comes first: a skipped step costs nothing else.
+        if (!(_random.NextDouble() < eta))
+        {
+            SkippedDraws++;
+            return;
+        }
+        int d = (int)total;
+        EnsureScratch(d);
+        _samplingWatch.Start();
+        int offset = 0;
+        foreach (IntegerParameter parameter in parameters)
+        {
+            FillWeights(parameter, _weights.AsSpan(offset, parameter.Count));
+            offset += parameter.Count;
+        }
+        long trials = Math.Max(1, (long)Math.Round(Options.TrialFactor * d));
+        MultinomialSampler.Sample(_random, trials, _weights.AsSpan(0, d), _counts.AsSpan(0, d), _suffix.AsSpan(0, d));
+        MultinomialDraws++;
+        _samplingWatch.Stop();
+        offset = 0;
+        foreach (IntegerParameter parameter in parameters)
+        {
+            Apply(parameter, _counts.AsSpan(offset, parameter.Count));
+            offset += parameter.Count;
+        }
+    }
+
+    private void StepTensor(IntegerParameter parameter, double eta)
+    {
+        if (parameter.Count == 0) return;
+        if (!(_random.NextDouble() < eta))
+        {
+            SkippedDraws++;
+            return;
+        }
+        int d = parameter.Count;
+        EnsureScratch(d);
+        _samplingWatch.Start();
+        FillWeights(parameter, _weights.AsSpan(0, d));
+        MultinomialSampler.Sample(_random, PerTensorTrials(parameter), _weights.AsSpan(0, d), _counts.AsSpan(0, d), _suffix.AsSpan(0, d));
+        MultinomialDraws++;
+        _samplingWatch.Stop();
+        Apply(parameter, _counts.AsSpan(0, d));
+    }
+
+    /// <summary>Unnormalised p: |g_i| + c in double (the common 1 / (sum |g| + d c) cancels in the sampler).</summary>
+    private void FillWeights(IntegerParameter parameter, Span<double> weights)
+    {
+        float[] gradient = parameter.Gradient;
+        double c = Options.Smoothing;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            float g = gradient[i];
+            if (!float.IsFinite(g))
+                throw new InvalidOperationException($"ZIM: gradient {i} of integer parameter '{parameter.Name}' is {g}; training diverged or a layer produced invalid values");
+            weights[i] = Math.Abs((double)g) + c;
+        }
+    }
+
+    /// <summary>w_i &lt;- w_i - sign(g_i) X_i, saturating at the int32 range.</summary>
+    private void Apply(IntegerParameter parameter, ReadOnlySpan<int> counts)
+    {
+        int[] values = parameter.Value;
+        float[] gradient = parameter.Gradient;
+        long moved = 0;
+        for (int i = 0; i < counts.Length; i++)
+        {
+            int count = counts[i];
+            if (count == 0) continue;
+            float g = gradient[i];
+            if (g == 0) continue;               // sign(0) = 0: the draw is spent, the weight stays
+            long updated = g > 0 ? (long)values[i] - count : (long)values[i] + count;
+            values[i] = (int)Math.Clamp(updated, int.MinValue, int.MaxValue);
+            moved += count;
+        }
+        UnitsMoved += moved;
+    }
+
+    private void EnsureScratch(int d)
+    {
+        if (_weights.Length >= d) return;
+        _weights = new double[d];
+        _suffix = new double[d];
+        _counts = new int[d];
+    }
+}
