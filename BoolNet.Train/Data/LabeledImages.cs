@@ -32,6 +32,33 @@ public sealed class LabeledImages
 
     /// <summary>The pixels of image <paramref name="index"/>.</summary>
     public ReadOnlySpan<byte> Image(int index) => Pixels.AsSpan(index * Shape.Size, Shape.Size);
+
+    /// <summary>
+    /// A copy holding the images at <paramref name="indices"/>, in that order (repeats allowed): e.g. a
+    /// shuffled epoch from <c>DeterministicRandom.Permutation(seed, epoch, Count)</c>, or a subset.
+    /// </summary>
+    public LabeledImages Subset(ReadOnlySpan<int> indices)
+    {
+        int size = Shape.Size;
+        var pixels = new byte[(long)indices.Length * size];
+        var labels = new byte[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int index = indices[i];
+            if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(indices), index, $"image index out of range 0..{Count - 1}");
+            Image(index).CopyTo(pixels.AsSpan(i * size, size));
+            labels[i] = Labels[index];
+        }
+        return new LabeledImages(pixels, labels, Shape);
+    }
+
+    /// <summary>A copy of the first <paramref name="count"/> images (all if fewer), e.g. for quick runs.</summary>
+    public LabeledImages Take(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        count = Math.Min(count, Count);
+        return new LabeledImages(Pixels.AsSpan(0, count * Shape.Size).ToArray(), Labels.AsSpan(0, count).ToArray(), Shape);
+    }
 }
 
 /// <summary>A dataset: a training split, a test split and the number of classes.</summary>
