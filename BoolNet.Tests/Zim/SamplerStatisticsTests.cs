@@ -1,3 +1,4 @@
+using BoolNet.Core.Randomness;
 using BoolNet.Train.Optimizers.Zim;
 
 namespace BoolNet.Tests.Zim;
@@ -18,7 +19,7 @@ public class SamplerStatisticsTests
     [TestCase(5_000_000L, 1e-5)]  // BTRS at n = millions
     public void BinomialMeanAndVarianceMatch(long n, double p)
     {
-        var random = new ZimRandom(42);
+        var random = new DeterministicRandom(42);
         const int draws = 100_000;
         double sum = 0, sumSquares = 0;
         for (int i = 0; i < draws; i++)
@@ -45,7 +46,7 @@ public class SamplerStatisticsTests
         // Every probability of Binomial(12, 0.35) within 6 SE of the empirical frequency.
         const int n = 12, draws = 200_000;
         const double p = 0.35;
-        var random = new ZimRandom(7);
+        var random = new DeterministicRandom(7);
         var histogram = new int[n + 1];
         for (int i = 0; i < draws; i++) histogram[BinomialSampler.Sample(random, n, p)]++;
         for (int k = 0; k <= n; k++)
@@ -72,7 +73,7 @@ public class SamplerStatisticsTests
         double[] weights = { 0.5, 3, 0, 1, 1e-3, 10, 2.5 };
         double total = weights.Sum();
         const int n = 37, draws = 40_000;
-        var random = new ZimRandom(11);
+        var random = new DeterministicRandom(11);
         var counts = new int[weights.Length];
         var suffix = new double[weights.Length];
         var sums = new double[weights.Length];
@@ -93,7 +94,7 @@ public class SamplerStatisticsTests
     [Test]
     public void MultinomialRejectsInvalidWeights()
     {
-        var random = new ZimRandom(1);
+        var random = new DeterministicRandom(1);
         Assert.Throws<ArgumentException>(() => MultinomialSampler.Sample(random, 3, new double[] { 1, double.NaN }, new int[2], new double[2]));
         Assert.Throws<ArgumentException>(() => MultinomialSampler.Sample(random, 3, new double[] { 0, 0 }, new int[2], new double[2]));
         Assert.Throws<ArgumentException>(() => MultinomialSampler.Sample(random, 3, new double[] { 1, -1 }, new int[2], new double[2]));
@@ -102,9 +103,9 @@ public class SamplerStatisticsTests
     [Test]
     public void GeneratorIsSeededAndUniform()
     {
-        var first = new ZimRandom(5);
-        var second = new ZimRandom(5);
-        var third = new ZimRandom(6);
+        var first = new DeterministicRandom(5);
+        var second = new DeterministicRandom(5);
+        var third = new DeterministicRandom(6);
         double sum = 0;
         bool differs = false;
         for (int i = 0; i < 100_000; i++)

@@ -1,3 +1,4 @@
+using BoolNet.Core.Randomness;
 using System.Runtime.CompilerServices;
 
 namespace BoolNet.Train.Optimizers.Zim;
@@ -20,7 +21,7 @@ public static class BinomialSampler
     private static readonly double[] LogFactorialTable = BuildLogFactorials();
 
     /// <summary>Draws Binomial(<paramref name="n"/>, <paramref name="p"/>) using <paramref name="random"/>.</summary>
-    public static long Sample(ZimRandom random, long n, double p)
+    public static long Sample(DeterministicRandom random, long n, double p)
     {
         if (n < 0) throw new ArgumentOutOfRangeException(nameof(n), $"binomial trial count {n} is negative");
         if (!(p >= 0 && p <= 1)) throw new ArgumentOutOfRangeException(nameof(p), $"binomial probability {p} is not in [0, 1]");
@@ -31,12 +32,12 @@ public static class BinomialSampler
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long SampleAtMostHalf(ZimRandom random, long n, double p) =>
+    private static long SampleAtMostHalf(DeterministicRandom random, long n, double p) =>
         n * p < 10 ? Inversion(random, n, p) : Btrs(random, n, p);
 
     /// <summary>Inversion from 0; restarts (a fresh uniform) in the 1e-30-rare case rounding walks past the tail.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static long Inversion(ZimRandom random, long n, double p)
+    private static long Inversion(DeterministicRandom random, long n, double p)
     {
         double q = 1 - p;
         double ratio = p / q;
@@ -60,7 +61,7 @@ public static class BinomialSampler
 
     /// <summary>BTRS (Hörmann 1993: transformed rejection with squeeze), for n*p &gt;= 10, p &lt;= 1/2.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static long Btrs(ZimRandom random, long n, double p)
+    private static long Btrs(DeterministicRandom random, long n, double p)
     {
         double q = 1 - p;
         double spq = Math.Sqrt(n * p * q);

@@ -1,3 +1,4 @@
+using BoolNet.Core.Randomness;
 using System.Runtime.CompilerServices;
 
 namespace BoolNet.Train.Optimizers.Zim;
@@ -17,7 +18,7 @@ public static class MultinomialSampler
     /// <paramref name="suffix"/> is scratch of the same length as the weights.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Sample(ZimRandom random, long n, ReadOnlySpan<double> weights, Span<int> counts, Span<double> suffix)
+    public static void Sample(DeterministicRandom random, long n, ReadOnlySpan<double> weights, Span<int> counts, Span<double> suffix)
     {
         int d = weights.Length;
         if (counts.Length < d || suffix.Length < d)

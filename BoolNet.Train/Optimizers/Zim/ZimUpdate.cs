@@ -1,3 +1,4 @@
+using BoolNet.Core.Randomness;
 using System.Diagnostics;
 using BoolNet.Layers;
 using BoolNet.Layers.Integer;
@@ -19,13 +20,13 @@ namespace BoolNet.Train.Optimizers.Zim;
 /// <para>
 /// Global mode draws one Bernoulli(eta) and one multinomial over all parameters given at once;
 /// per-tensor mode draws an independent ZIM per tensor with n = round(numel^(1/ndim)). All
-/// randomness comes from one seeded <see cref="ZimRandom"/> consumed in a fixed order, so a run is
+/// randomness comes from one seeded <see cref="DeterministicRandom"/> consumed in a fixed order, so a run is
 /// reproducible and independent of the thread count.
 /// </para>
 /// </summary>
 public sealed class ZimUpdate
 {
-    private readonly ZimRandom _random;
+    private readonly DeterministicRandom _random;
     private double[] _weights = Array.Empty<double>();
     private double[] _suffix = Array.Empty<double>();
     private int[] _counts = Array.Empty<int>();
@@ -35,7 +36,7 @@ public sealed class ZimUpdate
     {
         options.Validate();
         Options = options;
-        _random = new ZimRandom(options.Seed);
+        _random = new DeterministicRandom(options.Seed);
     }
 
     /// <summary>The settings.</summary>
