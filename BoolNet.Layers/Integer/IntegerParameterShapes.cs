@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace BoolNet.Layers.Integer;
+namespace BoolNet.Layers;
 
 /// <summary>
 /// The tensor dimensions of integer parameters (e.g. [out, in] or [out, kh, kw, in]), which

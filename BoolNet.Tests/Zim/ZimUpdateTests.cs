@@ -1,5 +1,4 @@
 using BoolNet.Layers;
-using BoolNet.Layers.Integer;
 using BoolNet.Train.Optimizers.Zim;
 
 namespace BoolNet.Tests.Zim;

@@ -1,7 +1,6 @@
 using BoolNet.Core.Randomness;
 using System.Diagnostics;
 using BoolNet.Layers;
-using BoolNet.Layers.Integer;
 
 namespace BoolNet.Train.Optimizers.Zim;
 
