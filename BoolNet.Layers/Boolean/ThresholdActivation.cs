@@ -1,0 +1,105 @@
+using BoolNet.Core.Bits;
+
+namespace BoolNet.Layers;
+
+/// <summary>Surrogate derivative of the threshold activation (ALGORITHMS.md section 3).</summary>
+public enum Surrogate
+{
+    /// <summary>BOLD: dy/da ~ 1 - tanh^2(alpha (a - tau)), peak 1 (the factor alpha is left to the learning rate).</summary>
+    Tanh,
+
+    /// <summary>Box window: dy/da ~ 1[|a - tau| &lt;= r].</summary>
+    Box,
+}
+
+/// <summary>
+/// Threshold activation from real pre-activations to bits (ALGORITHMS.md section 2):
+/// <code>  y = 1 if a &gt;= tau else 0     a: [N * H * W * C] real (NHWC) -> y: [N * H * W, C] bits </code>
+/// Works for flat vectors and NHWC maps alike.
+/// </summary>
+public sealed class ThresholdActivation : ILayer
+{
+    private float[]? _input; // a, cached for the surrogate
+
+    /// <summary>Creates the activation.</summary>
+    /// <param name="shape">shape of one sample (input and output)</param>
+    /// <param name="surrogate">backward surrogate</param>
+    /// <param name="width">tanh: alpha; box: r</param>
+    /// <param name="threshold">tau</param>
+    public ThresholdActivation(TensorShape shape, Surrogate surrogate = Surrogate.Tanh, float? width = null, float threshold = 0f)
+    {
+        InputShape = OutputShape = shape;
+        SurrogateKind = surrogate;
+        Width = width ?? (surrogate == Surrogate.Tanh ? BoldAlpha(1) : 1f);
+        Threshold = threshold;
+    }
+
+    /// <summary>
+    /// BOLD's alpha = pi / (2 sqrt(3 m)) for fan-in m. On raw counts (std ~ sqrt(m)) use the layer
+    /// fan-in; after batch norm (std ~ 1) the equivalent is m = 1, alpha = pi / (2 sqrt 3) ~ 0.907.
+    /// </summary>
+    public static float BoldAlpha(int fanIn) => MathF.PI / (2f * MathF.Sqrt(3f * fanIn));
+
+    /// <inheritdoc />
+    public string Kind => "threshold";
+
+    /// <inheritdoc />
+    public TensorShape InputShape { get; }
+
+    /// <inheritdoc />
+    public TensorShape OutputShape { get; }
+
+    /// <inheritdoc />
+    public bool OutputIsBits => true;
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters { get; } = [];
+
+    /// <summary>The surrogate used by Backward.</summary>
+    public Surrogate SurrogateKind { get; }
+
+    /// <summary>alpha (tanh) or r (box).</summary>
+    public float Width { get; }
+
+    /// <summary>tau.</summary>
+    public float Threshold { get; }
+
+    /// <summary>Forward: y[row, c] = a[row * C + c] &gt;= tau, rows = N * H * W.</summary>
+    public Batch Forward(Batch input, LayerContext context)
+    {
+        float[] a = input.RequireReal(Kind);
+        int rows = input.Count * InputShape.Positions, channels = InputShape.Channels;
+        var bits = new BitMatrix(rows, channels);
+        for (int r = 0; r < rows; r++)
+            BitPacking.PackThreshold(a.AsSpan(r * channels, channels), Threshold, bits.Row(r));
+        _input = context.Training ? a : null;
+        return Batch.FromBits(bits, input.Count, OutputShape);
+    }
+
+    /// <summary>
+    /// Backward of y = [a &gt;= tau]: dL/da = dL/de(y) * s'(a - tau), s' the surrogate
+    /// (tanh: 1 - tanh^2(alpha (a - tau)); box: 1[|a - tau| &lt;= r]).
+    /// </summary>
+    public float[]? Backward(float[] outputGradient, LayerContext context)
+    {
+        float[] a = _input ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward");
+        _input = null;
+        if (!context.NeedInputGradient) return null;
+        int n = outputGradient.Length;
+        var result = new float[n];
+        if (SurrogateKind == Surrogate.Tanh)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                float t = MathF.Tanh(Width * (a[i] - Threshold));
+                result[i] = outputGradient[i] * (1f - t * t);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < n; i++)
+                result[i] = MathF.Abs(a[i] - Threshold) <= Width ? outputGradient[i] : 0f;
+        }
+        return result;
+    }
+}
