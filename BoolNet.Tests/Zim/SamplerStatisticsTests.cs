@@ -92,12 +92,88 @@ public class SamplerStatisticsTests
     }
 
     [Test]
+    public void AliasTableRepresentsTheProbabilitiesToDoublePrecision()
+    {
+        var random = new Random(3);
+        double[] weights = Enumerable.Range(0, 100_003).Select(i => i % 7 == 0 ? 0 : random.NextDouble() * (i % 13 == 0 ? 1e4 : 1)).ToArray();
+        double total = (double)weights.Sum(w => (decimal)w);
+        var table = new AliasTable();
+        table.Build(weights);
+        double[] implied = table.ImpliedProbabilities();
+        for (int i = 0; i < weights.Length; i++)
+            Assert.That(implied[i], Is.EqualTo(weights[i] / total).Within(1e-12 * (weights[i] / total) + 1e-18), $"category {i}");
+    }
+
+    [Test]
+    public void AliasMultinomialCountsSumToNAndMatchTheMeans()
+    {
+        double[] weights = { 0.5, 3, 0, 1, 1e-3, 10, 2.5, 7 };
+        double total = weights.Sum();
+        const int n = 53, draws = 40_000;
+        var random = new DeterministicRandom(13);
+        var table = new AliasTable();
+        table.Build(weights);
+        var counts = new int[weights.Length];
+        var sums = new double[weights.Length];
+        for (int draw = 0; draw < draws; draw++)
+        {
+            table.SampleMultinomial(random, n, counts);
+            Assert.That(counts.Sum(), Is.EqualTo(n));
+            for (int i = 0; i < counts.Length; i++) sums[i] += counts[i];
+        }
+        Assert.That(sums[2], Is.EqualTo(0), "a zero weight is never drawn");
+        for (int i = 0; i < weights.Length; i++)
+        {
+            double p = weights[i] / total;
+            Assert.That(sums[i] / draws, Is.EqualTo(n * p).Within(Sigmas * Math.Sqrt(n * p * (1 - p) / draws) + 1e-12), $"coordinate {i}");
+        }
+    }
+
+    [TestCase(MultinomialMethod.Alias)]
+    [TestCase(MultinomialMethod.ConditionalBinomial)]
+    public void BlockedMultinomialSplitsExactlyAndIgnoresTheThreadCount(MultinomialMethod method)
+    {
+        // 3.5 blocks with different masses: every draw sums to n; each region's mean count is n W_r / W;
+        // one and two threads give the same counts.
+        int d = BlockedMultinomial.BlockSize * 7 / 2;
+        var weights = new double[d];
+        for (int i = 0; i < d; i++) weights[i] = (i / (BlockedMultinomial.BlockSize / 2)) % 3 + 0.5 + (i % 5) * 0.1;
+        double total = weights.Sum();
+        const long n = 1000;
+        const int draws = 120;
+        var sampler = new BlockedMultinomial();
+        var counts = new int[d];
+        var other = new int[d];
+        int regions = 7;
+        var sums = new double[regions];
+        int regionSize = BlockedMultinomial.BlockSize / 2;
+        for (int draw = 0; draw < draws; draw++)
+        {
+            sampler.Sample((ulong)draw, n, weights, counts, method, threads: 1);
+            Assert.That(counts.Sum(c => (long)c), Is.EqualTo(n));
+            for (int i = 0; i < d; i++) sums[i / regionSize] += counts[i];
+            if (draw < 3)
+            {
+                sampler.Sample((ulong)draw, n, weights, other, method, threads: 2);
+                Assert.That(other, Is.EqualTo(counts));
+            }
+        }
+        for (int r = 0; r < regions; r++)
+        {
+            double p = weights.Skip(r * regionSize).Take(regionSize).Sum() / total;
+            Assert.That(sums[r] / draws, Is.EqualTo(n * p).Within(Sigmas * Math.Sqrt(n * p * (1 - p) / draws)), $"region {r}");
+        }
+    }
+
+    [Test]
     public void MultinomialRejectsInvalidWeights()
     {
         var random = new DeterministicRandom(1);
         Assert.Throws<ArgumentException>(() => MultinomialSampler.Sample(random, 3, new double[] { 1, double.NaN }, new int[2], new double[2]));
         Assert.Throws<ArgumentException>(() => MultinomialSampler.Sample(random, 3, new double[] { 0, 0 }, new int[2], new double[2]));
         Assert.Throws<ArgumentException>(() => MultinomialSampler.Sample(random, 3, new double[] { 1, -1 }, new int[2], new double[2]));
+        Assert.Throws<ArgumentException>(() => new AliasTable().Build(new double[] { 0, 0 }));
+        Assert.Throws<ArgumentException>(() => new AliasTable().Build(new double[] { 1, double.PositiveInfinity }));
     }
 
     [Test]

@@ -15,14 +15,16 @@ public class ZimUpdateTests
         return parameter;
     }
 
-    [TestCase(0.3, 1.0, 1.0)]
-    [TestCase(1.0, 0.05, 2.0)]
-    [TestCase(0.7, 0.5, 0.5)]
-    public void FirstAndSecondMomentsMatchTheZeroInflatedMultinomial(double eta, double smoothing, double trialFactor)
+    [TestCase(0.3, 1.0, 1.0, MultinomialMethod.Alias)]
+    [TestCase(1.0, 0.05, 2.0, MultinomialMethod.Alias)]
+    [TestCase(0.7, 0.5, 0.5, MultinomialMethod.Alias)]
+    [TestCase(0.3, 1.0, 1.0, MultinomialMethod.ConditionalBinomial)]
+    [TestCase(1.0, 0.05, 2.0, MultinomialMethod.ConditionalBinomial)]
+    public void FirstAndSecondMomentsMatchTheZeroInflatedMultinomial(double eta, double smoothing, double trialFactor, MultinomialMethod method)
     {
         float[] gradient = { 0.4f, -2f, 0.05f, -0.3f, 1.2f, -0.01f, 0.8f, 3f };
         var parameter = Parameter("w", gradient);
-        var update = new ZimUpdate(new ZimOptions { Eta = eta, Smoothing = smoothing, TrialFactor = trialFactor, Seed = 3 });
+        var update = new ZimUpdate(new ZimOptions { Eta = eta, Smoothing = smoothing, TrialFactor = trialFactor, Seed = 3, Sampler = method });
         int d = gradient.Length;
         long n = (long)Math.Round(trialFactor * d);
         double denominator = gradient.Sum(g => Math.Abs((double)g)) + d * smoothing;
@@ -61,13 +63,14 @@ public class ZimUpdateTests
         }
     }
 
-    [Test]
-    public void ZeroGradientCoordinatesNeverMove()
+    [TestCase(MultinomialMethod.Alias)]
+    [TestCase(MultinomialMethod.ConditionalBinomial)]
+    public void ZeroGradientCoordinatesNeverMove(MultinomialMethod method)
     {
         // Large c gives the zero-gradient coordinates most of the probability mass; they still never move.
         var first = Parameter("a", 0f, 1f, 0f, -0.5f);
         var second = Parameter("b", 0f, 0f, 2f);
-        var update = new ZimUpdate(new ZimOptions { Eta = 1, Smoothing = 10, Seed = 9 });
+        var update = new ZimUpdate(new ZimOptions { Eta = 1, Smoothing = 10, Seed = 9, Sampler = method });
         long moved = 0;
         for (int step = 0; step < 2000; step++)
         {

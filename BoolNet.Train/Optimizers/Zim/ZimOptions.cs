@@ -10,6 +10,16 @@ public enum ZimTrials
     PerTensor,
 }
 
+/// <summary>How the multinomial is drawn (both exact in double precision).</summary>
+public enum MultinomialMethod
+{
+    /// <summary>Walker/Vose alias table, n categorical draws: O(d + n), the fast default.</summary>
+    Alias,
+
+    /// <summary>Sequential conditional binomials (inversion / BTRS): O(d), one binomial per coordinate.</summary>
+    ConditionalBinomial,
+}
+
 /// <summary>How the zero-inflation probability eta (ZIM's learning rate) changes over training.</summary>
 public enum ZimSchedule
 {
@@ -39,6 +49,9 @@ public sealed record ZimOptions
 
     /// <summary>Global mode: n = round(TrialFactor * d). 1 gives the reference n = d.</summary>
     public double TrialFactor { get; init; } = 1.0;
+
+    /// <summary>Multinomial sampler.</summary>
+    public MultinomialMethod Sampler { get; init; } = MultinomialMethod.Alias;
 
     /// <summary>Schedule of eta.</summary>
     public ZimSchedule Schedule { get; init; } = ZimSchedule.Constant;

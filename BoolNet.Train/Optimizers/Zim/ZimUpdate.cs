@@ -18,30 +18,34 @@ namespace BoolNet.Train.Optimizers.Zim;
 /// Weights saturate at the int32 range instead of wrapping.
 /// <para>
 /// Global mode draws one Bernoulli(eta) and one multinomial over all parameters given at once;
-/// per-tensor mode draws an independent ZIM per tensor with n = round(numel^(1/ndim)). All
-/// randomness comes from one seeded <see cref="DeterministicRandom"/> consumed in a fixed order, so a run is
-/// reproducible and independent of the thread count.
+/// per-tensor mode draws an independent ZIM per tensor with n = round(numel^(1/ndim)). The
+/// randomness of step t is stream t of the seed (<see cref="DeterministicRandom(ulong, ulong)"/>),
+/// consumed in a fixed order: a run is reproducible, independent of the thread count, and a run
+/// resumed at step t draws exactly what the uninterrupted run would (no generator state to save).
 /// </para>
 /// </summary>
 public sealed class ZimUpdate
 {
-    private readonly DeterministicRandom _random;
+    private DeterministicRandom _random;
     private double[] _weights = Array.Empty<double>();
-    private double[] _suffix = Array.Empty<double>();
     private int[] _counts = Array.Empty<int>();
+    private readonly BlockedMultinomial _sampler = new();
 
     /// <summary>Creates the update with its own generator seeded from <see cref="ZimOptions.Seed"/>.</summary>
     public ZimUpdate(ZimOptions options)
     {
         options.Validate();
         Options = options;
-        _random = new DeterministicRandom(options.Seed);
+        _random = new DeterministicRandom(options.Seed, 0);
     }
+
+    /// <summary>Threads for the block-parallel sampler (0: the process default). Results do not depend on it.</summary>
+    public int Threads { get; set; }
 
     /// <summary>The settings.</summary>
     public ZimOptions Options { get; }
 
-    /// <summary>Steps applied so far (the schedule's t).</summary>
+    /// <summary>Steps applied so far.</summary>
     public long StepCount { get; private set; }
 
     /// <summary>Steps (or, per tensor, tensor draws) that were zero-inflated away.</summary>
@@ -53,6 +57,16 @@ public sealed class ZimUpdate
     /// <summary>Sum over steps of the number of weight units moved (sum_i |change of w_i|).</summary>
     public long UnitsMoved { get; private set; }
 
+    /// <summary>Units moved per parameter since <see cref="TakeMoved"/> was last called.</summary>
+    private readonly Dictionary<IntegerParameter, long> _moved = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Units moved by <paramref name="parameter"/> since the last call, then resets its counter.</summary>
+    public long TakeMoved(IntegerParameter parameter)
+    {
+        _moved.Remove(parameter, out long moved);
+        return moved;
+    }
+
     /// <summary>Wall time spent computing p and sampling (excludes applying the update).</summary>
     public TimeSpan SamplingTime => _samplingWatch.Elapsed;
 
@@ -62,18 +76,26 @@ public sealed class ZimUpdate
     private readonly Stopwatch _samplingWatch = new();
     private readonly Stopwatch _stepWatch = new();
 
-    /// <summary>Applies one step to <paramref name="parameters"/> using their current gradients.</summary>
-    public void Step(IReadOnlyList<IntegerParameter> parameters)
+    /// <summary>Applies one step (the next step index) to <paramref name="parameters"/> using their current gradients.</summary>
+    public void Step(IReadOnlyList<IntegerParameter> parameters) => Step(parameters, StepCount, Options.TotalSteps);
+
+    /// <summary>
+    /// Applies step <paramref name="step"/> (0-based; it selects the random stream and the scheduled eta,
+    /// the cosine spanning <paramref name="totalSteps"/> when the options give none).
+    /// </summary>
+    public void Step(IReadOnlyList<IntegerParameter> parameters, long step, long totalSteps)
     {
         _stepWatch.Start();
         try
         {
-            double eta = Options.EtaAt(StepCount);
+            _random = new DeterministicRandom(Options.Seed, (ulong)step);
+            ZimOptions options = Options.TotalSteps > 0 || totalSteps <= 0 ? Options : Options with { TotalSteps = totalSteps };
+            double eta = options.EtaAt(step);
             if (Options.Trials == ZimTrials.Global)
                 StepGlobal(parameters, eta);
             else
                 foreach (IntegerParameter parameter in parameters) StepTensor(parameter, eta);
-            StepCount++;
+            StepCount = step + 1;
         }
         finally
         {
@@ -110,7 +132,7 @@ public sealed class ZimUpdate
             offset += parameter.Count;
         }
         long trials = Math.Max(1, (long)Math.Round(Options.TrialFactor * d));
-        MultinomialSampler.Sample(_random, trials, _weights.AsSpan(0, d), _counts.AsSpan(0, d), _suffix.AsSpan(0, d));
+        SampleMultinomial(trials, d);
         MultinomialDraws++;
         _samplingWatch.Stop();
         offset = 0;
@@ -133,10 +155,16 @@ public sealed class ZimUpdate
         EnsureScratch(d);
         _samplingWatch.Start();
         FillWeights(parameter, _weights.AsSpan(0, d));
-        MultinomialSampler.Sample(_random, PerTensorTrials(parameter), _weights.AsSpan(0, d), _counts.AsSpan(0, d), _suffix.AsSpan(0, d));
+        SampleMultinomial(PerTensorTrials(parameter), d);
         MultinomialDraws++;
         _samplingWatch.Stop();
         Apply(parameter, _counts.AsSpan(0, d));
+    }
+
+    private void SampleMultinomial(long trials, int d)
+    {
+        // The blocks' randomness is keyed by a draw of this step's stream, after the zero-inflation draw.
+        _sampler.Sample(_random.NextUInt64(), trials, _weights.AsSpan(0, d), _counts.AsSpan(0, d), Options.Sampler, Threads);
     }
 
     /// <summary>Unnormalised p: |g_i| + c in double (the common 1 / (sum |g| + d c) cancels in the sampler).</summary>
@@ -170,13 +198,13 @@ public sealed class ZimUpdate
             moved += count;
         }
         UnitsMoved += moved;
+        _moved[parameter] = _moved.GetValueOrDefault(parameter) + moved;
     }
 
     private void EnsureScratch(int d)
     {
         if (_weights.Length >= d) return;
         _weights = new double[d];
-        _suffix = new double[d];
         _counts = new int[d];
     }
 }
