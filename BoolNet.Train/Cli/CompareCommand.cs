@@ -36,10 +36,11 @@ internal static partial class Commands
         var dataset = new Option<string>("--dataset") { Description = $"Dataset name ({string.Join(", ", DatasetLoader.Names)})", DefaultValueFactory = _ => DatasetLoader.DefaultDataset };
         var data = new Option<string?>("--data") { Description = "Folder holding the dataset files" };
         var output = new Option<string?>("--out", "-o") { Description = "Output folder (default runs/compare-<model>)" };
+        var combine = new Option<string?>("--combine") { Description = "Instead of training, merge the outputs of earlier compare runs (folders, comma-separated) into --out" };
         var command = new Command("compare", "Compare SGD, ZIM (integer weights) and BOLD on the same architecture over several seeds")
         {
             model, optimizers, seeds, epochs, batch, evaluateEvery, trainLimit, testLimit, rate, eta, etaMinimum, schedule,
-            smoothing, trials, trialFactor, sampler, reference, initialScale, threads, dataset, data, output,
+            smoothing, trials, trialFactor, sampler, reference, initialScale, threads, dataset, data, output, combine,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -70,6 +71,18 @@ internal static partial class Commands
                 Threads = parse.GetValue(threads),
             };
             options.Validate();
+            string? sources = parse.GetValue(combine);
+            if (sources is not null)
+            {
+                string[] folders = sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                string target = parse.GetValue(output) ?? Path.Combine("runs", $"compare-{options.Model}");
+                ComparisonResult merged = ComparisonReport.Combine(folders, options);
+                int seedCount = merged.Points.Select(p => p.Seed).Distinct().Count();
+                ComparisonReport.Write(target, merged, $"{parse.GetValue(dataset)}: {(options.Model == "cnn" ? "small CNN" : "MLP 784-128-10")}, {seedCount} seed(s)");
+                Console.Write(ComparisonReport.Summary(merged));
+                Console.WriteLine($"wrote {Path.Combine(target, "comparison.csv")}, timing.csv, summary.txt, comparison.png");
+                return 0;
+            }
             if (options.Threads > 0) Threading.DefaultThreads = options.Threads;
             Dataset set = DatasetLoader.Load(parse.GetValue(dataset), parse.GetValue(data));
             string directory = parse.GetValue(output) ?? Path.Combine("runs", $"compare-{options.Model}");

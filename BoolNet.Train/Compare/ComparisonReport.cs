@@ -33,7 +33,8 @@ public static class ComparisonReport
     {
         var text = new StringBuilder();
         ComparisonOptions o = result.Options;
-        text.AppendLine(CultureInfo.InvariantCulture, $"model {o.Model}, {o.Epochs} epoch(s), batch {o.BatchSize}, seeds {string.Join(",", o.Seeds)}, SGD lr {o.SgdLearningRate}, " +
+        if (result.Combined) text.AppendLine("combined from the runs noted below");
+        else text.AppendLine(CultureInfo.InvariantCulture, $"model {o.Model}, {o.Epochs} epoch(s), batch {o.BatchSize}, seeds {string.Join(",", o.Seeds)}, SGD lr {o.SgdLearningRate}, " +
             $"ZIM eta {o.Zim.Eta} ({o.Zim.Schedule}), c {o.Zim.Smoothing}, trials {o.Zim.Trials} x{o.Zim.TrialFactor}, integer init A = {o.IntegerInitialScale}");
         text.AppendLine("optimizer | final test accuracy | final test loss | s/epoch | forward | backward | update (sampling)");
         foreach (var group in result.Points.GroupBy(p => p.Optimizer))
@@ -75,6 +76,60 @@ public static class ComparisonReport
         AtomicFile.WriteAllText(Path.Combine(directory, "timing.csv"), TimingCsv(result.Timings));
         AtomicFile.WriteAllText(Path.Combine(directory, "summary.txt"), Summary(result));
         CurvePlot.SavePng(Path.Combine(directory, "comparison.png"), AccuracySeries(result.Points), title, "step (batches)", "test accuracy (%)");
+    }
+
+    /// <summary>
+    /// Merges the reports written by several runs of <c>boolnet compare</c> (e.g. one process per
+    /// optimizer): their points and timings, with each source's settings line as a note.
+    /// </summary>
+    public static ComparisonResult Combine(IReadOnlyList<string> directories, ComparisonOptions options)
+    {
+        var points = new List<ComparisonPoint>();
+        var timings = new List<RunTiming>();
+        var notes = new List<string>();
+        foreach (string directory in directories)
+        {
+            points.AddRange(ReadPoints(Path.Combine(directory, "comparison.csv")));
+            timings.AddRange(ReadTimings(Path.Combine(directory, "timing.csv")));
+            string summary = Path.Combine(directory, "summary.txt");
+            if (File.Exists(summary)) notes.Add($"{directory}: {File.ReadLines(summary).FirstOrDefault()}");
+        }
+        return new ComparisonResult(options, points, timings, notes, Combined: true);
+    }
+
+    /// <summary>Reads a comparison.csv written by <see cref="PointsCsv"/>.</summary>
+    public static List<ComparisonPoint> ReadPoints(string path) => ReadCsv(path, 7, "optimizer,seed,epoch,step,test_accuracy,test_loss,train_loss", f =>
+        new ComparisonPoint(f[0], int.Parse(f[1], CultureInfo.InvariantCulture), int.Parse(f[2], CultureInfo.InvariantCulture), long.Parse(f[3], CultureInfo.InvariantCulture),
+            double.Parse(f[4], CultureInfo.InvariantCulture), double.Parse(f[5], CultureInfo.InvariantCulture),
+            f[6].Length == 0 ? double.NaN : double.Parse(f[6], CultureInfo.InvariantCulture)));
+
+    /// <summary>Reads a timing.csv written by <see cref="TimingCsv"/>.</summary>
+    public static List<RunTiming> ReadTimings(string path) => ReadCsv(path, 8, "optimizer,seed,epochs,seconds_per_epoch,forward_seconds,backward_seconds,update_seconds,sampling_seconds", f =>
+        new RunTiming(f[0], int.Parse(f[1], CultureInfo.InvariantCulture), int.Parse(f[2], CultureInfo.InvariantCulture),
+            double.Parse(f[4], CultureInfo.InvariantCulture), double.Parse(f[5], CultureInfo.InvariantCulture),
+            double.Parse(f[6], CultureInfo.InvariantCulture), double.Parse(f[7], CultureInfo.InvariantCulture)));
+
+    private static List<T> ReadCsv<T>(string path, int fields, string header, Func<string[], T> parse)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: comparison file not found", path);
+        string[] lines = File.ReadAllLines(path);
+        if (lines.Length == 0 || lines[0].Trim() != header) throw new InvalidDataException($"{path}: expected the header '{header}'");
+        var rows = new List<T>();
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0) continue;
+            string[] parts = lines[i].Split(',');
+            if (parts.Length != fields) throw new InvalidDataException($"{path}: line {i + 1} has {parts.Length} fields, expected {fields}");
+            try
+            {
+                rows.Add(parse(parts));
+            }
+            catch (FormatException)
+            {
+                throw new InvalidDataException($"{path}: line {i + 1} has a malformed number");
+            }
+        }
+        return rows;
     }
 
     private static (double Mean, double Deviation) MeanAndDeviation(IEnumerable<double> values)

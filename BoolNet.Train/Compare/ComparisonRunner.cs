@@ -9,7 +9,9 @@ using BoolNet.Train.Training;
 namespace BoolNet.Train.Compare;
 
 /// <summary>The result of a comparison: every evaluation point and every run's timing.</summary>
-public sealed record ComparisonResult(ComparisonOptions Options, IReadOnlyList<ComparisonPoint> Points, IReadOnlyList<RunTiming> Timings, IReadOnlyList<string> Notes);
+/// <param name="Combined">true when merged from earlier runs: the settings are those of the sources (in the notes)</param>
+public sealed record ComparisonResult(ComparisonOptions Options, IReadOnlyList<ComparisonPoint> Points, IReadOnlyList<RunTiming> Timings,
+    IReadOnlyList<string> Notes, bool Combined = false);
 
 /// <summary>
 /// Trains the same architecture with SGD (float weights), ZIM (integer weights, same layer shapes)
