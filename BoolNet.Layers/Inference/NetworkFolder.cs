@@ -76,8 +76,13 @@ public static class NetworkFolder
                     folded = new ThresholdLayer(alone.OutputShape, alone.Threshold) { Source = alone.Kind };
                     consumed = 1;
                     break;
+                case var other when WrappedKinds.Supports(other.Kind):
+                    // No folded form yet: the training layer runs as it is (exact, not allocation-free).
+                    folded = new TrainingLayerAdapter(other, inputIsBits: i > 0 && source[i - 1].OutputIsBits) { Source = other.Kind };
+                    consumed = 1;
+                    break;
                 default:
-                    throw new NotSupportedException($"layer {i} ({layer.Kind}, {layer.GetType().Name}) has no inference form yet");
+                    throw new NotSupportedException($"layer {i} ({layer.Kind}, {layer.GetType().Name}) has no inference form yet (storable: {string.Join(", ", ModelCodecKinds())})");
             }
             // Training parameters of everything folded in (for the summary's training-memory figures).
             foreach (ILayer part in source.Skip(i).Take(consumed))
@@ -92,6 +97,9 @@ public static class NetworkFolder
         }
         return new InferenceModel(layers, metadata);
     }
+
+    private static IEnumerable<string> ModelCodecKinds() =>
+        new[] { "boolean-linear", "bitplane-linear", "real-linear", "thermometer", "batch-norm", "threshold" }.Concat(WrappedKinds.All);
 
     private static InferenceLayer WithSource(InferenceLayer layer, string source) =>
         layer is BitPlaneDenseLayer p ? new BitPlaneDenseLayer(p.InputShape, p.Weights, p.InputBits, p.Rule, p.Scale) { Source = source } : layer;

@@ -21,6 +21,11 @@ public static class ModelCodec
         [ThresholdLayer.KindName] = ThresholdLayer.FromRecord,
     };
 
+    static ModelCodec()
+    {
+        foreach (string kind in WrappedKinds.All) Readers[kind] = TrainingLayerAdapter.FromRecord;
+    }
+
     /// <summary>Layer kinds this build can read.</summary>
     public static IReadOnlyCollection<string> Kinds => Readers.Keys;
 

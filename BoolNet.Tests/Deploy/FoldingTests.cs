@@ -50,6 +50,37 @@ public sealed class FoldingTests
         return new Network([first, norm, new ThresholdActivation(TensorShape.Vector(420)), new RealLinear(TensorShape.Vector(420), 10, random)]);
     }
 
+    /// <summary>Boolean CNN: thermometer map, Boolean conv + BN + threshold, OR pool, flatten, Boolean dense, float head.</summary>
+    private static Network BooleanConvolutionNetwork(int seed)
+    {
+        var random = new Random(seed);
+        var encoder = new ThermometerEncoding(new TensorShape(6, 6, 1), 3, flatten: false);      // 6x6x3 bits
+        var conv = new BooleanConvolution2D(encoder.OutputShape, 8, 3, random, padding: 1);       // 6x6x8
+        var norm = new BatchNorm(conv.OutputShape);
+        Randomize(norm, random, 5f);
+        var pool = new BooleanMaxPool(conv.OutputShape, 2);                                        // 3x3x8
+        var flatten = new Flatten(pool.OutputShape);                                                // 72 bits
+        var dense = new BooleanLinear(flatten.OutputShape.Channels, 40, random);
+        var norm2 = new BatchNorm(TensorShape.Vector(40));
+        Randomize(norm2, random, 5f);
+        return new Network([encoder, conv, norm, new ThresholdActivation(conv.OutputShape), pool, flatten, dense, norm2,
+            new ThresholdActivation(TensorShape.Vector(40)), new RealLinear(TensorShape.Vector(40), 10, random)]);
+    }
+
+    /// <summary>Float conv + pool, then integer (ZIM) layers with layer norm and ReLU.</summary>
+    private static Network IntegerNetwork(int seed)
+    {
+        var random = new Random(seed);
+        var conv = new RealConvolution2D(new TensorShape(6, 6, 1), 4, 3, random, padding: 1, bias: true, inputScale: 1f / 255f);
+        var pool = new RealMaxPool(conv.OutputShape, 2);
+        var flatten = new Flatten(pool.OutputShape, bits: false);
+        var first = new IntegerLinear(flatten.OutputShape, 20, random, 3, bias: true);
+        for (int i = 0; i < 20; i++) first.Bias!.Value[i] = random.Next(-3, 4);
+        var second = new IntegerLinear(TensorShape.Vector(20), 10, random, 3, bias: true);
+        return new Network([conv, pool, flatten, first, new LayerNorm(TensorShape.Vector(20)), new Relu(TensorShape.Vector(20)),
+            second, new LayerNorm(TensorShape.Vector(10))]);
+    }
+
     private static Network ThermometerNetwork(int seed)
     {
         var random = new Random(seed);
@@ -105,6 +136,8 @@ public sealed class FoldingTests
     {
         yield return new TestCaseData("bitplane-8 + xnor-bias + real head", (Func<int, Network>)(s => BitPlaneNetwork(s)));
         yield return new TestCaseData("wide bitplane (420 neurons, 130 pixels)", (Func<int, Network>)WideBitPlaneNetwork);
+        yield return new TestCaseData("boolean CNN (conv, BN map, OR pool, flatten)", (Func<int, Network>)BooleanConvolutionNetwork);
+        yield return new TestCaseData("float conv + pool + integer layers, layer norm, relu", (Func<int, Network>)IntegerNetwork);
         yield return new TestCaseData("thermometer + xor-bias + boolean head", (Func<int, Network>)ThermometerNetwork);
         yield return new TestCaseData("real first + no-BN threshold + real head + logit BN", (Func<int, Network>)RealFirstNetwork);
         yield return new TestCaseData("bitplane-4 + threshold only + xor boolean head", (Func<int, Network>)NoNormNetwork);
