@@ -30,7 +30,10 @@ public sealed class BitPlaneDenseLayer : InferenceLayer
     private readonly int _paddedInputs;
 
     /// <summary>Uses the u8 x s8 byte path when the machine has AVX-512 BW (tests switch it off to compare).</summary>
-    public static bool BytePathEnabled { get; set; } = Avx512BW.IsSupported;
+    public static bool BytePathEnabled { get; set; } = Avx512BW.IsSupported || Avx2.IsSupported;
+
+    /// <summary>Vector width of the byte path: 512 with AVX-512 BW, else 256 (AVX2); tests force 256 to cover it.</summary>
+    public static int BytePathBits { get; set; } = Avx512BW.IsSupported ? 512 : 256;
 
     /// <summary>Creates the layer with a folded rule (bits out) or a scale (real out).</summary>
     public BitPlaneDenseLayer(TensorShape input, BitMatrix weights, int inputBits, ThresholdRule? rule, float scale)
@@ -44,7 +47,7 @@ public sealed class BitPlaneDenseLayer : InferenceLayer
         Rule = rule;
         Scale = scale;
         _paddedInputs = (weights.Columns + ChunkBytes - 1) / ChunkBytes * ChunkBytes;
-        if (Avx512BW.IsSupported)
+        if (Avx512BW.IsSupported || Avx2.IsSupported)
         {
             _signs = new sbyte[(long)weights.Rows * _paddedInputs];
             for (int j = 0; j < weights.Rows; j++)
@@ -125,6 +128,11 @@ public sealed class BitPlaneDenseLayer : InferenceLayer
             {
                 int j1 = Math.Min(n, j0 + block);
                 int k = 0;
+                if (BytePathBits != 512 || !Avx512BW.IsSupported)
+                {
+                    for (; k < count; k++) DotOneAvx2(signs, u + (long)k * padded, padded, j0, j1, d + (long)k * n);
+                    continue;
+                }
                 for (; k + 4 <= count; k += 4) DotFour(signs, u + (long)k * padded, padded, j0, j1, n, d + (long)k * n);
                 for (; k < count; k++) DotOne(signs, u + (long)k * padded, padded, j0, j1, d + (long)k * n);
             }
@@ -151,6 +159,28 @@ public sealed class BitPlaneDenseLayer : InferenceLayer
                 total += Avx512BW.MultiplyAddAdjacent(accumulator, ones);
             }
             d[j] = Vector512.Sum(total);
+        }
+    }
+
+    /// <summary><see cref="DotOne"/> on 256-bit AVX2 (vpmaddubsw ymm): two chunks of 32 bytes per 64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DotOneAvx2(sbyte* signs, byte* u, int padded, int j0, int j1, int* d)
+    {
+        Vector256<short> ones = Vector256.Create((short)1);
+        int chunks = padded / 32;
+        for (int j = j0; j < j1; j++)
+        {
+            sbyte* w = signs + (long)j * padded;
+            Vector256<int> total = Vector256<int>.Zero;
+            for (int c0 = 0; c0 < chunks; c0 += 64)
+            {
+                Vector256<short> accumulator = Vector256<short>.Zero;
+                int c1 = Math.Min(chunks, c0 + 64);
+                for (int c = c0; c < c1; c++)
+                    accumulator += Avx2.MultiplyAddAdjacent(Vector256.Load(u + c * 32), Vector256.Load(w + c * 32));
+                total += Avx2.MultiplyAddAdjacent(accumulator, ones);
+            }
+            d[j] = Vector256.Sum(total);
         }
     }
 

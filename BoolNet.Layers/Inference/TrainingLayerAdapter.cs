@@ -72,9 +72,14 @@ public sealed class TrainingLayerAdapter : InferenceLayer
             else input.Real.AsSpan(0, real.Length).CopyTo(real);
             batch = Batch.FromReal(real, count, InputShape);
         }
-        Batch result = Layer.Forward(batch, _context);
-        if (result.Bits is { } bits) bits.Words.CopyTo(output.RequireWords(bits.Words.Length));
-        else result.Real!.AsSpan(0, count * OutputShape.Size).CopyTo(output.RequireReal(count * OutputShape.Size));
+        // Training layers keep per-call buffers in fields, so one wrapped layer serves one chunk at a
+        // time; the output is copied out before the lock is released.
+        lock (_context)
+        {
+            Batch result = Layer.Forward(batch, _context);
+            if (result.Bits is { } bits) bits.Words.AsSpan(0, count * OutputShape.Positions * BitMatrix.WordsFor(OutputShape.Channels)).CopyTo(output.RequireWords(bits.Words.Length));
+            else result.Real!.AsSpan(0, count * OutputShape.Size).CopyTo(output.RequireReal(count * OutputShape.Size));
+        }
     }
 
     /// <inheritdoc />

@@ -179,6 +179,21 @@ public sealed class FoldingTests
             {
                 BitPlaneDenseLayer.BytePathEnabled = saved;
             }
+            if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            {
+                int width = BitPlaneDenseLayer.BytePathBits;
+                try
+                {
+                    BitPlaneDenseLayer.BytePathBits = 256;
+                    Array.Clear(scores);
+                    loaded.Predict(pixels, count, scores, threads: 1);
+                    AssertBitIdentical(expected, scores, $"{name} seed {seed} AVX2 byte path");
+                }
+                finally
+                {
+                    BitPlaneDenseLayer.BytePathBits = width;
+                }
+            }
 
             // One image at a time (the batch-1 path) agrees too.
             var single = new float[10];
