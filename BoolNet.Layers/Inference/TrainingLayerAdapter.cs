@@ -106,6 +106,7 @@ public sealed class TrainingLayerAdapter : InferenceLayer
     /// <summary>Rebuilds the layer from its record.</summary>
     public static TrainingLayerAdapter FromRecord(LayerRecord record)
     {
+        WrappedKinds.CheckTensors(record); // before constructing: the constructor allocates what the attributes say
         ILayer layer = WrappedKinds.Create(record);
         if (layer.InputShape != record.InputShape || layer.OutputShape != record.OutputShape)
             throw record.Fault($"hyper-parameters give {layer.InputShape} -> {layer.OutputShape}, the record says {record.InputShape} -> {record.OutputShape}");
@@ -167,6 +168,35 @@ public static class WrappedKinds
             case LayerNorm n: record.With("epsilon", (double)n.Epsilon); break;
             case Relu: break;
             default: throw new NotSupportedException($"layer kind '{layer.Kind}' cannot be stored yet");
+        }
+    }
+
+    /// <summary>
+    /// Checks that the parameter tensors the attributes imply are present with exactly those shapes, so
+    /// a hostile record cannot make the constructor allocate more than the file holds.
+    /// </summary>
+    public static void CheckTensors(LayerRecord record)
+    {
+        TensorShape input = record.InputShape, output = record.OutputShape;
+        switch (record.Kind)
+        {
+            case "boolean-conv2d":
+            {
+                long k = record.GetInteger("kernel", 1, 64), channels = record.GetInteger("channels", 1, 1 << 16);
+                record.GetTensor("param.weight", TensorType.Bits, (int)channels, checked((int)(k * k * input.Channels)));
+                break;
+            }
+            case "real-conv2d":
+            {
+                long k = record.GetInteger("kernel", 1, 64), channels = record.GetInteger("channels", 1, 1 << 16);
+                record.GetTensor("param.weight", TensorType.Float32, checked((int)(channels * k * k * input.Channels)));
+                if (record.GetInteger("bias", 0, 1) == 1) record.GetTensor("param.bias", TensorType.Float32, (int)channels);
+                break;
+            }
+            case "integer-linear":
+                record.GetTensor("param.weight", TensorType.Int32, checked(output.Channels * input.Size));
+                if (record.GetInteger("bias", 0, 1) == 1) record.GetTensor("param.bias", TensorType.Int32, output.Channels);
+                break;
         }
     }
 

@@ -26,6 +26,9 @@ public static class ModelCodec
         foreach (string kind in WrappedKinds.All) Readers[kind] = TrainingLayerAdapter.FromRecord;
     }
 
+    /// <summary>Largest activation (values per sample) a model file may declare.</summary>
+    public const int MaximumValuesPerSample = 1 << 24;
+
     /// <summary>Layer kinds this build can read.</summary>
     public static IReadOnlyCollection<string> Kinds => Readers.Keys;
 
@@ -58,13 +61,15 @@ public static class ModelCodec
         foreach (LayerRecord record in document.Layers)
         {
             record.FilePath = path;
+            if (record.InputShape.Size > MaximumValuesPerSample || record.OutputShape.Size > MaximumValuesPerSample)
+                throw record.Fault($"shapes {record.InputShape} -> {record.OutputShape} exceed {MaximumValuesPerSample} values per sample");
             if (!Readers.TryGetValue(record.Kind, out var reader))
                 throw record.Fault($"unknown layer kind '{record.Kind}' (this build reads {string.Join(", ", Readers.Keys)})");
             try
             {
                 layers.Add(reader(record));
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or OverflowException or NotSupportedException)
             {
                 throw record.Fault(e.Message);
             }

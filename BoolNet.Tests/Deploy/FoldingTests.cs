@@ -51,7 +51,7 @@ public sealed class FoldingTests
     }
 
     /// <summary>Boolean CNN: thermometer map, Boolean conv + BN + threshold, OR pool, flatten, Boolean dense, float head.</summary>
-    private static Network BooleanConvolutionNetwork(int seed)
+    internal static Network BooleanConvolutionNetwork(int seed)
     {
         var random = new Random(seed);
         var encoder = new ThermometerEncoding(new TensorShape(6, 6, 1), 3, flatten: false);      // 6x6x3 bits
@@ -68,7 +68,7 @@ public sealed class FoldingTests
     }
 
     /// <summary>Float conv + pool, then integer (ZIM) layers with layer norm and ReLU.</summary>
-    private static Network IntegerNetwork(int seed)
+    internal static Network IntegerNetwork(int seed)
     {
         var random = new Random(seed);
         var conv = new RealConvolution2D(new TensorShape(6, 6, 1), 4, 3, random, padding: 1, bias: true, inputScale: 1f / 255f);

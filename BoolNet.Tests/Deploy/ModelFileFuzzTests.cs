@@ -102,11 +102,18 @@ public sealed class ModelFileFuzzTests
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)), "no mutation may make the parser crawl");
     }
 
-    [Test]
-    public void RepairedMutationsOfARealModelFailOnlyWithTheFormatError()
+    public static IEnumerable<TestCaseData> Models()
+    {
+        yield return new TestCaseData("bitplane MLP", (Func<BoolNet.Layers.Network>)(() => FoldingTests.BitPlaneNetwork(7)));
+        yield return new TestCaseData("boolean CNN", (Func<BoolNet.Layers.Network>)(() => FoldingTests.BooleanConvolutionNetwork(7)));
+        yield return new TestCaseData("integer network", (Func<BoolNet.Layers.Network>)(() => FoldingTests.IntegerNetwork(7)));
+    }
+
+    [TestCaseSource(nameof(Models))]
+    public void RepairedMutationsOfARealModelFailOnlyWithTheFormatError(string name, Func<BoolNet.Layers.Network> build)
     {
         // The layer readers and the shape chain must turn every inconsistency into ModelFormatException.
-        var model = BoolNet.Layers.Inference.NetworkFolder.Fold(FoldingTests.BitPlaneNetwork(7));
+        var model = BoolNet.Layers.Inference.NetworkFolder.Fold(build());
         byte[] good = ModelFile.Serialize(ModelCodec.ToDocument(model));
         var random = new Random(14);
         int loaded = 0, rejected = 0;
