@@ -71,8 +71,25 @@ public sealed class ThresholdActivation : ILayer
         float[] a = input.RequireReal(Kind);
         int rows = input.Count * InputShape.Positions, channels = InputShape.Channels;
         var bits = new BitMatrix(rows, channels);
+        var tau = Vector256.Create(Threshold);
         for (int r = 0; r < rows; r++)
-            BitPacking.PackThreshold(a.AsSpan(r * channels, channels), Threshold, bits.Row(r));
+        {
+            ReadOnlySpan<float> row = a.AsSpan(r * channels, channels);
+            Span<ulong> words = bits.Row(r);
+            if ((channels & 63) != 0)
+            {
+                BitPacking.PackThreshold(row, Threshold, words);
+                continue;
+            }
+            // a >= tau as 8 sign bits per compare (vmovmskps), 8 compares per 64-bit word.
+            for (int w = 0; w < words.Length; w++)
+            {
+                ulong word = 0;
+                for (int part = 0; part < 8; part++)
+                    word |= (ulong)Vector256.GreaterThanOrEqual(Vector256.Create(row.Slice(w * 64 + part * 8, 8)), tau).ExtractMostSignificantBits() << (part * 8);
+                words[w] = word;
+            }
+        }
         _input = context.Training ? a : null;
         return Batch.FromBits(bits, input.Count, OutputShape);
     }

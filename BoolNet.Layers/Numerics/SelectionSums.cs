@@ -36,8 +36,9 @@ public static class SelectionSums
     /// <param name="scale">final factor</param>
     /// <param name="output">[J, I] row-major</param>
     /// <param name="threads">0 for the default</param>
+    /// <param name="planeMajor">false: row i*B + b holds plane b of input i; true: row b*I + i</param>
     public static void Run(BitMatrix selectors, ReadOnlySpan<int> planeWeights, short[] values, int columns, int maxAbs,
-        int[]? offsets, float scale, float[] output, int threads = 0)
+        int[]? offsets, float scale, float[] output, int threads = 0, bool planeMajor = false)
     {
         int planes = planeWeights.Length, count = selectors.Columns;
         if (planes == 0 || selectors.Rows % planes != 0) throw new ArgumentException($"{selectors.Rows} selector rows are not a multiple of {planes} planes");
@@ -61,7 +62,7 @@ public static class SelectionSums
                     Array.Clear(sums, 0, (i1 - i0) * columns);
                     for (int i = i0; i < i1; i++)
                         for (int b = 0; b < planes; b++)
-                            SumSelected(selectors.Row(i * planes + b), values, columns, chunk, weights[b], indices,
+                            SumSelected(selectors.Row(planeMajor ? b * inputs + i : i * planes + b), values, columns, chunk, weights[b], indices,
                                 sums.AsSpan((i - i0) * columns, columns));
                     for (int j = 0; j < columns; j++)
                     {
