@@ -19,7 +19,8 @@ namespace BoolNet.Core.Kernels;
 /// <item>Register tile of 4 A rows x 1 B group (32 outputs): the group's 8 inputs of a tree stay in
 /// registers for the four A rows, so an input costs one 8-byte broadcast load plus a quarter zmm load.</item>
 /// </list>
-/// The last n % 8 B rows, and whole products with n &lt; 8 or K &lt; 512, use <see cref="Avx512LookupTiles"/>.
+/// The last n % 8 B rows, and whole products with n &lt; 8 or fewer than 8 words per row (K &lt;= 448),
+/// use <see cref="Avx512LookupTiles"/>.
 /// Packing B costs O(n * words) once per call (once per call for all threads too), charged to the call.
 /// </summary>
 public sealed class Avx512BinaryGemmKernel : IBinaryGemmKernel
@@ -41,7 +42,15 @@ public sealed class Avx512BinaryGemmKernel : IBinaryGemmKernel
             PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
             return;
         }
-        // Too few B rows to interleave, or K under one tree of 8 words: plain lookups.
+        // Too few B rows to interleave, or K under one tree of 8 words: plain lookups. On a short row whose
+        // last 512-bit chunk would leave 4 or more words to scalar popcnt (784 bits = 13 words: 1 chunk + 5),
+        // 256-bit steps (every AVX-512 CPU has AVX2) keep more of the row in vectors (3 chunks + 1).
+        if (words % 8 >= 4 && words < 64)
+        {
+            if (operation == CountOperation.Xor) TileDriver.Run<Avx2Tiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
+            else TileDriver.Run<Avx2Tiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
+            return;
+        }
         if (operation == CountOperation.Xor) TileDriver.Run<Avx512LookupTiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
         else TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
     }
@@ -58,11 +67,7 @@ internal unsafe struct Avx512PackedKernel : IPackedKernel
     // A byte counts at most 8 per lookup, so 31 lookups fit a byte accumulator (31 * 8 = 248 <= 255).
     private const int LookupsPerFlush = 31;
 
-    /// <summary>vpermb uses only the low 6 bits of each index byte: this table gives popcount(bits 0..5).</summary>
-    private static readonly Vector512<byte> LowTable = Avx512Popcount.Table(weight: 1, lowBit: 0);
-
-    /// <summary>Indexed by the byte shifted right by 2 (bits 2..7 land in 0..5): popcount(bits 6..7).</summary>
-    private static readonly Vector512<byte> HighTable = Avx512Popcount.Table(weight: 1, lowBit: 4);
+    private static readonly Vector512<byte> LowTable = Avx512Popcount.LowTable, HighTable = Avx512Popcount.HighTable;
 
     /// <summary>
     /// Four A rows against one packed B group: c[r * n + q] += popcount(op(A[r], B[8g + q])), r &lt; 4, q &lt; 8.

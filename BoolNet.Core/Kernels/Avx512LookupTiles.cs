@@ -6,8 +6,9 @@ namespace BoolNet.Core.Kernels;
 
 /// <summary>
 /// Plain AVX-512 lookup tiles (4 A rows x 4 B rows, one vpermb popcount per 512-bit input) for what the
-/// interleaved Harley-Seal kernel does not cover: the last n % 4 B rows, and the whole product when
-/// n &lt; 4 (64x784x1, say), where padding B groups with zero rows would waste most of the work.
+/// interleaved Harley-Seal kernel does not cover: the last n % 8 B rows, and the whole product when
+/// n &lt; 8 (64x784x1, say: padding B groups with zero rows would waste most of the work) or a row has
+/// fewer than 8 words.
 /// </summary>
 internal unsafe struct Avx512LookupTiles : ITileSet
 {
@@ -18,13 +19,7 @@ internal unsafe struct Avx512LookupTiles : ITileSet
     // A byte counts at most 8 per chunk, so 31 chunks fit a byte accumulator (31 * 8 = 248 <= 255).
     private const int ChunksPerFlush = 31;
 
-    /// <summary>
-    /// vpermb uses only the low 6 bits of each index byte: this table gives popcount(bits 0..5).
-    /// </summary>
-    private static readonly Vector512<byte> LowTable = Avx512Popcount.Table(weight: 1, lowBit: 0);
-
-    /// <summary>Indexed by the byte shifted right by 2 (bits 2..7 land in 0..5): popcount(bits 6..7).</summary>
-    private static readonly Vector512<byte> HighTable = Avx512Popcount.Table(weight: 1, lowBit: 4);
+    private static readonly Vector512<byte> LowTable = Avx512Popcount.LowTable, HighTable = Avx512Popcount.HighTable;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile<TOperation>(ulong* a, ulong* b, int words, int* c, int n)
@@ -120,10 +115,10 @@ internal unsafe struct Avx512LookupTiles : ITileSet
 /// <summary>Byte-wise popcount on AVX-512 VBMI by table lookup.</summary>
 internal static class Avx512Popcount
 {
-    /// <summary>Shared <see cref="Table"/>(1, 0): popcount of bits 0..5 of the index.</summary>
+    /// <summary>Shared <see cref="Table"/>(1, 0): vpermb uses only the low 6 bits of an index byte, so this counts bits 0..5.</summary>
     public static readonly Vector512<byte> LowTable = Table(weight: 1, lowBit: 0);
 
-    /// <summary>Shared <see cref="Table"/>(1, 4): popcount of bits 6..7 of a byte shifted right by 2.</summary>
+    /// <summary>Shared <see cref="Table"/>(1, 4): indexed by the byte shifted right by 2 (bits 2..7 land in 0..5), counts bits 6..7.</summary>
     public static readonly Vector512<byte> HighTable = Table(weight: 1, lowBit: 4);
 
     /// <summary>

@@ -34,7 +34,8 @@ public static class BinaryGemm
         if (logic == BinaryLogic.Xnor)
         {
             int k = a.Columns;
-            for (int i = 0; i < c.Length; i++) c[i] = k - c[i];
+            int outputs = a.Rows * b.Rows;  // C may be longer than [M, N]: leave the rest untouched
+            for (int i = 0; i < outputs; i++) c[i] = k - c[i];
         }
     }
 

@@ -142,6 +142,16 @@ public class KernelGemmTests
     [TestCaseSource(nameof(SupportedIsas))]
     public void KernelForReturnsThatIsa(Isa isa) => Assert.That(BinaryGemm.KernelFor(isa).Isa, Is.EqualTo(isa));
 
+    [TestCaseSource(nameof(SupportedIsas))]
+    public void XnorLeavesOutputPastMxNUntouched(Isa isa)
+    {
+        var (a, b) = RandomOperands(3, 100, 5, 9);
+        var c = Enumerable.Repeat(-7, 3 * 5 + 4).ToArray();
+        BinaryGemm.Multiply(a, b, c, BinaryLogic.Xnor, threads: 1, isa: isa);
+        Assert.That(c[15..], Is.All.EqualTo(-7));
+        Assert.That(c[..15], Is.All.InRange(0, 100));
+    }
+
     [Test]
     public void CountRejectsShortBuffers()
     {
