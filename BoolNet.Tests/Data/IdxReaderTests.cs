@@ -199,6 +199,28 @@ public class IdxReaderTests
         Assert.That(headerError.Message, Does.StartWith(folder.File("head.gz") + ": "));
     }
 
+    [TestCase(new byte[] { 0x13, 0x37, 0x42 })]
+    [TestCase(new byte[] { 0, 0, 0, 0, 0, 0, 0, 0 })]
+    [TestCase(new byte[] { 0x1F, 0x8B })]
+    public void GarbageAfterTheGzipMemberIsRejected(byte[] garbage)
+    {
+        using var folder = new TemporaryFolder();
+        string path = Write(folder.File("junk.gz"), Concat(Gzip(Concat(Header(0x08, 3), [1, 2, 3])), garbage), false);
+        var error = Assert.Throws<DataException>(() => IdxReader.Read(path))!;
+        Assert.That(error.Message, Does.StartWith(path + ": "));
+        Assert.That(error.Problem, Does.Contain("gzip").Or.Contain("trailing"));
+    }
+
+    [Test]
+    public void ConcatenatedGzipMembersAreRejectedClearly()
+    {
+        using var folder = new TemporaryFolder();
+        byte[] content = Concat(Header(0x08, 4), [9, 8, 7, 6]);
+        string path = Write(folder.File("two.gz"), Concat(Gzip(content[..6]), Gzip(content[6..])), false);
+        var error = ReadFails(path, "trailing data after the gzip stream");
+        Assert.That(error.Problem, Does.Contain("concatenated"));
+    }
+
     [Test]
     public void CorruptDeflateBlockIsReportedAsCorruptGzip()
     {

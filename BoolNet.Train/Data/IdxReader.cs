@@ -66,8 +66,11 @@ public static class IdxReader
             long? remaining = stream.CanSeek ? stream.Length - stream.Position : null;
             if (got == 2 && prefix[0] == 0x1F && prefix[1] == 0x8B)
             {
-                using var gzip = new GZipStream(new PrefixedStream(prefix, stream), CompressionMode.Decompress, leaveOpen: true);
-                return ReadBody(gzip, name, available: null, maxDataBytes, compressed: true);
+                IdxArray array;
+                using (var gzip = new GZipStream(new PrefixedStream(prefix, stream), CompressionMode.Decompress, leaveOpen: true))
+                    array = ReadBody(gzip, name, available: null, maxDataBytes, compressed: true);
+                if (remaining is long compressedLength) CheckGzipTrailer(stream, name, compressedLength + got, array);
+                return array;
             }
             return ReadBody(new PrefixedStream(prefix.AsSpan(0, got).ToArray(), stream), name,
                 remaining + got, maxDataBytes, compressed: false);
@@ -80,6 +83,25 @@ public static class IdxReader
         {
             throw new DataException(name, $"read error: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// .NET's GZipStream stops at the end of the last valid member and silently ignores bytes after it
+    /// (and zlib has already checked each member's CRC-32). To catch appended bytes, the file's last four
+    /// bytes must be the gzip ISIZE field (decompressed length mod 2^32, RFC 1952) of the whole content;
+    /// this also rejects several concatenated members, which IDX files never use.
+    /// </summary>
+    static void CheckGzipTrailer(Stream stream, string name, long compressedLength, IdxArray array)
+    {
+        long decompressed = 4 + 4L * array.Rank + array.Count * array.ElementType.Size();
+        const int minimumMember = 18; // 10-byte header, at least 0 deflate bytes, 8-byte trailer
+        var trailer = new byte[4];
+        if (compressedLength >= minimumMember)
+        {
+            stream.Seek(-4, SeekOrigin.End);
+            if (ReadFully(stream, trailer) == 4 && BinaryPrimitives.ReadUInt32LittleEndian(trailer) == (uint)decompressed) return;
+        }
+        throw new DataException(name, $"trailing data after the gzip stream: the last 4 bytes are not the gzip size field of the {decompressed} decompressed bytes (bytes appended, or several concatenated gzip members; recompress as one)");
     }
 
     /// <summary>Parses header and data from the (decompressed) byte stream. <paramref name="available"/> is its exact length when known.</summary>

@@ -1,0 +1,103 @@
+using ScottPlot;
+
+namespace BoolNet.Train.IO;
+
+/// <summary>
+/// One named curve: points (X[i], Y[i]) and optionally a spread (e.g. the standard deviation over
+/// seeds) drawn as a band Y +- Spread around the line.
+/// </summary>
+public sealed record CurveSeries(string Name, double[] X, double[] Y, double[]? Spread = null)
+{
+    /// <summary>Checks lengths and values, naming the series in the error.</summary>
+    internal void Validate()
+    {
+        if (X.Length != Y.Length) throw new ArgumentException($"series '{Name}': {X.Length} x values but {Y.Length} y values");
+        if (Spread is not null && Spread.Length != Y.Length)
+            throw new ArgumentException($"series '{Name}': {Spread.Length} spread values for {Y.Length} points");
+    }
+
+    /// <summary>
+    /// The mean and sample standard deviation over repeated runs at each x: <paramref name="runs"/>[r][i]
+    /// is run r at X[i]. Runs must have equal length (one run gives a zero spread).
+    /// </summary>
+    public static CurveSeries MeanAndSpread(string name, double[] x, IReadOnlyList<double[]> runs)
+    {
+        if (runs.Count == 0) throw new ArgumentException($"series '{name}': no runs");
+        foreach (var run in runs)
+            if (run.Length != x.Length) throw new ArgumentException($"series '{name}': a run has {run.Length} values for {x.Length} x values");
+        var mean = new double[x.Length];
+        var spread = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            double sum = 0;
+            foreach (var run in runs) sum += run[i];
+            mean[i] = sum / runs.Count;
+            if (runs.Count < 2) continue;
+            double squares = 0;
+            foreach (var run in runs) squares += (run[i] - mean[i]) * (run[i] - mean[i]);
+            spread[i] = Math.Sqrt(squares / (runs.Count - 1));
+        }
+        return new CurveSeries(name, x, mean, spread);
+    }
+}
+
+/// <summary>
+/// Line charts of named series saved as PNG (ScottPlot 5 on SkiaSharp, headless). Spreads are filled
+/// bands in the series colour at 20% opacity. The PNG is written atomically.
+/// </summary>
+public static class CurvePlot
+{
+    /// <summary>Default size in pixels.</summary>
+    public const int DefaultWidth = 900, DefaultHeight = 560;
+
+    /// <summary>Renders the chart and writes it to <paramref name="path"/> atomically.</summary>
+    public static void SavePng(string path, IReadOnlyList<CurveSeries> series, string title, string xLabel, string yLabel,
+        int width = DefaultWidth, int height = DefaultHeight)
+    {
+        byte[] png = RenderPng(series, title, xLabel, yLabel, width, height);
+        AtomicFile.WriteAllBytes(path, png);
+    }
+
+    /// <summary>Renders the chart to PNG bytes.</summary>
+    public static byte[] RenderPng(IReadOnlyList<CurveSeries> series, string title, string xLabel, string yLabel,
+        int width = DefaultWidth, int height = DefaultHeight)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 50);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 50);
+        foreach (var s in series) s.Validate();
+        PlotFonts.EnsureUsable();
+
+        var plot = new Plot();
+        try
+        {
+            var palette = new ScottPlot.Palettes.Category10();
+            for (int i = 0; i < series.Count; i++)
+            {
+                var s = series[i];
+                var color = palette.GetColor(i);
+                if (s.Spread is { } spread)
+                {
+                    var lower = s.Y.Select((y, j) => y - spread[j]).ToArray();
+                    var upper = s.Y.Select((y, j) => y + spread[j]).ToArray();
+                    var band = plot.Add.FillY(s.X, lower, upper);
+                    band.FillColor = color.WithAlpha(0.2);
+                    band.LineWidth = 0;
+                }
+                var line = plot.Add.Scatter(s.X, s.Y, color);
+                line.LegendText = s.Name;
+                line.LineWidth = 2;
+                line.MarkerSize = s.X.Length <= 40 ? 5 : 0;
+            }
+            plot.Title(title);
+            plot.XLabel(xLabel);
+            plot.YLabel(yLabel);
+            if (series.Count > 0) plot.ShowLegend(Alignment.LowerRight);
+            return plot.GetImageBytes(width, height, ImageFormat.Png);
+        }
+        finally
+        {
+            plot.Dispose();
+        }
+    }
+}
