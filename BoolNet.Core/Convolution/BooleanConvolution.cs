@@ -22,7 +22,7 @@ namespace BoolNet.Core.Convolution;
 public static class BooleanConvolution
 {
     /// <summary>Output rows lowered and multiplied together (a multiple of 8 for the GEMM's row tiles).</summary>
-    public const int RowBlock = 64;
+    public const int RowBlock = 256;
 
     /// <summary>
     /// Lowered rows are laid out this many words apart (zero-padded): the SIMD kernels consume whole
@@ -31,6 +31,13 @@ public static class BooleanConvolution
     /// gains nothing from padding, so it gets the exact length.
     /// </summary>
     public const int VectorWords = 8;
+
+    /// <summary>
+    /// Whether the SIMD paths get lowered rows padded to <see cref="VectorWords"/> (true) or the exact
+    /// LoweredWords (false, the kernel then finishes each row with scalar tail words). Results are
+    /// identical either way; the bench measures both.
+    /// </summary>
+    public static bool PadRowsToVectors { get; set; } = true;
 
     /// <summary>Weights prepared for the forward pass: the segment layout and its per-offset popcounts.</summary>
     public sealed class PreparedWeights
@@ -121,7 +128,7 @@ public static class BooleanConvolution
         int loweredWords = geometry.LoweredWords, outputChannels = weights.OutputChannels;
         int offsets = geometry.Offsets, channels = geometry.Channels, outputPositions = geometry.OutputPositions;
         int fullBits = geometry.FanIn;
-        bool vectorStride = (isa ?? IsaSelection.Current) != Isa.Scalar;
+        bool vectorStride = PadRowsToVectors && (isa ?? IsaSelection.Current) != Isa.Scalar;
         int stride = vectorStride ? weights.Stride : loweredWords;
         ulong[] weightWords = vectorStride ? weights.Strided : weights.Lowered;
         ulong[] buffer = ArrayPool<ulong>.Shared.Rent(RowBlock * stride);
