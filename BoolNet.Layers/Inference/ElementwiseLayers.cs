@@ -66,8 +66,10 @@ public sealed class BatchNormLayer : InferenceLayer
         for (int i = 0; i < total; i++)
         {
             int c = i % channels;
+            // As the training layer: gamma = 1 and beta = 0 when it has no affine parameters (1 * h + 0 turns -0 into +0).
             float h = (x[i] - Mean[c]) * _inverseStd[c];
-            y[i] = Scale is null ? h : Scale[c] * h + Shift![c];
+            float gamma = Scale is null ? 1f : Scale[c], beta = Shift is null ? 0f : Shift[c];
+            y[i] = gamma * h + beta;
         }
     }
 

@@ -6,6 +6,16 @@ using BoolNet.Layers.Serialization;
 
 namespace BoolNet.Layers.Inference;
 
+/// <summary>Summation order of a float dense layer (it must be the training GEMM's to give the same bits).</summary>
+public enum FloatSumOrder
+{
+    /// <summary>One FMA chain per output over p = 0..K-1 (the column-blocked GEMM, outputs &gt;= 16).</summary>
+    Chain,
+
+    /// <summary>Eight FMA partial sums in lanes p % 8, added lane 0..7 from 0, then an FMA tail (FloatGemm.VectorDot, outputs &lt; 16).</summary>
+    Dot8,
+}
+
 /// <summary>
 /// Float dense layer, y = x W^T + b, with the training layer's exact float arithmetic: x is the
 /// input times InputScale (bytes and reals) or e(x) = +-1 (bits); each output is one fused
@@ -20,9 +30,11 @@ public sealed class FloatDenseLayer : InferenceLayer
     private readonly float[] _transposed; // W^T [K, paddedN], zero padded
 
     /// <summary>Creates the layer.</summary>
-    public FloatDenseLayer(TensorShape input, float[] weights, float[]? bias, int outputs, float inputScale, FloatThresholdRule? rule)
+    public FloatDenseLayer(TensorShape input, float[] weights, float[]? bias, int outputs, float inputScale, FloatThresholdRule? rule,
+        FloatSumOrder order = FloatSumOrder.Chain)
         : base(input, TensorShape.Vector(outputs))
     {
+        Order = order;
         int k = input.Size;
         if (weights.Length != (long)k * outputs) throw new ArgumentException($"weights hold {weights.Length} values, need {(long)k * outputs}");
         if (bias is not null && bias.Length != outputs) throw new ArgumentException("bias length differs from the outputs");
@@ -54,6 +66,12 @@ public sealed class FloatDenseLayer : InferenceLayer
 
     /// <summary>Folded rule (bits output) or null (real output).</summary>
     public FloatThresholdRule? Rule { get; }
+
+    /// <summary>The summation order (recorded in the file as "order").</summary>
+    public FloatSumOrder Order { get; }
+
+    /// <summary>The order the training GEMM (FloatGemm.MultiplyTransposedB) uses for <paramref name="outputs"/> outputs.</summary>
+    public static FloatSumOrder TrainingOrder(int outputs) => outputs < 16 ? FloatSumOrder.Dot8 : FloatSumOrder.Chain;
 
     /// <summary>Outputs rounded up to whole vectors.</summary>
     public int PaddedOutputs { get; }
@@ -100,7 +118,10 @@ public sealed class FloatDenseLayer : InferenceLayer
                         break;
                 }
             }
-            if (samples == Block) ChainFour(x, k, _transposed, padded, z);
+            if (Order == FloatSumOrder.Dot8)
+                for (int t = 0; t < samples; t++)
+                    for (int j = 0; j < n; j++) z[t * padded + j] = Dot8(x.Slice(t * k, k), Weights.AsSpan(j * k, k));
+            else if (samples == Block) ChainFour(x, k, _transposed, padded, z);
             else for (int t = 0; t < samples; t++) Chain(x.Slice(t * k, k), _transposed, padded, z.Slice(t * padded, padded));
             for (int t = 0; t < samples; t++)
             {
@@ -114,6 +135,22 @@ public sealed class FloatDenseLayer : InferenceLayer
     }
 
     private const int Block = 4;
+
+    /// <summary>FloatGemm.VectorDot's arithmetic: 8 FMA lanes, lanes summed 0..7 from 0, FMA tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Dot8(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        var sum = Vector256<float>.Zero;
+        int i = 0;
+        for (; i + 8 <= x.Length; i += 8)
+            sum = System.Runtime.Intrinsics.X86.Fma.IsSupported
+                ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(Vector256.Create(x.Slice(i, 8)), Vector256.Create(y.Slice(i, 8)), sum)
+                : Vector256.Create(x.Slice(i, 8)) * Vector256.Create(y.Slice(i, 8)) + sum;
+        float total = 0f;
+        for (int lane = 0; lane < 8; lane++) total += sum[lane];
+        for (; i < x.Length; i++) total = MathF.FusedMultiplyAdd(x[i], y[i], total);
+        return total;
+    }
 
     /// <summary>e(x) = +-1 floats from packed bits, 16 at a time: broadcast 16 bits, test one per lane, select.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -187,7 +224,7 @@ public sealed class FloatDenseLayer : InferenceLayer
     /// <inheritdoc />
     public override LayerRecord ToRecord()
     {
-        LayerRecord record = NewRecord().With("input-scale", (double)InputScale)
+        LayerRecord record = NewRecord().With("input-scale", (double)InputScale).With("order", Order == FloatSumOrder.Dot8 ? "dot8" : "chain")
             .With(new TensorRecord("weight", TensorType.Float32, [Outputs, InputShape.Size], Weights));
         if (Bias is not null) record.With(new TensorRecord("bias", TensorType.Float32, [Outputs], Bias));
         Rule?.AddTo(record);
@@ -202,6 +239,12 @@ public sealed class FloatDenseLayer : InferenceLayer
         float[] weights = record.GetFloats("weight", n, k);
         float[]? bias = record.HasTensor("bias") ? record.GetFloats("bias", n) : null;
         FloatThresholdRule? rule = record.HasTensor("threshold") ? FloatThresholdRule.From(record, n) : null;
-        return new FloatDenseLayer(record.InputShape, weights, bias, n, (float)record.GetReal("input-scale"), rule) { Source = record.GetText("source", "") }.WithCommon<FloatDenseLayer>(record);
+        FloatSumOrder order = record.GetText("order", "chain") switch
+        {
+            "chain" => FloatSumOrder.Chain,
+            "dot8" => FloatSumOrder.Dot8,
+            string other => throw record.Fault($"unknown summation order '{other}'"),
+        };
+        return new FloatDenseLayer(record.InputShape, weights, bias, n, (float)record.GetReal("input-scale"), rule, order) { Source = record.GetText("source", "") }.WithCommon<FloatDenseLayer>(record);
     }
 }

@@ -60,7 +60,7 @@ public static class NetworkFolder
                     // |x| is at most 255 * InputScale for raw bytes (first layer), 1 for bits (e(x) = +-1).
                     float inputBound = i == 0 ? 255f * Math.Abs(real.InputScale) : source[i - 1].OutputIsBits ? 1f : float.MaxValue;
                     FloatThresholdRule? rule = threshold is null ? null : FoldFloat(real, inputBound, chain);
-                    folded = new FloatDenseLayer(real.InputShape, (float[])real.Weight.Value.Clone(), (float[]?)real.Bias?.Value.Clone(), real.Outputs, real.InputScale, rule)
+                    folded = new FloatDenseLayer(real.InputShape, (float[])real.Weight.Value.Clone(), (float[]?)real.Bias?.Value.Clone(), real.Outputs, real.InputScale, rule, FloatDenseLayer.TrainingOrder(real.Outputs))
                     { Source = threshold is null ? real.Kind : Names(real) };
                     break;
                 case ThermometerEncoding encoder:

@@ -141,7 +141,8 @@ public sealed class TrainingLayerAdapter : InferenceLayer
 /// <summary>Hyper-parameters of the training layer kinds the adapter can store, and their rebuilding.</summary>
 public static class WrappedKinds
 {
-    private static readonly HashSet<string> Kinds = ["boolean-conv2d", "boolean-maxpool", "flatten", "real-conv2d", "real-maxpool", "integer-linear", "layer-norm", "relu"];
+    private static readonly HashSet<string> Kinds = ["boolean-conv2d", "boolean-maxpool", "flatten", "real-conv2d", "real-maxpool", "integer-linear", "layer-norm", "relu",
+        "integer-convolution", "real-convolution", "max-pool"];
 
     /// <summary>Kinds the adapter can store.</summary>
     public static IReadOnlyCollection<string> All => Kinds;
@@ -167,6 +168,17 @@ public static class WrappedKinds
             case IntegerLinear l: record.With("bias", l.Bias is null ? 0L : 1L).With("input-scale", (double)l.InputScale); break;
             case LayerNorm n: record.With("epsilon", (double)n.Epsilon); break;
             case Relu: break;
+            case IntegerConvolution c:
+                record.With("channels", (long)c.OutputShape.Channels).With("bias", c.Bias is null ? 0L : 1L).With("input-scale", (double)c.InputScale);
+                DiscoverGeometry(layer, record, c.Weight.Count);
+                break;
+            case RealConvolution c:
+                record.With("channels", (long)c.OutputShape.Channels).With("bias", c.Bias is null ? 0L : 1L).With("input-scale", (double)c.InputScale);
+                DiscoverGeometry(layer, record, c.Parameters[0].Count);
+                break;
+            case MaxPool:
+                Discover(layer, record, Enumerable.Range(1, 16).Select(w => (Action<LayerRecord>)(r => r.With("window", (long)w))));
+                break;
             default: throw new NotSupportedException($"layer kind '{layer.Kind}' cannot be stored yet");
         }
     }
@@ -191,6 +203,14 @@ public static class WrappedKinds
                 long k = record.GetInteger("kernel", 1, 64), channels = record.GetInteger("channels", 1, 1 << 16);
                 record.GetTensor("param.weight", TensorType.Float32, checked((int)(channels * k * k * input.Channels)));
                 if (record.GetInteger("bias", 0, 1) == 1) record.GetTensor("param.bias", TensorType.Float32, (int)channels);
+                break;
+            }
+            case "integer-convolution" or "real-convolution":
+            {
+                long k = record.GetInteger("kernel", 1, 64), channels = record.GetInteger("channels", 1, 1 << 16);
+                TensorType type = record.Kind == "integer-convolution" ? TensorType.Int32 : TensorType.Float32;
+                record.GetTensor("param.weight", type, checked((int)(channels * k * k * input.Channels)));
+                if (record.GetInteger("bias", 0, 1) == 1) record.GetTensor("param.bias", type, (int)channels);
                 break;
             }
             case "integer-linear":
@@ -221,8 +241,66 @@ public static class WrappedKinds
             "integer-linear" => new IntegerLinear(input, record.OutputShape.Channels, random, 0, record.GetInteger("bias", 0, 1) == 1, (float)record.GetReal("input-scale")),
             "layer-norm" => new LayerNorm(input, (float)record.GetReal("epsilon")),
             "relu" => new Relu(input),
+            "integer-convolution" => new IntegerConvolution(input, Channels(), Kernel(), random, 0, Stride(), Padding(), record.GetInteger("bias", 0, 1) == 1, (float)record.GetReal("input-scale")),
+            "real-convolution" => new RealConvolution(input, Channels(), Kernel(), random, Stride(), Padding(), record.GetInteger("bias", 0, 1) == 1, (float)record.GetReal("input-scale")),
+            "max-pool" => new MaxPool(input, (int)record.GetInteger("window", 1, 64)),
             _ => throw record.Fault($"unknown layer kind '{record.Kind}'"),
         };
+    }
+
+    /// <summary>
+    /// The ZIM convolutions keep kernel, stride and padding private: the kernel follows from the weight
+    /// count, and stride and padding are the first pair whose rebuilt layer reproduces the original's
+    /// output bit for bit on a random input (so what is stored is proven equivalent).
+    /// </summary>
+    private static void DiscoverGeometry(ILayer layer, LayerRecord record, int weights)
+    {
+        int channels = layer.OutputShape.Channels, depth = layer.InputShape.Channels;
+        int kernel = (int)Math.Round(Math.Sqrt((double)weights / ((long)channels * depth)));
+        if ((long)kernel * kernel * channels * depth != weights) throw new NotSupportedException($"{layer.Kind}: weights are not square kernels");
+        var candidates = new List<Action<LayerRecord>>();
+        for (int stride = 1; stride <= kernel; stride++)
+            for (int padding = 0; padding <= kernel; padding++)
+            {
+                int s = stride, p = padding;
+                candidates.Add(r => r.With("kernel", (long)kernel).With("stride", (long)s).With("padding", (long)p));
+            }
+        Discover(layer, record, candidates);
+    }
+
+    /// <summary>Adds the first candidate's attributes whose rebuilt layer has the same shapes and output as <paramref name="layer"/>.</summary>
+    private static void Discover(ILayer layer, LayerRecord record, IEnumerable<Action<LayerRecord>> candidates)
+    {
+        var random = new Random(1);
+        var sample = new float[2 * layer.InputShape.Size];
+        for (int i = 0; i < sample.Length; i++) sample[i] = (float)(random.NextDouble() * 255);
+        var context = new LayerContext { Training = false, Threads = 1, NeedInputGradient = false };
+        float[] expected = (float[])layer.Forward(Batch.FromReal(sample, 2, layer.InputShape), context).RequireReal(layer.Kind).Clone();
+        foreach (Action<LayerRecord> candidate in candidates)
+        {
+            var trial = new LayerRecord(layer.Kind, layer.InputShape, layer.OutputShape);
+            foreach (LayerAttribute a in record.Attributes) trial.Attributes.Add(a);
+            candidate(trial);
+            ILayer rebuilt;
+            try { rebuilt = Create(trial); }
+            catch (Exception e) when (e is ArgumentException or ModelFormatException) { continue; }
+            if (rebuilt.OutputShape != layer.OutputShape) continue;
+            for (int i = 0; i < layer.Parameters.Count; i++)
+            {
+                switch (layer.Parameters[i], rebuilt.Parameters[i])
+                {
+                    case (IntegerParameter from, IntegerParameter to): from.Value.CopyTo(to.Value, 0); break;
+                    case (RealParameter from, RealParameter to): from.Value.CopyTo(to.Value, 0); break;
+                }
+            }
+            float[] actual = rebuilt.Forward(Batch.FromReal((float[])sample.Clone(), 2, layer.InputShape), context).RequireReal(layer.Kind);
+            if (actual.AsSpan(0, expected.Length).SequenceEqual(expected.AsSpan()))
+            {
+                candidate(record);
+                return;
+            }
+        }
+        throw new NotSupportedException($"{layer.Kind}: could not recover its hyper-parameters");
     }
 
     private static LayerRecord Geometry(ConvolutionGeometry g, LayerRecord record)

@@ -81,6 +81,18 @@ public sealed class FoldingTests
             second, new LayerNorm(TensorShape.Vector(10))]);
     }
 
+    /// <summary>The ZIM convolutional layers: integer and float convolutions (stride 2), max-pool, layer norm.</summary>
+    internal static Network ZimConvolutionNetwork(int seed)
+    {
+        var random = new Random(seed);
+        var conv = new IntegerConvolution(new TensorShape(8, 8, 1), 4, 3, random, 3, stride: 1, padding: 1, bias: true, inputScale: 1f / 255f); // 8x8x4
+        var pool = new MaxPool(conv.OutputShape, 2);                                                                                          // 4x4x4
+        var real = new RealConvolution(pool.OutputShape, 3, 3, random, stride: 2, padding: 1);                                                // 2x2x3
+        var flatten = new Flatten(real.OutputShape, bits: false);
+        var head = new IntegerLinear(flatten.OutputShape, 10, random, 3, bias: false);
+        return new Network([conv, new Relu(conv.OutputShape), pool, real, flatten, head, new LayerNorm(TensorShape.Vector(10))]);
+    }
+
     private static Network ThermometerNetwork(int seed)
     {
         var random = new Random(seed);
@@ -138,6 +150,7 @@ public sealed class FoldingTests
         yield return new TestCaseData("wide bitplane (420 neurons, 130 pixels)", (Func<int, Network>)WideBitPlaneNetwork);
         yield return new TestCaseData("boolean CNN (conv, BN map, OR pool, flatten)", (Func<int, Network>)BooleanConvolutionNetwork);
         yield return new TestCaseData("float conv + pool + integer layers, layer norm, relu", (Func<int, Network>)IntegerNetwork);
+        yield return new TestCaseData("ZIM convolutions (integer conv, max-pool, float conv stride 2)", (Func<int, Network>)ZimConvolutionNetwork);
         yield return new TestCaseData("thermometer + xor-bias + boolean head", (Func<int, Network>)ThermometerNetwork);
         yield return new TestCaseData("real first + no-BN threshold + real head + logit BN", (Func<int, Network>)RealFirstNetwork);
         yield return new TestCaseData("bitplane-4 + threshold only + xor boolean head", (Func<int, Network>)NoNormNetwork);

@@ -107,6 +107,7 @@ public sealed class ModelFileFuzzTests
         yield return new TestCaseData("bitplane MLP", (Func<BoolNet.Layers.Network>)(() => FoldingTests.BitPlaneNetwork(7)));
         yield return new TestCaseData("boolean CNN", (Func<BoolNet.Layers.Network>)(() => FoldingTests.BooleanConvolutionNetwork(7)));
         yield return new TestCaseData("integer network", (Func<BoolNet.Layers.Network>)(() => FoldingTests.IntegerNetwork(7)));
+        yield return new TestCaseData("ZIM convolutions", (Func<BoolNet.Layers.Network>)(() => FoldingTests.ZimConvolutionNetwork(7)));
     }
 
     [TestCaseSource(nameof(Models))]
