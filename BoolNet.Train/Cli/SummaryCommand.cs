@@ -31,7 +31,7 @@ internal static partial class Commands
         export.SetAction(parseResult => CliErrors.Run(() =>
         {
             string path = parseResult.GetValue(output)!;
-            InferenceModel folded = ModelSource.Load(parseResult.GetValue(source)!);
+            InferenceModel folded = ModelSource.Load(parseResult.GetValue(source)!, preferCheckpoint: true);
             ModelCodec.Save(path, folded);
             Console.WriteLine($"wrote {path}: {new FileInfo(path).Length:N0} bytes, {folded.Layers.Count} layers");
             return 0;
@@ -136,12 +136,12 @@ internal static class ModelSource
     }
 
     /// <summary>Loads a model file, or folds a checkpoint (a run folder means its checkpoint.bin or model.bnm).</summary>
-    public static InferenceModel Load(string path)
+    public static InferenceModel Load(string path, bool preferCheckpoint = false)
     {
         if (Directory.Exists(path))
         {
             string model = Path.Combine(path, "model.bnm"), checkpoint = Path.Combine(path, TrainRunner.CheckpointFile);
-            path = File.Exists(model) ? model : File.Exists(checkpoint) ? checkpoint
+            path = File.Exists(model) && !(preferCheckpoint && File.Exists(checkpoint)) ? model : File.Exists(checkpoint) ? checkpoint
                 : throw new ModelFormatException(path, $"folder holds neither model.bnm nor {TrainRunner.CheckpointFile}");
         }
         if (!File.Exists(path)) throw new ModelFormatException(path, "model file not found");
