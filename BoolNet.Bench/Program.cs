@@ -15,6 +15,7 @@ public static class Program
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "gemm") return QuickGemm.Run(args[1..], Console.Out, Console.Error);
+        if (args.Length > 0 && args[0] == "conv") return Convolution.ConvolutionThroughput.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -47,4 +47,13 @@ public sealed class LayerContext
 
     /// <summary>Seeded randomness for layers that need it during training (deterministic per seed).</summary>
     public Random Random { get; set; } = new(0);
+
+    /// <summary>
+    /// Index of the current optimisation step (batch) since training began. Counter-based
+    /// randomness (stochastic rounding of signals) keys on it, so a resumed run repeats exactly.
+    /// </summary>
+    public long Step { get; set; }
+
+    /// <summary>Run seed mixed into counter-based randomness.</summary>
+    public ulong Seed { get; set; }
 }

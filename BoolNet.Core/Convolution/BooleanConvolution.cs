@@ -1,0 +1,176 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using BoolNet.Core.Kernels;
+
+namespace BoolNet.Core.Convolution;
+
+/// <summary>
+/// Forward Boolean convolution on packed NHWC bits, lowered to the counting binary GEMM in row
+/// blocks (bit im2col of <see cref="RowBlock"/> output rows, then <see cref="BinaryGemm.Count"/> on
+/// that block, then the centring and padding correction), so the lowered rows stay in L1/L2 and the
+/// lowering is paid once per row while the GEMM reads it c_out times.
+/// </summary>
+/// <remarks>
+/// Centred output (ALGORITHMS.md section 2, applied per output position and channel):
+/// <c>a[m, o] = sum over valid window bits of e(x) e(w)</c> for XNOR, its negation for XOR.
+/// With mismatch count d = popcount(lowered XOR w) and V window bits taking part:
+/// a = V - 2 d (XNOR). <see cref="PaddingMode.False"/>/<see cref="PaddingMode.True"/>: the lowered
+/// padded segments hold the pad bit, V = kh*kw*C, no correction. <see cref="PaddingMode.Exclude"/>:
+/// padded segments are zero, so each adds popcount(w segment) mismatches that are subtracted, and
+/// V = C * (valid offsets at that position).
+/// </remarks>
+public static class BooleanConvolution
+{
+    /// <summary>Output rows lowered and multiplied together (a multiple of 8 for the GEMM's row tiles).</summary>
+    public const int RowBlock = 256;
+
+    /// <summary>
+    /// Lowered rows are laid out this many words apart (zero-padded): the SIMD kernels consume whole
+    /// 512-bit vectors (8 words; AVX2 takes 4) and otherwise copy both operands into padded buffers on
+    /// every call, which for a 64-row block would re-copy all the weights each time. The scalar kernel
+    /// gains nothing from padding, so it gets the exact length.
+    /// </summary>
+    public const int VectorWords = 8;
+
+    /// <summary>
+    /// Whether the SIMD paths get lowered rows padded to <see cref="VectorWords"/> (true) or the exact
+    /// LoweredWords (false, the kernel then finishes each row with scalar tail words). Results are
+    /// identical either way; the bench measures both.
+    /// </summary>
+    public static bool PadRowsToVectors { get; set; } = true;
+
+    /// <summary>Weights prepared for the forward pass: the segment layout and its per-offset popcounts.</summary>
+    public sealed class PreparedWeights
+    {
+        internal PreparedWeights(ulong[] lowered, ulong[] strided, int stride, int[] segmentPopCounts, int outputChannels)
+        {
+            Lowered = lowered;
+            Strided = strided;
+            Stride = stride;
+            SegmentPopCounts = segmentPopCounts;
+            OutputChannels = outputChannels;
+        }
+
+        /// <summary>[c_out, LoweredWords] segment-layout weights.</summary>
+        public ulong[] Lowered { get; }
+
+        /// <summary>[c_out, Stride] the same rows zero-padded to <see cref="Stride"/> words for the SIMD kernels.</summary>
+        public ulong[] Strided { get; }
+
+        /// <summary>Lowered row length rounded up to whole 512-bit vectors (<see cref="VectorWords"/>).</summary>
+        public int Stride { get; }
+
+        /// <summary>[c_out, kh*kw] TRUE weights per segment.</summary>
+        public int[] SegmentPopCounts { get; }
+
+        /// <summary>c_out.</summary>
+        public int OutputChannels { get; }
+    }
+
+    /// <summary>Lowers weights [c_out, kh*kw*C] for <see cref="Forward"/>.</summary>
+    public static PreparedWeights Prepare(Bits.BitMatrix weights, in ConvolutionGeometry geometry)
+    {
+        int loweredWords = geometry.LoweredWords;
+        var lowered = new ulong[weights.Rows * loweredWords];
+        BitLowering.LowerWeights(weights, geometry, lowered);
+        int stride = (loweredWords + VectorWords - 1) / VectorWords * VectorWords;
+        var strided = new ulong[weights.Rows * stride];
+        for (int o = 0; o < weights.Rows; o++) lowered.AsSpan(o * loweredWords, loweredWords).CopyTo(strided.AsSpan(o * stride));
+        return new PreparedWeights(lowered, strided, stride, BitLowering.SegmentPopCounts(lowered, weights.Rows, geometry), weights.Rows);
+    }
+
+    /// <summary>
+    /// a[m, o] for every output row m of the batch.
+    /// </summary>
+    /// <param name="input">[count * H * W, WordsPerPosition] packed channels</param>
+    /// <param name="count">samples</param>
+    /// <param name="geometry">the convolution</param>
+    /// <param name="weights">prepared [c_out, kh*kw*C] weights</param>
+    /// <param name="logic">XNOR or XOR</param>
+    /// <param name="padding">padding semantics</param>
+    /// <param name="pattern">padding pattern of <paramref name="geometry"/></param>
+    /// <param name="output">[count * OutputPositions, c_out] centred sums</param>
+    /// <param name="threads">0 for the default</param>
+    /// <param name="isa">null for the current ISA</param>
+    public static void Forward(ReadOnlySpan<ulong> input, int count, ConvolutionGeometry geometry, PreparedWeights weights,
+        BinaryLogic logic, PaddingMode padding, PaddingPattern pattern, Span<int> output, int threads = 0, Isa? isa = null)
+    {
+        int rows = count * geometry.OutputPositions, outputChannels = weights.OutputChannels;
+        if (input.Length < count * geometry.InputPositions * geometry.WordsPerPosition)
+            throw new ArgumentException($"input holds {input.Length} words, {count} samples of {geometry} need {count * geometry.InputPositions * geometry.WordsPerPosition}");
+        if (output.Length < rows * outputChannels)
+            throw new ArgumentException($"output holds {output.Length} values, needs {rows * outputChannels}");
+        if (rows == 0) return;
+        long work = (long)rows * outputChannels * geometry.LoweredWords;
+        unsafe
+        {
+            fixed (ulong* inputPointer = input)
+            fixed (int* outputPointer = output)
+            {
+                ulong* inputAddress = inputPointer;
+                int* outputAddress = outputPointer;
+                int inputLength = input.Length;
+                Threading.For(rows, threads, (start, end) =>
+                {
+                    var inputSpan = new ReadOnlySpan<ulong>(inputAddress, inputLength);
+                    var outputSpan = new Span<int>(outputAddress + (long)start * outputChannels, (end - start) * outputChannels);
+                    ForwardRows(inputSpan, geometry, weights, logic, padding, pattern, start, end, outputSpan, isa);
+                }, alignment: RowBlock, work: work);
+            }
+        }
+    }
+
+    /// <summary>Rows [rowStart, rowEnd) on the calling thread; <paramref name="output"/> starts at rowStart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardRows(ReadOnlySpan<ulong> input, in ConvolutionGeometry geometry, PreparedWeights weights,
+        BinaryLogic logic, PaddingMode padding, PaddingPattern pattern, int rowStart, int rowEnd, Span<int> output, Isa? isa = null)
+    {
+        int loweredWords = geometry.LoweredWords, outputChannels = weights.OutputChannels;
+        int offsets = geometry.Offsets, channels = geometry.Channels, outputPositions = geometry.OutputPositions;
+        int fullBits = geometry.FanIn;
+        bool vectorStride = PadRowsToVectors && (isa ?? IsaSelection.Current) != Isa.Scalar;
+        int stride = vectorStride ? weights.Stride : loweredWords;
+        ulong[] weightWords = vectorStride ? weights.Strided : weights.Lowered;
+        ulong[] buffer = ArrayPool<ulong>.Shared.Rent(RowBlock * stride);
+        try
+        {
+            for (int block = rowStart; block < rowEnd; block += RowBlock)
+            {
+                int blockEnd = Math.Min(rowEnd, block + RowBlock), blockRows = blockEnd - block;
+                BitLowering.LowerRows(input, geometry, padding, block, blockEnd, buffer, stride);
+                Span<int> counts = output.Slice((block - rowStart) * outputChannels, blockRows * outputChannels);
+                BinaryGemm.Count(CountOperation.Xor, buffer, weightWords, blockRows, outputChannels, stride, counts, threads: 1, isa);
+                ReadOnlySpan<int> segmentPopCounts = weights.SegmentPopCounts;
+                for (int row = block; row < blockEnd; row++)
+                {
+                    Span<int> values = counts.Slice((row - block) * outputChannels, outputChannels);
+                    int position = row % outputPositions;
+                    int bits = fullBits;
+                    if (padding == PaddingMode.Exclude && pattern.HasPadding)
+                    {
+                        ReadOnlySpan<int> padded = pattern.PaddedOffsets(position);
+                        if (padded.Length > 0)
+                        {
+                            bits = channels * (offsets - padded.Length);
+                            for (int o = 0; o < outputChannels; o++)
+                            {
+                                int correction = 0;
+                                foreach (int k in padded) correction += segmentPopCounts[o * offsets + k];
+                                values[o] -= correction;
+                            }
+                        }
+                    }
+                    // XNOR centred a = V - 2d; XOR is its negation.
+                    if (logic == BinaryLogic.Xnor)
+                        for (int o = 0; o < outputChannels; o++) values[o] = bits - 2 * values[o];
+                    else
+                        for (int o = 0; o < outputChannels; o++) values[o] = 2 * values[o] - bits;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,224 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using BoolNet.Core.Kernels;
+
+namespace BoolNet.Core.Real;
+
+/// <summary>
+/// Single-precision matrix product <c>C[m,n] (+)= op(A)[m,k] * op(B)[k,n]</c>, row-major, with an
+/// optional transpose on either operand: A is stored [m,k] (or [k,m] when <c>transposeA</c>), B is
+/// stored [k,n] (or [n,k] when <c>transposeB</c>).
+/// <para>
+/// Every element of C is one sequential fused multiply-add chain over p = 0..k-1, starting from 0
+/// (or from C when accumulating): <c>c = fma(a[i,p], b[p,j], c)</c>. Cache blocking only changes
+/// where the chain is paused (the partial sum is stored to C and reloaded), never its order, and
+/// threads split the rows of C (independent outputs), so the result is bit-identical for every
+/// thread count, every blocking and every ISA path, and equal to <see cref="MultiplyReference"/>.
+/// </para>
+/// Goto-style blocking: B is packed into 32-column panels per (column block, depth block) so a
+/// panel slice streams from L1/L2; A is packed per 8-row block; an 8x32 microkernel holds its tile
+/// of C in 16 zmm registers (AVX-512) for the whole depth block.
+/// </summary>
+public static class RealGemm
+{
+    /// <summary>Rows of C one microkernel call produces.</summary>
+    public const int TileRows = 8;
+
+    /// <summary>Columns of C one microkernel call produces (two 16-float zmm vectors).</summary>
+    public const int TileColumns = 32;
+
+    // Depth block: an 8 x 256 slice of A (8 KiB) stays in L1 while the B panels stream.
+    private const int DepthBlock = 256;
+
+    // Column block: a 256 x 256 block of packed B (256 KiB) stays in the 1 MiB L2 of one core.
+    private const int ColumnBlock = 256;
+
+    /// <summary>
+    /// C[m,n] (+)= op(A)[m,k] * op(B)[k,n]. <paramref name="threads"/> 0 means the process default;
+    /// <paramref name="isa"/> null means <see cref="IsaSelection.Current"/>. Results never depend on either.
+    /// </summary>
+    public static unsafe void Multiply(
+        ReadOnlySpan<float> a, bool transposeA,
+        ReadOnlySpan<float> b, bool transposeB,
+        Span<float> c, int m, int n, int k,
+        bool accumulate = false, int threads = 0, Isa? isa = null)
+    {
+        if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), $"negative GEMM shape {m}x{n}x{k}");
+        if (a.Length < (long)m * k) throw new ArgumentException($"A holds {a.Length} values, needs {m}x{k}", nameof(a));
+        if (b.Length < (long)k * n) throw new ArgumentException($"B holds {b.Length} values, needs {k}x{n}", nameof(b));
+        if (c.Length < (long)m * n) throw new ArgumentException($"C holds {c.Length} values, needs {m}x{n}", nameof(c));
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) c[..(m * n)].Clear();
+            return;
+        }
+
+        RealMicrokernel.Path path = RealMicrokernel.Resolve(isa ?? IsaSelection.Current);
+        int panels = (n + TileColumns - 1) / TileColumns;
+        // Packed B: for each column block, for each depth block, panel-major [panel][p][32], zero-padded.
+        float[] packedB = ArrayPool<float>.Shared.Rent(panels * TileColumns * k);
+        try
+        {
+            fixed (float* aPointer = a, bPointer = b, cPointer = c, packedPointer = packedB)
+            {
+                PackB(bPointer, transposeB, packedPointer, n, k);
+                nint aAddress = (nint)aPointer, cAddress = (nint)cPointer, packedAddress = (nint)packedPointer;
+                Threading.For(m, threads, (start, end) =>
+                    MultiplyRows((float*)aAddress, transposeA, (float*)packedAddress, (float*)cAddress,
+                        m, n, k, start, end, accumulate, path),
+                    alignment: TileRows, work: (long)m * n * k);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packedB);
+        }
+    }
+
+    /// <summary>
+    /// The naive definition: each C element is the sequential chain c = fma(a, b, c) over p in order.
+    /// The blocked kernel must equal it bit for bit.
+    /// </summary>
+    public static void MultiplyReference(
+        ReadOnlySpan<float> a, bool transposeA,
+        ReadOnlySpan<float> b, bool transposeB,
+        Span<float> c, int m, int n, int k, bool accumulate = false)
+    {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float sum = accumulate ? c[i * n + j] : 0f;
+                for (int p = 0; p < k; p++)
+                {
+                    float left = transposeA ? a[p * m + i] : a[i * k + p];
+                    float right = transposeB ? b[j * k + p] : b[p * n + j];
+                    sum = MathF.FusedMultiplyAdd(left, right, sum);
+                }
+                c[i * n + j] = sum;
+            }
+    }
+
+    /// <summary>
+    /// Offset of packed panel <paramref name="panel"/> at depth <paramref name="depth"/>. Layout: column
+    /// block (ColumnBlock wide), then depth block, then panel within the column block, then p within
+    /// the depth block, then 32 columns, so each (column block, depth block) is contiguous.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long PackedOffset(int panel, int depth, int k, int panels)
+    {
+        const int panelsPerBlock = ColumnBlock / TileColumns;
+        int block = panel / panelsPerBlock, panelInBlock = panel % panelsPerBlock;
+        int blockPanels = Math.Min(panelsPerBlock, panels - block * panelsPerBlock);
+        long blockStart = (long)block * panelsPerBlock * TileColumns * k;
+        int depthBlock = depth / DepthBlock, depthInBlock = depth % DepthBlock;
+        int depthLength = Math.Min(DepthBlock, k - depthBlock * DepthBlock);
+        return blockStart + (long)depthBlock * DepthBlock * blockPanels * TileColumns
+            + ((long)panelInBlock * depthLength + depthInBlock) * TileColumns;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PackB(float* b, bool transposeB, float* packed, int n, int k)
+    {
+        int panels = (n + TileColumns - 1) / TileColumns;
+        for (int panel = 0; panel < panels; panel++)
+        {
+            int column0 = panel * TileColumns;
+            int width = Math.Min(TileColumns, n - column0);
+            for (int p = 0; p < k; p++)
+            {
+                float* destination = packed + PackedOffset(panel, p, k, panels);
+                if (!transposeB)
+                {
+                    float* source = b + (long)p * n + column0;
+                    int j = 0;
+                    for (; j < width; j++) destination[j] = source[j];
+                    for (; j < TileColumns; j++) destination[j] = 0f;
+                }
+                else
+                {
+                    int j = 0;
+                    for (; j < width; j++) destination[j] = b[(long)(column0 + j) * k + p];
+                    for (; j < TileColumns; j++) destination[j] = 0f;
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MultiplyRows(
+        float* a, bool transposeA, float* packedB, float* c,
+        int m, int n, int k, int rowStart, int rowEnd, bool accumulate, RealMicrokernel.Path path)
+    {
+        int panels = (n + TileColumns - 1) / TileColumns;
+        int panelsPerBlock = ColumnBlock / TileColumns;
+        float* packedA = stackalloc float[TileRows * DepthBlock];
+        float* edge = stackalloc float[TileRows * TileColumns];
+        for (int panelBlock = 0; panelBlock < panels; panelBlock += panelsPerBlock)
+        {
+            int panelEnd = Math.Min(panels, panelBlock + panelsPerBlock);
+            for (int depth = 0; depth < k; depth += DepthBlock)
+            {
+                int depthLength = Math.Min(DepthBlock, k - depth);
+                bool load = accumulate || depth > 0;
+                for (int row = rowStart; row < rowEnd; row += TileRows)
+                {
+                    int rows = Math.Min(TileRows, rowEnd - row);
+                    PackA(a, transposeA, packedA, m, k, row, rows, depth, depthLength);
+                    for (int panel = panelBlock; panel < panelEnd; panel++)
+                    {
+                        int column = panel * TileColumns;
+                        int columns = Math.Min(TileColumns, n - column);
+                        float* panelPointer = packedB + PackedOffset(panel, depth, k, panels);
+                        float* tile = c + (long)row * n + column;
+                        if (rows == TileRows && columns == TileColumns)
+                        {
+                            RealMicrokernel.Run(path, packedA, panelPointer, tile, n, depthLength, load);
+                            continue;
+                        }
+                        // Edge tile: run the same full kernel on a scratch tile so the arithmetic is identical.
+                        for (int r = 0; r < TileRows; r++)
+                            for (int j = 0; j < TileColumns; j++)
+                                edge[r * TileColumns + j] = load && r < rows && j < columns ? tile[(long)r * n + j] : 0f;
+                        RealMicrokernel.Run(path, packedA, panelPointer, edge, TileColumns, depthLength, true);
+                        for (int r = 0; r < rows; r++)
+                            for (int j = 0; j < columns; j++)
+                                tile[(long)r * n + j] = edge[r * TileColumns + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs rows [row, row+rows) x depths [depth, depth+length) of op(A) as [p][8], zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PackA(float* a, bool transposeA, float* packed, int m, int k, int row, int rows, int depth, int length)
+    {
+        if (!transposeA)
+        {
+            for (int r = 0; r < TileRows; r++)
+            {
+                if (r < rows)
+                {
+                    float* source = a + (long)(row + r) * k + depth;
+                    for (int p = 0; p < length; p++) packed[p * TileRows + r] = source[p];
+                }
+                else
+                {
+                    for (int p = 0; p < length; p++) packed[p * TileRows + r] = 0f;
+                }
+            }
+        }
+        else
+        {
+            for (int p = 0; p < length; p++)
+            {
+                float* source = a + (long)(depth + p) * m + row;
+                float* destination = packed + p * TileRows;
+                int r = 0;
+                for (; r < rows; r++) destination[r] = source[r];
+                for (; r < TileRows; r++) destination[r] = 0f;
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using BoolNet.Core.Kernels;
+
+namespace BoolNet.Core.Real;
+
+/// <summary>
+/// The 8x32 register tile of <see cref="RealGemm"/>: <c>C[r, j] = fma(A[p, r], B[p, j], C[r, j])</c>
+/// for p = 0..depth-1 in order, where A is a packed [depth][8] slice and B a packed [depth][32]
+/// panel. Every path performs the same per-element fused multiply-add chain, so all paths are
+/// bit-identical.
+/// </summary>
+internal static class RealMicrokernel
+{
+    /// <summary>The vector width the microkernel uses.</summary>
+    internal enum Path
+    {
+        Scalar,
+        Vector256,
+        Vector512,
+    }
+
+    /// <summary>Maps an ISA choice to the widest float path it allows on this machine.</summary>
+    public static Path Resolve(Isa isa) => isa switch
+    {
+        Isa.Avx512 when Avx512F.IsSupported => Path.Vector512,
+        Isa.Avx512 or Isa.Avx2 when Fma.IsSupported && Avx2.IsSupported => Path.Vector256,
+        _ => Path.Scalar,
+    };
+
+    /// <summary>Runs the tile; <paramref name="load"/> false starts the chains from zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void Run(Path path, float* a, float* b, float* c, int ldc, int depth, bool load)
+    {
+        switch (path)
+        {
+            case Path.Vector512: Run512(a, b, c, ldc, depth, load); break;
+            case Path.Vector256:
+                // 16 ymm registers: four 4x16 quarter tiles of 8 accumulators each.
+                for (int rowHalf = 0; rowHalf < 8; rowHalf += 4)
+                    for (int columnHalf = 0; columnHalf < 32; columnHalf += 16)
+                        Run256(a + rowHalf, b + columnHalf, c + (long)rowHalf * ldc + columnHalf, ldc, depth, load);
+                break;
+            default: RunScalar(a, b, c, ldc, depth, load); break;
+        }
+    }
+
+    /// <summary>
+    /// 16 zmm accumulators (8 rows x 2 vectors); per depth step two panel loads and eight broadcasts
+    /// feed 16 FMAs, so the loop is FMA-bound rather than load-bound.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Run512(float* a, float* b, float* c, int ldc, int depth, bool load)
+    {
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (load)
+        {
+            c00 = Vector512.Load(c); c01 = Vector512.Load(c + 16);
+            c10 = Vector512.Load(c + ldc); c11 = Vector512.Load(c + ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+            c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + 16);
+            c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + 16);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector512<float>.Zero;
+            c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = Vector512<float>.Zero;
+        }
+        for (int p = 0; p < depth; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+            Vector512<float> x = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            a += 8;
+            b += 32;
+        }
+        c00.Store(c); c01.Store(c + 16);
+        c10.Store(c + ldc); c11.Store(c + ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
+    }
+
+    /// <summary>A 4x16 quarter tile with 8 ymm accumulators (AVX2 has 16 registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Run256(float* a, float* b, float* c, int ldc, int depth, bool load)
+    {
+        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+        if (load)
+        {
+            c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8);
+            c10 = Vector256.Load(c + ldc); c11 = Vector256.Load(c + ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+            c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector256<float>.Zero;
+        }
+        for (int p = 0; p < depth; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
+            Vector256<float> x = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            a += 8;
+            b += 32;
+        }
+        c00.Store(c); c01.Store(c + 8);
+        c10.Store(c + ldc); c11.Store(c + ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+    }
+
+    private static unsafe void RunScalar(float* a, float* b, float* c, int ldc, int depth, bool load)
+    {
+        for (int r = 0; r < 8; r++)
+            for (int j = 0; j < 32; j++)
+            {
+                float sum = load ? c[(long)r * ldc + j] : 0f;
+                for (int p = 0; p < depth; p++) sum = MathF.FusedMultiplyAdd(a[p * 8 + r], b[p * 32 + j], sum);
+                c[(long)r * ldc + j] = sum;
+            }
+    }
+}

@@ -1,0 +1,117 @@
+using BoolNet.Core.Bits;
+using BoolNet.Layers.Numerics;
+
+namespace BoolNet.Layers;
+
+/// <summary>A signal z [Rows, Columns] quantised to integers: z ~ Scale * Levels.</summary>
+public sealed record QuantizedSignal(sbyte[] Levels, float Scale, int Rows, int Columns, int Planes)
+{
+    /// <summary>Quantises z [rows, columns] (ALGORITHMS.md section 3, <see cref="SignalQuantizer"/>).</summary>
+    public static QuantizedSignal Create(float[] z, int rows, int columns, SignalSettings settings, ulong seed)
+    {
+        var levels = new sbyte[rows * columns];
+        float scale = SignalQuantizer.Quantize(z.AsSpan(0, rows * columns), settings.Planes, settings.Rounding, seed, levels);
+        return new QuantizedSignal(levels, scale, rows, columns, settings.Planes);
+    }
+}
+
+/// <summary>
+/// The two backward contractions of a Boolean (XNOR) linear map a[N, out] = e(X)[N, m] e(W)[out, m]^T,
+/// ALGORITHMS.md Eq. 3/4, each by the exact float path or by signal bit-planes on the popcount kernel:
+/// <code>
+///   input signal        g[k, i] = sum_j z[k, j] e(W[j, i])     (Eq. 3, over outputs j)
+///   optimisation signal q[j, i] = sum_k z[k, j] e(X[k, i])     (Eq. 4, over the batch k)
+/// </code>
+/// Shared by the dense layer and (through patch matrices) by convolutions.
+/// </summary>
+public static class BooleanSignals
+{
+    /// <summary>Exact: g[N, m] = factor * z[N, out] e(W)[out, m].</summary>
+    public static void InputSignalExact(float[] z, int count, BitMatrix weights, float factor, float[] g, int threads)
+    {
+        int outputs = weights.Rows, inputs = weights.Columns;
+        float[] signs = BitPacking.UnpackSigns(weights); // e(W) [out, m]
+        FloatGemm.Multiply(z, signs, g, count, outputs, inputs, threads);
+        if (factor != 1f) for (int i = 0; i < count * inputs; i++) g[i] *= factor;
+    }
+
+    /// <summary>Bit-planes: g[N, m] = factor * scale * Z[N, out] e(W)[out, m], with W^T [m, out] given.</summary>
+    public static void InputSignalPlanes(QuantizedSignal z, BitMatrix weightsTransposed, float factor, float[] g, int threads)
+    {
+        BitMatrix planes = SignalQuantizer.PackPlanes(z.Levels, z.Rows, z.Columns, z.Planes); // [N*P, out]
+        PlaneProducts.Run(planes, SignalQuantizer.PlaneWeights(z.Planes), weightsTransposed, [1], centred: true,
+            z.Scale * factor, g, threads);
+    }
+
+    /// <summary>Exact: q[out, m] = factor * z[N, out]^T e(X)[N, m], with X [N, m] bits.</summary>
+    public static void WeightSignalExact(float[] z, BitMatrix inputs, int outputs, float factor, float[] q, int threads)
+    {
+        int count = inputs.Rows, features = inputs.Columns;
+        float[] signs = BitPacking.UnpackSigns(inputs); // e(X) [N, m]
+        FloatGemm.MultiplyTransposedA(z, signs, q, outputs, count, features, threads);
+        if (factor != 1f) for (int i = 0; i < outputs * features; i++) q[i] *= factor;
+    }
+
+    /// <summary>
+    /// Integer signal: q[out, m] = factor * scale * Z[N, out]^T e(X)[N, m], with X^T [m, N] given.
+    /// Short batches (the usual case) run as selection sums (<see cref="SelectionSums"/>), long
+    /// ones as bit-plane AND-popcounts; both are exact on the integers Z, so they agree exactly.
+    /// </summary>
+    public static void WeightSignalPlanes(QuantizedSignal z, BitMatrix inputsTransposed, float factor, float[] q, int threads)
+    {
+        if (z.Rows <= SelectionBatchLimit) WeightSignalSelection(z, inputsTransposed, factor, q, threads);
+        else WeightSignalPopcount(z, inputsTransposed, factor, q, threads);
+    }
+
+    /// <summary>Batches up to this many samples use selection sums for q.</summary>
+    public const int SelectionBatchLimit = 1024;
+
+    /// <summary>q by selection sums: q[j, i] = factor * scale * (2 sum_(k: x_ki = 1) Z[k, j] - sum_k Z[k, j]).</summary>
+    public static void WeightSignalSelection(QuantizedSignal z, BitMatrix inputsTransposed, float factor, float[] q, int threads)
+    {
+        (short[] values, int[] columnSums) = Widen(z);
+        SelectionSums.Run(inputsTransposed, [2], values, z.Columns, (1 << (z.Planes - 1)) - 1, columnSums, z.Scale * factor, q, threads);
+    }
+
+    /// <summary>Z as int16 [N, out] and its column sums sum_k Z[k, j].</summary>
+    public static (short[] Values, int[] ColumnSums) Widen(QuantizedSignal z)
+    {
+        var values = new short[z.Levels.Length];
+        var sums = new int[z.Columns];
+        for (int k = 0; k < z.Rows; k++)
+            for (int j = 0; j < z.Columns; j++)
+            {
+                int v = z.Levels[k * z.Columns + j];
+                values[k * z.Columns + j] = (short)v;
+                sums[j] += v;
+            }
+        return (values, sums);
+    }
+
+    /// <summary>q by bit-plane AND-popcounts (one counting GEMM over stacked planes).</summary>
+    public static void WeightSignalPopcount(QuantizedSignal z, BitMatrix inputsTransposed, float factor, float[] q, int threads)
+    {
+        BitMatrix planes = SignalQuantizer.PackPlanesTransposed(z.Levels, z.Rows, z.Columns, z.Planes); // [out*P, N]
+        PlaneProducts.Run(planes, SignalQuantizer.PlaneWeights(z.Planes), inputsTransposed, [1], centred: true,
+            z.Scale * factor, q, threads);
+    }
+
+    /// <summary>
+    /// Both signals by the path <paramref name="settings"/> selects. <paramref name="g"/> may be null
+    /// when nobody needs the input signal. X [N, m] bits, W [out, m] bits, z [N, out].
+    /// </summary>
+    public static void Compute(float[] z, BitMatrix inputs, BitMatrix weights, float weightFactor, float[] q,
+        float inputFactor, float[]? g, SignalSettings settings, ulong seed, int threads)
+    {
+        int count = inputs.Rows, outputs = weights.Rows;
+        if (!settings.UsesPlanes)
+        {
+            WeightSignalExact(z, inputs, outputs, weightFactor, q, threads);
+            if (g is not null) InputSignalExact(z, count, weights, inputFactor, g, threads);
+            return;
+        }
+        QuantizedSignal quantized = QuantizedSignal.Create(z, count, outputs, settings, seed);
+        WeightSignalPlanes(quantized, BitPacking.Transpose(inputs), weightFactor, q, threads);
+        if (g is not null) InputSignalPlanes(quantized, BitPacking.Transpose(weights), inputFactor, g, threads);
+    }
+}

@@ -1,0 +1,21 @@
+using BoolNet.Layers.Numerics;
+
+namespace BoolNet.Layers;
+
+/// <summary>
+/// How a Boolean layer computes its backward sums (ALGORITHMS.md section 3).
+/// <see cref="Planes"/> = 0 is the exact path (float loops, the reference); 2..8 quantises the
+/// incoming signal z per batch to that many two's-complement bit-planes with one scale and runs
+/// Eq. 3/4 on the AND-popcount kernel.
+/// </summary>
+public sealed record SignalSettings(int Planes = 0, SignalRounding Rounding = SignalRounding.Nearest)
+{
+    /// <summary>The exact float reference path.</summary>
+    public static SignalSettings Exact { get; } = new();
+
+    /// <summary>True when the bit-plane path is used.</summary>
+    public bool UsesPlanes => Planes > 0;
+
+    /// <summary>Short description for summaries, e.g. "exact" or "4 planes, nearest".</summary>
+    public override string ToString() => UsesPlanes ? $"{Planes} planes, {Rounding.ToString().ToLowerInvariant()}" : "exact";
+}

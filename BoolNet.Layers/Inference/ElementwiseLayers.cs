@@ -1,0 +1,144 @@
+using BoolNet.Core.Bits;
+using BoolNet.Layers.Serialization;
+
+namespace BoolNet.Layers.Inference;
+
+/// <summary>
+/// Batch norm with running statistics, unfolded (used when no threshold follows, e.g. on logits):
+/// <code>  y = gamma * ((x - mean) * (1 / sqrt(var + eps))) + beta   per channel </code>
+/// in the training layer's float operations and order.
+/// </summary>
+public sealed class BatchNormLayer : InferenceLayer
+{
+    private readonly float[] _inverseStd;
+
+    /// <summary>Creates the layer.</summary>
+    public BatchNormLayer(TensorShape shape, float[] mean, float[] variance, float epsilon, float[]? scale, float[]? shift) : base(shape, shape)
+    {
+        int c = shape.Channels;
+        if (mean.Length != c || variance.Length != c || (scale is null) != (shift is null) || (scale is not null && (scale.Length != c || shift!.Length != c)))
+            throw new ArgumentException($"batch-norm tensors must all have {c} values");
+        Mean = mean;
+        Variance = variance;
+        Epsilon = epsilon;
+        Scale = scale;
+        Shift = shift;
+        _inverseStd = new float[c];
+        for (int i = 0; i < c; i++) _inverseStd[i] = 1f / MathF.Sqrt(variance[i] + epsilon);
+    }
+
+    /// <summary>The file kind.</summary>
+    public const string KindName = "batch-norm";
+
+    /// <inheritdoc />
+    public override string Kind => KindName;
+
+    /// <summary>Running mean.</summary>
+    public float[] Mean { get; }
+
+    /// <summary>Running variance.</summary>
+    public float[] Variance { get; }
+
+    /// <summary>eps.</summary>
+    public float Epsilon { get; }
+
+    /// <summary>gamma or null.</summary>
+    public float[]? Scale { get; }
+
+    /// <summary>beta or null.</summary>
+    public float[]? Shift { get; }
+
+    /// <inheritdoc />
+    public override bool Accepts(ValueKind kind) => kind == ValueKind.Real;
+
+    /// <inheritdoc />
+    public override ValueKind Output => ValueKind.Real;
+
+    /// <inheritdoc />
+    public override LayerCost Cost => MakeCost(0, 0, Mean.Length * (Scale is null ? 2 : 4), 0, 0, OutputShape.Size);
+
+    /// <inheritdoc />
+    public override void Forward(Activations input, ValueKind inputKind, Activations output, int count, Scratch scratch)
+    {
+        int channels = OutputShape.Channels, total = count * OutputShape.Size;
+        Span<float> y = output.RequireReal(total);
+        float[] x = input.Real;
+        for (int i = 0; i < total; i++)
+        {
+            int c = i % channels;
+            // As the training layer: gamma = 1 and beta = 0 when it has no affine parameters (1 * h + 0 turns -0 into +0).
+            float h = (x[i] - Mean[c]) * _inverseStd[c];
+            float gamma = Scale is null ? 1f : Scale[c], beta = Shift is null ? 0f : Shift[c];
+            y[i] = gamma * h + beta;
+        }
+    }
+
+    /// <inheritdoc />
+    public override LayerRecord ToRecord()
+    {
+        int c = OutputShape.Channels;
+        LayerRecord record = NewRecord().With("epsilon", (double)Epsilon)
+            .With(new TensorRecord("mean", TensorType.Float32, [c], Mean))
+            .With(new TensorRecord("variance", TensorType.Float32, [c], Variance));
+        if (Scale is not null)
+        {
+            record.With(new TensorRecord("scale", TensorType.Float32, [c], Scale));
+            record.With(new TensorRecord("shift", TensorType.Float32, [c], Shift!));
+        }
+        return record;
+    }
+
+    /// <summary>Reads the layer from its record.</summary>
+    public static BatchNormLayer FromRecord(LayerRecord record)
+    {
+        if (record.InputShape != record.OutputShape) throw record.Fault("input and output shapes differ");
+        int c = record.OutputShape.Channels;
+        bool affine = record.HasTensor("scale");
+        return new BatchNormLayer(record.OutputShape, record.GetFloats("mean", c), record.GetFloats("variance", c), (float)record.GetReal("epsilon"),
+            affine ? record.GetFloats("scale", c) : null, affine ? record.GetFloats("shift", c) : null) { Source = record.GetText("source", "") }.WithCommon<BatchNormLayer>(record);
+    }
+}
+
+/// <summary>Threshold activation, unfolded: y = [a &gt;= tau], reals -> bits [count * H * W, C].</summary>
+public sealed class ThresholdLayer : InferenceLayer
+{
+    /// <summary>Creates the layer.</summary>
+    public ThresholdLayer(TensorShape shape, float threshold) : base(shape, shape) => Threshold = threshold;
+
+    /// <summary>The file kind.</summary>
+    public const string KindName = "threshold";
+
+    /// <inheritdoc />
+    public override string Kind => KindName;
+
+    /// <summary>tau.</summary>
+    public float Threshold { get; }
+
+    /// <inheritdoc />
+    public override bool Accepts(ValueKind kind) => kind == ValueKind.Real;
+
+    /// <inheritdoc />
+    public override ValueKind Output => ValueKind.Bits;
+
+    /// <inheritdoc />
+    public override LayerCost Cost => MakeCost(0, 0, 1, 0, 0, 0);
+
+    /// <inheritdoc />
+    public override void Forward(Activations input, ValueKind inputKind, Activations output, int count, Scratch scratch)
+    {
+        int rows = count * OutputShape.Positions, channels = OutputShape.Channels, words = BitMatrix.WordsFor(channels);
+        Span<ulong> y = output.RequireWords((long)rows * words);
+        for (int r = 0; r < rows; r++)
+            BitPacking.PackThreshold(input.Real.AsSpan(r * channels, channels), Threshold, y.Slice(r * words, words));
+    }
+
+    /// <inheritdoc />
+    public override LayerRecord ToRecord() => NewRecord().With("threshold", (double)Threshold);
+
+    /// <summary>Reads the layer from its record.</summary>
+    public static ThresholdLayer FromRecord(LayerRecord record)
+    {
+        if (record.InputShape != record.OutputShape) throw record.Fault("input and output shapes differ");
+        return new ThresholdLayer(record.OutputShape, (float)record.GetReal("threshold")) { Source = record.GetText("source", "") }.WithCommon<ThresholdLayer>(record);
+    }
+}

@@ -1,0 +1,180 @@
+using System.Text;
+using System.Text.Json;
+
+namespace BoolNet.Layers.Inference;
+
+/// <summary>Decodes an image file's bytes to interleaved pixels with the requested channel count (1 grey, 3 RGB).</summary>
+public delegate (byte[] Pixels, int Width, int Height) ImageDecoder(byte[] file, int channels);
+
+/// <summary>One input image ready for the model, with where it came from.</summary>
+public sealed record InputImage(string Name, byte[] Pixels, int? Label = null);
+
+/// <summary>
+/// The body of <c>predict</c>, shared by <c>boolnet</c> and the inference-only <c>boolnet-infer</c>:
+/// reads IDX files or image files into the model's input shape, runs the model, and formats the
+/// top classes as text or JSON.
+/// </summary>
+public static class PredictRunner
+{
+    /// <summary>
+    /// Reads inputs: an IDX image file gives its images (at most <paramref name="limit"/>, 0 = all;
+    /// labels from <paramref name="labelsPath"/> when given); any other file is decoded as an image
+    /// (PNG/JPEG) and resized to the model's input.
+    /// </summary>
+    public static List<InputImage> ReadInputs(IEnumerable<string> paths, InferenceModel model, ImageDecoder decoder,
+        int limit = 0, bool invert = false, string? labelsPath = null)
+    {
+        var inputs = new List<InputImage>();
+        TensorShape shape = model.InputShape;
+        foreach (string path in paths)
+        {
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: input file not found", path);
+            if (IsIdx(path))
+            {
+                var (pixels, count, idxShape) = ImageInput.ReadIdx(path);
+                byte[]? labels = labelsPath is null ? null : ReadLabels(labelsPath, count);
+                if (labels is not null && labels.Take(count).Any(l => l >= model.ClassCount))
+                    throw new InvalidDataException($"{labelsPath}: a label is outside 0..{model.ClassCount - 1}");
+                int take = limit > 0 ? Math.Min(limit, count) : count;
+                for (int i = 0; i < take; i++)
+                {
+                    byte[] image = pixels.AsSpan(i * idxShape.Size, idxShape.Size).ToArray();
+                    if (idxShape != shape) image = ImageInput.Fit(image, idxShape.Width, idxShape.Height, idxShape.Channels, shape);
+                    if (invert) for (int p = 0; p < image.Length; p++) image[p] = (byte)(255 - image[p]);
+                    inputs.Add(new InputImage($"{Path.GetFileName(path)}[{i}]", image, labels?[i]));
+                }
+            }
+            else
+            {
+                byte[] file = File.ReadAllBytes(path);
+                (byte[] pixels, int width, int height) decoded;
+                try { decoded = decoder(file, shape.Channels); }
+                catch (Exception e) when (e is not OutOfMemoryException) { throw new InvalidDataException($"{path}: cannot decode image: {e.Message}", e); }
+                inputs.Add(new InputImage(path, ImageInput.Fit(decoded.pixels, decoded.width, decoded.height, shape.Channels, shape, invert)));
+            }
+        }
+        return inputs;
+    }
+
+    /// <summary>Scores for every input [inputs * classes].</summary>
+    public static float[] Score(InferenceModel model, IReadOnlyList<InputImage> inputs, int threads = 0)
+    {
+        int size = model.InputShape.Size;
+        var pixels = new byte[(long)inputs.Count * size];
+        for (int i = 0; i < inputs.Count; i++) inputs[i].Pixels.CopyTo(pixels, (long)i * size);
+        var scores = new float[(long)inputs.Count * model.ClassCount];
+        model.Predict(pixels, inputs.Count, scores, threads);
+        return scores;
+    }
+
+    /// <summary>Text report: one line per input with its top classes, then accuracy when labels are known.</summary>
+    public static string FormatText(InferenceModel model, IReadOnlyList<InputImage> inputs, float[] scores, int top, int maximumLines = 50)
+    {
+        var text = new StringBuilder();
+        int classes = model.ClassCount, correct = 0, labelled = 0;
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            RankedClass[] best = Prediction.Top(scores.AsSpan(i * classes, classes), model.ClassNames, top);
+            if (inputs[i].Label is int label)
+            {
+                labelled++;
+                if (best[0].Index == label) correct++;
+            }
+            if (i < maximumLines)
+            {
+                text.Append(inputs[i].Name).Append(": ");
+                text.Append(string.Join(", ", best.Select(c => $"{c.Name} ({c.Index}) {c.Probability:P1} [score {c.Score:G6}]")));
+                if (inputs[i].Label is int l) text.Append($"   label {model.ClassNames[l]} ({l})");
+                text.AppendLine();
+            }
+            else if (i == maximumLines) text.AppendLine($"... {inputs.Count - maximumLines} more (use --json for all)");
+        }
+        if (labelled > 0) text.AppendLine($"accuracy {correct}/{labelled} = {100.0 * correct / labelled:F2}%");
+        return text.ToString();
+    }
+
+    /// <summary>JSON report: [{ "input", "label"?, "top": [{ "class", "name", "score", "probability" }] }].</summary>
+    public static string FormatJson(InferenceModel model, IReadOnlyList<InputImage> inputs, float[] scores, int top)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartArray();
+            int classes = model.ClassCount;
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("input", inputs[i].Name);
+                if (inputs[i].Label is int label) writer.WriteNumber("label", label);
+                writer.WriteStartArray("top");
+                foreach (RankedClass c in Prediction.Top(scores.AsSpan(i * classes, classes), model.ClassNames, top))
+                {
+                    writer.WriteStartObject();
+                    writer.WriteNumber("class", c.Index);
+                    writer.WriteString("name", c.Name);
+                    writer.WriteNumber("score", c.Score);
+                    writer.WriteNumber("probability", Math.Round(c.Probability, 6));
+                    writer.WriteEndObject();
+                }
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>JSON of a benchmark result.</summary>
+    public static string FormatJson(BenchResult result, string model)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("model", model);
+            writer.WriteString("isa", result.Isa);
+            writer.WriteNumber("threads", result.Threads);
+            writer.WriteNumber("batch", result.Batch);
+            writer.WriteNumber("latency_median_us", Math.Round(result.LatencyMedianMicroseconds, 3));
+            writer.WriteNumber("latency_p99_us", Math.Round(result.LatencyP99Microseconds, 3));
+            writer.WriteNumber("latency_samples", result.LatencySamples);
+            writer.WriteNumber("images_per_second", Math.Round(result.ImagesPerSecond, 1));
+            writer.WriteNumber("allocated_bytes_per_batch1_call", result.AllocatedBytesPerInference);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>Text of a benchmark result.</summary>
+    public static string FormatText(BenchResult result) =>
+        $"kernel path {result.Isa}\n" +
+        $"batch 1 latency: median {result.LatencyMedianMicroseconds:F1} us, p99 {result.LatencyP99Microseconds:F1} us ({result.LatencySamples:N0} calls, 1 thread, {result.AllocatedBytesPerInference} bytes allocated per call)\n" +
+        $"batch {result.Batch} throughput: {result.ImagesPerSecond:N0} images/s on {result.Threads} thread(s)\n";
+
+    private static bool IsIdx(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[4];
+        int read = stream.Read(head);
+        if (read >= 2 && head[0] == 0x1F && head[1] == 0x8B) return true; // gzip: IDX is the only compressed input we take
+        return read == 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08 && head[3] is 3 or 4;
+    }
+
+    private static byte[] ReadLabels(string path, int count)
+    {
+        byte[] file = File.ReadAllBytes(path);
+        if (file.Length >= 2 && file[0] == 0x1F && file[1] == 0x8B)
+        {
+            using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(file), System.IO.Compression.CompressionMode.Decompress);
+            using var buffer = new MemoryStream();
+            gzip.CopyTo(buffer);
+            file = buffer.ToArray();
+        }
+        if (file.Length < 8 || file[0] != 0 || file[1] != 0 || file[2] != 0x08 || file[3] != 1)
+            throw new InvalidDataException($"{path}: not an IDX label file (unsigned bytes, rank 1)");
+        int n = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan(4));
+        if (file.Length - 8 != n) throw new InvalidDataException($"{path}: holds {file.Length - 8} labels, the header says {n}");
+        if (n < count) throw new InvalidDataException($"{path}: {n} labels for {count} images");
+        return file.AsSpan(8).ToArray();
+    }
+}

@@ -1,0 +1,127 @@
+using BoolNet.Core.Real;
+
+namespace BoolNet.Layers;
+
+/// <summary>
+/// Dense layer with integer weights W [out, in] and integer bias (int32, trained by ZIM):
+/// <c>y = (s x) float(W)^T + float(b)</c>, x flattened per sample, s = <see cref="InputScale"/>
+/// (e.g. 1/255 for raw pixels). Forward in float: the integers convert exactly (|w| &lt; 2^24) and the
+/// float GEMM multiplies them with the real activations; a parameter-free LayerNorm after the layer
+/// makes the integer scale irrelevant (Wilson et al.'s reference models). Gradients are real.
+/// </summary>
+public sealed class IntegerLinear : ILayer
+{
+    private readonly float[] _weight;
+    private readonly float[]? _bias;
+    private float[] _input = [];     // s x [N, in]
+    private float[] _output = [];
+    private float[] _inputGradient = [];
+    private int _count;
+
+    /// <summary>
+    /// Creates the layer; weights start as round(<paramref name="initialScale"/> * U(-1, 1)), the bias at 0
+    /// (the reference code zeroes integer biases).
+    /// </summary>
+    public IntegerLinear(TensorShape input, int outputs, Random random, double initialScale, bool bias = true, float inputScale = 1f)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
+        InputShape = input;
+        OutputShape = TensorShape.Vector(outputs);
+        InputScale = inputScale;
+        Weight = IntegerParameterShapes.Register(new IntegerParameter("weight", outputs * input.Size), outputs, input.Size);
+        InitializeUniform(Weight.Value, initialScale, random);
+        _weight = new float[Weight.Count];
+        if (bias)
+        {
+            Bias = IntegerParameterShapes.Register(new IntegerParameter("bias", outputs), outputs);
+            _bias = new float[outputs];
+        }
+        Parameters = Bias is null ? [Weight] : [Weight, Bias];
+    }
+
+    /// <inheritdoc />
+    public string Kind => "integer-linear";
+
+    /// <inheritdoc />
+    public TensorShape InputShape { get; }
+
+    /// <inheritdoc />
+    public TensorShape OutputShape { get; }
+
+    /// <inheritdoc />
+    public bool OutputIsBits => false;
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>W [out, in].</summary>
+    public IntegerParameter Weight { get; }
+
+    /// <summary>b [out], or null.</summary>
+    public IntegerParameter? Bias { get; }
+
+    /// <summary>Factor applied to the input.</summary>
+    public float InputScale { get; }
+
+    private int Inputs => InputShape.Size;
+
+    private int Outputs => OutputShape.Channels;
+
+    /// <summary>y [N, out] = (s x [N, in]) float(W)^T [in, out] + float(b).</summary>
+    public Batch Forward(Batch input, LayerContext context)
+    {
+        float[] x = input.RequireReal(Kind);
+        if (input.Shape.Size != Inputs) throw new ArgumentException($"{Kind} expects {Inputs} inputs per sample but received {input.Shape}");
+        int count = input.Count;
+        _count = count;
+        ToFloat(Weight.Value, _weight);
+        if (Bias is not null) ToFloat(Bias.Value, _bias!);
+        ConvolutionArithmetic.Resize(ref _input, (long)count * Inputs);
+        Array.Copy(x, _input, _input.Length);
+        if (InputScale != 1f) ConvolutionArithmetic.Scale(_input, InputScale);
+        ConvolutionArithmetic.Resize(ref _output, (long)count * Outputs);
+        RealGemm.Multiply(_input, false, _weight, true, _output, count, Outputs, Inputs, threads: context.Threads);
+        if (_bias is not null)
+            for (int n = 0; n < count; n++)
+            {
+                Span<float> line = _output.AsSpan(n * Outputs, Outputs);
+                for (int o = 0; o < Outputs; o++) line[o] += _bias[o];
+            }
+        return Batch.FromReal(_output, count, OutputShape);
+    }
+
+    /// <summary>
+    /// Differentiates <see cref="Forward"/>: dW [out, in] = dY^T (s x), db = sum_n dY, dx = s dY float(W).
+    /// </summary>
+    public float[]? Backward(float[] outputGradient, LayerContext context)
+    {
+        if (outputGradient.Length < (long)_count * Outputs)
+            throw new ArgumentException($"output gradient holds {outputGradient.Length} values, needs {_count * Outputs}; was Forward called?");
+        RealGemm.Multiply(outputGradient, true, _input, false, Weight.Gradient, Outputs, Inputs, _count, threads: context.Threads);
+        if (Bias is not null)
+        {
+            float[] biasGradient = Bias.Gradient;
+            Array.Clear(biasGradient);
+            for (int n = 0; n < _count; n++)
+                for (int o = 0; o < Outputs; o++) biasGradient[o] += outputGradient[n * Outputs + o];
+        }
+        if (!context.NeedInputGradient) return null;
+        ConvolutionArithmetic.Resize(ref _inputGradient, (long)_count * Inputs);
+        RealGemm.Multiply(outputGradient, false, _weight, false, _inputGradient, _count, Inputs, Outputs, threads: context.Threads);
+        if (InputScale != 1f) ConvolutionArithmetic.Scale(_inputGradient, InputScale);
+        return _inputGradient;
+    }
+
+    /// <summary>values[i] = round(scale * U(-1, 1)) (0 everywhere when scale is 0).</summary>
+    internal static void InitializeUniform(int[] values, double scale, Random random)
+    {
+        if (!(scale >= 0) || scale > 1 << 24) throw new ArgumentOutOfRangeException(nameof(scale), $"integer initial scale {scale} must be in [0, 2^24]");
+        for (int i = 0; i < values.Length; i++) values[i] = (int)Math.Round(scale * (random.NextDouble() * 2 - 1));
+    }
+
+    /// <summary>Exact int32 -> float conversion of the weights used as numbers (exact below 2^24 in magnitude).</summary>
+    internal static void ToFloat(int[] source, float[] destination)
+    {
+        for (int i = 0; i < source.Length; i++) destination[i] = source[i];
+    }
+}

@@ -1,0 +1,167 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using BoolNet.Core.Bits;
+
+namespace BoolNet.Layers.Numerics;
+
+/// <summary>How a real signal is rounded to the integer grid of its bit-planes.</summary>
+public enum SignalRounding
+{
+    /// <summary>Round to nearest (ties away from zero).</summary>
+    Nearest,
+
+    /// <summary>
+    /// Unbiased stochastic rounding, floor(x + u) with u from a counter-based hash of
+    /// (seed, step, element): reproducible, independent of thread count and resumable.
+    /// </summary>
+    Stochastic,
+}
+
+/// <summary>
+/// Quantises a real signal z [rows, columns] to P-bit two's-complement integers Z with one
+/// per-tensor scale, z ~ scale * Z, |Z| &lt;= 2^(P-1) - 1, and packs Z into P bit-planes so that
+/// sums of Z times +-1 become AND-popcounts (ALGORITHMS.md section 3):
+/// <code>
+///   Z = -2^(P-1) b_(P-1) + sum_(p &lt; P-1) 2^p b_p      (two's complement)
+///   sum_j Z_j e(w_j) = sum_p weight_p (2 popcount(b_p AND w) - popcount(b_p))
+/// </code>
+/// </summary>
+public static class SignalQuantizer
+{
+    /// <summary>Largest number of planes (Z fits a signed byte).</summary>
+    public const int MaxPlanes = 8;
+
+    /// <summary>Weight of plane p in two's complement: 2^p, and -2^(P-1) for the top plane.</summary>
+    public static int[] PlaneWeights(int planes)
+    {
+        CheckPlanes(planes);
+        var weights = new int[planes];
+        for (int p = 0; p < planes; p++) weights[p] = p == planes - 1 ? -(1 << p) : 1 << p;
+        return weights;
+    }
+
+    /// <summary>
+    /// Writes Z = round(z / scale) into <paramref name="result"/> and returns scale
+    /// = max|z| / (2^(P-1) - 1) (0 when z is all zero, then Z = 0).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Quantize(ReadOnlySpan<float> z, int planes, SignalRounding rounding, ulong seed, Span<sbyte> result)
+    {
+        CheckPlanes(planes);
+        if (result.Length < z.Length) throw new ArgumentException("result shorter than the signal");
+        float max = 0f;
+        for (int i = 0; i < z.Length; i++) max = MathF.Max(max, MathF.Abs(z[i]));
+        int top = (1 << (planes - 1)) - 1;
+        if (max == 0f || top == 0 || !float.IsFinite(max))
+        {
+            if (!float.IsFinite(max)) throw new ArithmeticException("signal contains NaN or infinity");
+            result.Slice(0, z.Length).Clear();
+            return 0f;
+        }
+        float scale = max / top, inverse = top / max;
+        if (rounding == SignalRounding.Nearest)
+        {
+            for (int i = 0; i < z.Length; i++)
+                result[i] = (sbyte)Math.Clamp((int)MathF.Round(z[i] * inverse, MidpointRounding.AwayFromZero), -top, top);
+        }
+        else
+        {
+            for (int i = 0; i < z.Length; i++)
+            {
+                float u = (Hash(seed, (ulong)i) >> 40) * (1f / (1 << 24)); // 24 random bits: uniform on [0, 1)
+                result[i] = (sbyte)Math.Clamp((int)MathF.Floor(z[i] * inverse + u), -top, top);
+            }
+        }
+        return scale;
+    }
+
+    /// <summary>SplitMix64 finaliser of (seed, counter): a counter-based generator.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Hash(ulong seed, ulong counter)
+    {
+        ulong x = seed + (counter + 1) * 0x9E3779B97F4A7C15UL;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
+    }
+
+    /// <summary>
+    /// Planes of Z [rows, columns] stacked row-wise: result [rows * P, columns], row r*P + p holds
+    /// bit p of Z[r, :] (contraction over columns).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static BitMatrix PackPlanes(ReadOnlySpan<sbyte> values, int rows, int columns, int planes)
+    {
+        CheckPlanes(planes);
+        var result = new BitMatrix(rows * planes, columns);
+        int wordsPerRow = result.WordsPerRow;
+        ulong[] words = result.Words;
+        Span<ulong> accumulated = stackalloc ulong[MaxPlanes];
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<sbyte> row = values.Slice(r * columns, columns);
+            int w = 0;
+            // 64 levels per word: shifting plane p into each byte's sign bit and reading the 32 sign
+            // bits with one vpmovmskb packs a plane of 32 values in two instructions.
+            for (; (w + 1) * 64 <= columns; w++)
+            {
+                Vector256<sbyte> low = Vector256.Create(row.Slice(w * 64, 32)), high = Vector256.Create(row.Slice(w * 64 + 32, 32));
+                for (int p = 0; p < planes; p++)
+                {
+                    ulong bits = Vector256.ShiftLeft(low, 7 - p).ExtractMostSignificantBits()
+                               | ((ulong)Vector256.ShiftLeft(high, 7 - p).ExtractMostSignificantBits() << 32);
+                    words[(r * planes + p) * wordsPerRow + w] = bits;
+                }
+            }
+            for (; w < wordsPerRow; w++)
+            {
+                accumulated.Clear();
+                int start = w << 6, end = Math.Min(columns, start + 64);
+                for (int c = start; c < end; c++)
+                {
+                    int v = row[c];
+                    if (v == 0) continue;
+                    ulong bit = 1UL << (c - start);
+                    for (int p = 0; p < planes; p++)
+                        if (((v >> p) & 1) != 0) accumulated[p] |= bit;
+                }
+                for (int p = 0; p < planes; p++) words[(r * planes + p) * wordsPerRow + w] = accumulated[p];
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Planes of Z [rows, columns] stacked per column: result [columns * P, rows], row c*P + p
+    /// holds bit p of Z[:, c] (contraction over rows, e.g. over the batch for Eq. 4).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static BitMatrix PackPlanesTransposed(ReadOnlySpan<sbyte> values, int rows, int columns, int planes)
+    {
+        CheckPlanes(planes);
+        var result = new BitMatrix(columns * planes, rows);
+        int wordsPerRow = result.WordsPerRow;
+        ulong[] words = result.Words;
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<sbyte> row = values.Slice(r * columns, columns);
+            int word = r >> 6;
+            ulong bit = 1UL << (r & 63);
+            for (int c = 0; c < columns; c++)
+            {
+                int v = row[c];
+                if (v == 0) continue;
+                int baseRow = c * planes;
+                for (int p = 0; p < planes; p++)
+                    if (((v >> p) & 1) != 0) words[(baseRow + p) * wordsPerRow + word] |= bit;
+            }
+        }
+        return result;
+    }
+
+    private static void CheckPlanes(int planes)
+    {
+        if (planes < 2 || planes > MaxPlanes)
+            throw new ArgumentOutOfRangeException(nameof(planes), planes, $"signal planes must be 2..{MaxPlanes} (two's complement needs a sign plane)");
+    }
+}

@@ -1,0 +1,113 @@
+using BoolNet.Core.Bits;
+using BoolNet.Layers.Numerics;
+
+namespace BoolNet.Layers;
+
+/// <summary>
+/// Float dense layer y = x W^T + b, W [out, in] row-major. Accepts a real batch of any shape
+/// (flattened per sample, multiplied by <see cref="InputScale"/>, e.g. 1/255 for raw pixels) or
+/// a bit batch read as e(x) = +-1 (a float classifier head on Boolean features).
+/// Initialisation as PyTorch's default: U(-1/sqrt(in), 1/sqrt(in)) for W and b.
+/// </summary>
+public sealed class RealLinear : ILayer
+{
+    private float[]? _input; // x [N, in] as used in the product
+
+    /// <summary>Creates the layer.</summary>
+    public RealLinear(TensorShape input, int outputs, Random random, bool bias = true, float inputScale = 1f)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
+        InputShape = input;
+        OutputShape = TensorShape.Vector(outputs);
+        InputScale = inputScale;
+        int inputs = input.Size;
+        Weight = new RealParameter("weight", outputs * inputs);
+        float bound = 1f / MathF.Sqrt(inputs);
+        for (int i = 0; i < Weight.Value.Length; i++) Weight.Value[i] = (float)(random.NextDouble() * 2 - 1) * bound;
+        if (bias)
+        {
+            Bias = new RealParameter("bias", outputs);
+            for (int i = 0; i < outputs; i++) Bias.Value[i] = (float)(random.NextDouble() * 2 - 1) * bound;
+        }
+        Parameters = Bias is null ? [Weight] : [Weight, Bias];
+    }
+
+    /// <inheritdoc />
+    public string Kind => "real-linear";
+
+    /// <inheritdoc />
+    public TensorShape InputShape { get; }
+
+    /// <inheritdoc />
+    public TensorShape OutputShape { get; }
+
+    /// <inheritdoc />
+    public bool OutputIsBits => false;
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>W [out, in].</summary>
+    public RealParameter Weight { get; }
+
+    /// <summary>b [out], or null.</summary>
+    public RealParameter? Bias { get; }
+
+    /// <summary>Factor applied to real inputs.</summary>
+    public float InputScale { get; }
+
+    /// <summary>Number of inputs.</summary>
+    public int Inputs => InputShape.Size;
+
+    /// <summary>Number of outputs.</summary>
+    public int Outputs => OutputShape.Channels;
+
+    /// <summary>Forward: x [N, in] (real or bits) -> y [N, out] = x W^T + b.</summary>
+    public Batch Forward(Batch input, LayerContext context)
+    {
+        int count = input.Count, inputs = Inputs, outputs = Outputs;
+        float[] x;
+        if (input.Bits is { } bits)
+        {
+            if (bits.Columns != inputs || bits.Rows != count)
+                throw new ArgumentException($"{Kind} reads bit batches as flat vectors of {inputs}; got {bits.Rows}x{bits.Columns}");
+            x = BitPacking.UnpackSigns(bits);
+        }
+        else
+        {
+            float[] real = input.RequireReal(Kind);
+            x = new float[count * inputs];
+            for (int i = 0; i < x.Length; i++) x[i] = real[i] * InputScale;
+        }
+        var y = new float[count * outputs];
+        FloatGemm.MultiplyTransposedB(x, Weight.Value, y, count, inputs, outputs, context.Threads);
+        if (Bias is not null)
+            for (int k = 0; k < count; k++)
+                for (int j = 0; j < outputs; j++) y[k * outputs + j] += Bias.Value[j];
+        _input = context.Training ? x : null;
+        return Batch.FromReal(y, count, OutputShape);
+    }
+
+    /// <summary>
+    /// Backward of y = x W^T + b with z = dL/dy [N, out]: dW = z^T x [out, in], db = sum_k z,
+    /// returns dx = z W [N, in] (times InputScale for real inputs).
+    /// </summary>
+    public float[]? Backward(float[] outputGradient, LayerContext context)
+    {
+        float[] x = _input ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward");
+        int inputs = Inputs, outputs = Outputs, count = x.Length / inputs;
+        FloatGemm.MultiplyTransposedA(outputGradient, x, Weight.Gradient, outputs, count, inputs, context.Threads);
+        if (Bias is not null)
+        {
+            Array.Clear(Bias.Gradient);
+            for (int k = 0; k < count; k++)
+                for (int j = 0; j < outputs; j++) Bias.Gradient[j] += outputGradient[k * outputs + j];
+        }
+        _input = null;
+        if (!context.NeedInputGradient) return null;
+        var dx = new float[count * inputs];
+        FloatGemm.Multiply(outputGradient, Weight.Value, dx, count, outputs, inputs, context.Threads);
+        if (InputScale != 1f) for (int i = 0; i < dx.Length; i++) dx[i] *= InputScale;
+        return dx;
+    }
+}

@@ -1,0 +1,136 @@
+using BoolNet.Layers;
+using BoolNet.Train.Cli;
+using BoolNet.Train.Compare;
+using BoolNet.Train.Data;
+using BoolNet.Train.Models;
+using BoolNet.Train.Optimizers.Zim;
+using BoolNet.Train.Training;
+
+namespace BoolNet.Tests.Zim;
+
+/// <summary>The comparison runner and report on a tiny synthetic dataset, and ZIM inside the trainer.</summary>
+public class ComparisonTests
+{
+    /// <summary>28x28 images whose class (0..3) is the bright quadrant, with noise.</summary>
+    private static Dataset Quadrants(int train, int test, int seed)
+    {
+        var random = new Random(seed);
+        LabeledImages Make(int count)
+        {
+            var pixels = new byte[count * 784];
+            var labels = new byte[count];
+            for (int n = 0; n < count; n++)
+            {
+                int label = random.Next(4);
+                labels[n] = (byte)label;
+                for (int y = 0; y < 28; y++)
+                    for (int x = 0; x < 28; x++)
+                    {
+                        bool bright = (y < 14 ? 0 : 2) + (x < 14 ? 0 : 1) == label;
+                        pixels[n * 784 + y * 28 + x] = (byte)Math.Clamp((bright ? 150 : 40) + random.Next(-40, 41), 0, 255);
+                    }
+            }
+            return new LabeledImages(pixels, labels, new TensorShape(28, 28, 1));
+        }
+        return new Dataset("quadrants", Make(train), Make(test), 4);
+    }
+
+    [Test]
+    public void ZimTrainsTheIntegerMlpInsideTheTrainer()
+    {
+        Dataset data = Quadrants(512, 200, 1);
+        Network network = ModelCatalog.BuildComparisonMlp(new ModelRequest(data.Train.Shape, 4, 1, new ModelSettings()), WeightKind.Integer);
+        int[] before = network.Parameters.Select(p => p.Parameter).OfType<IntegerParameter>().First().Value.ToArray();
+        var trainer = new Trainer(network, new TrainingOptions
+        {
+            Epochs = 2,
+            BatchSize = 32,
+            IntegerOptimizerFactory = ZimOptimizer.Factory(new ZimOptions { Eta = 1 }),
+        });
+        IReadOnlyList<EpochResult> history = trainer.Run(data);
+        Assert.That(history[^1].TestAccuracy, Is.GreaterThan(0.9), "an easy 4-class problem is learnt");
+        int[] after = network.Parameters.Select(p => p.Parameter).OfType<IntegerParameter>().First().Value;
+        Assert.That(after, Is.Not.EqualTo(before), "integer weights moved");
+    }
+
+    [Test]
+    public void RunnerEvaluatesEveryOptimizerAndSeedAndTheReportRoundTrips()
+    {
+        Dataset data = Quadrants(128, 64, 2);
+        var options = new ComparisonOptions
+        {
+            Model = "mlp",
+            Optimizers = ["sgd", "zim", "bold"],
+            Seeds = [1, 2],
+            Epochs = 1,
+            BatchSize = 32,
+            EvaluateEvery = 2,
+            Zim = new ZimOptions { Eta = 1 },
+        };
+        ComparisonResult result = ComparisonRunner.Run(options, data);
+        foreach (string optimizer in options.Optimizers)
+            foreach (int seed in options.Seeds)
+            {
+                long[] steps = result.Points.Where(p => p.Optimizer == optimizer && p.Seed == seed).Select(p => p.Step).ToArray();
+                Assert.That(steps, Is.EqualTo(new long[] { 0, 2, 4 }), $"{optimizer} seed {seed}: step 0, every 2 batches, end");
+            }
+        Assert.That(result.Timings.Count, Is.EqualTo(6));
+        Assert.That(result.Timings.Single(t => t.Optimizer == "zim" && t.Seed == 1).Sampling, Is.GreaterThan(0));
+
+        string directory = Path.Combine(Path.GetTempPath(), $"boolnet-compare-{Guid.NewGuid():N}");
+        try
+        {
+            ComparisonReport.Write(directory, result, "test");
+            Assert.That(new FileInfo(Path.Combine(directory, "comparison.png")).Length, Is.GreaterThan(1000));
+            List<ComparisonPoint> read = ComparisonReport.ReadPoints(Path.Combine(directory, "comparison.csv"));
+            Assert.That(read.Count, Is.EqualTo(result.Points.Count));
+            Assert.That(read[1].TestAccuracy, Is.EqualTo(result.Points[1].TestAccuracy).Within(1e-6));
+            ComparisonResult merged = ComparisonReport.Combine([directory, directory], options);
+            Assert.That(merged.Timings.Count, Is.EqualTo(12));
+            Assert.That(ComparisonReport.Summary(merged), Does.Contain("zim |"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Test]
+    public void BoldIsSkippedForTheCnnWithANote()
+    {
+        Dataset data = Quadrants(32, 16, 3);
+        var options = new ComparisonOptions { Model = "cnn", Optimizers = ["bold"], Seeds = [1], Epochs = 1 };
+        ComparisonResult result = ComparisonRunner.Run(options, data);
+        Assert.That(result.Points, Is.Empty);
+        Assert.That(result.Notes.Single(), Does.Contain("bold skipped"));
+    }
+
+    [Test]
+    public void SeedsParseAsACountOrAList()
+    {
+        Assert.That(Commands.ParseSeeds("3"), Is.EqualTo(new[] { 1, 2, 3 }));
+        Assert.That(Commands.ParseSeeds("4,7"), Is.EqualTo(new[] { 4, 7 }));
+        Assert.That(Commands.ParseSeeds("5,"), Is.EqualTo(new[] { 5 }));
+        Assert.Throws<ArgumentException>(() => Commands.ParseSeeds("0"));
+        Assert.Throws<ArgumentException>(() => Commands.ParseSeeds("1,1"));
+        Assert.Throws<ArgumentException>(() => Commands.ParseSeeds("x"));
+    }
+
+    [Test]
+    public void InvalidOptionsAndFilesAreRejectedClearly()
+    {
+        Assert.Throws<ArgumentException>(() => new ComparisonOptions { Model = "resnet" }.Validate());
+        Assert.Throws<ArgumentException>(() => new ComparisonOptions { Optimizers = ["adam"] }.Validate());
+        string path = Path.Combine(Path.GetTempPath(), $"boolnet-bad-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(path, "optimizer,seed,epoch,step,test_accuracy,test_loss,train_loss\nsgd,1,0,0,abc,1,\n");
+        try
+        {
+            var error = Assert.Throws<InvalidDataException>(() => ComparisonReport.ReadPoints(path));
+            Assert.That(error!.Message, Does.Contain(path).And.Contain("line 2"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

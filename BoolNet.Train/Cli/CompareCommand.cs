@@ -1,0 +1,118 @@
+using System.CommandLine;
+using BoolNet.Core.Kernels;
+using BoolNet.Train.Compare;
+using BoolNet.Train.Data;
+using BoolNet.Train.Optimizers.Zim;
+
+namespace BoolNet.Train.Cli;
+
+/// <summary>
+/// <c>boolnet compare</c>: the same architecture trained by SGD, ZIM and (MLP) BOLD over several
+/// seeds; writes comparison.csv, timing.csv, summary.txt and comparison.png (mean +- std bands).
+/// </summary>
+internal static partial class Commands
+{
+    static partial void AddCompare(RootCommand root)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "Architecture: cnn (the paper's small CNN) or mlp (784-128-10)", DefaultValueFactory = _ => "cnn" };
+        var optimizers = new Option<string>("--optimizers") { Description = "Optimizers to compare, comma-separated: sgd, zim, bold (bold: MLP only)", DefaultValueFactory = _ => "sgd,zim,bold" };
+        var seeds = new Option<string>("--seeds") { Description = "Seeds: a count N (seeds 1..N) or a list, e.g. 1,2,3", DefaultValueFactory = _ => "3" };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs per run", DefaultValueFactory = _ => 2 };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 64 };
+        var evaluateEvery = new Option<int>("--eval-every") { Description = "Evaluate on the test split every N batches (0: once per epoch)", DefaultValueFactory = _ => 0 };
+        var trainLimit = new Option<int>("--train-limit") { Description = "Use only the first N training images (0: all)" };
+        var testLimit = new Option<int>("--test-limit") { Description = "Use only the first N test images (0: all)" };
+        var rate = new Option<double>("--lr") { Description = "SGD learning rate (no momentum)", DefaultValueFactory = _ => 0.01 };
+        var eta = new Option<double?>("--eta") { Description = "ZIM learning rate: probability that a step is taken (1 - zero-inflation)" };
+        var etaMinimum = new Option<double>("--eta-min") { Description = "Final eta of the cosine schedule" };
+        var schedule = new Option<string>("--zim-schedule") { Description = "ZIM eta schedule: constant | cosine", DefaultValueFactory = _ => "constant" };
+        var smoothing = new Option<double?>("--smoothing") { Description = "ZIM Laplace smoothing c (> 0)" };
+        var trials = new Option<string>("--trials") { Description = "ZIM trial count: global (n = factor * d over all integer weights) | per-tensor (n = numel^(1/ndim))", DefaultValueFactory = _ => "global" };
+        var trialFactor = new Option<double>("--trial-factor") { Description = "Global mode: n = round(factor * d)", DefaultValueFactory = _ => 1.0 };
+        var sampler = new Option<string>("--sampler") { Description = "Multinomial sampler: alias | conditional-binomial", DefaultValueFactory = _ => "alias" };
+        var reference = new Option<bool>("--reference") { Description = "ZIM as in the public reference code: no zero-inflation (eta = 1), c = 1, n = d, global" };
+        var initialScale = new Option<double>("--init-scale") { Description = "Integer weights start as round(A * U(-1, 1)); A", DefaultValueFactory = _ => Models.ModelCatalog.DefaultIntegerInitialScale };
+        var threads = new Option<int>("--threads") { Description = "Threads (0: all cores); results do not depend on it" };
+        var dataset = new Option<string>("--dataset") { Description = $"Dataset name ({string.Join(", ", DatasetLoader.Names)})", DefaultValueFactory = _ => DatasetLoader.DefaultDataset };
+        var data = new Option<string?>("--data") { Description = "Folder holding the dataset files" };
+        var output = new Option<string?>("--out", "-o") { Description = "Output folder (default runs/compare-<model>)" };
+        var combine = new Option<string?>("--combine") { Description = "Instead of training, merge the outputs of earlier compare runs (folders, comma-separated) into --out" };
+        var command = new Command("compare", "Compare SGD, ZIM (integer weights) and BOLD on the same architecture over several seeds")
+        {
+            model, optimizers, seeds, epochs, batch, evaluateEvery, trainLimit, testLimit, rate, eta, etaMinimum, schedule,
+            smoothing, trials, trialFactor, sampler, reference, initialScale, threads, dataset, data, output, combine,
+        };
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            ZimOptions zim = parse.GetValue(reference) ? ZimOptions.Reference : new ZimOptions();
+            zim = zim with
+            {
+                Eta = parse.GetValue(eta) ?? zim.Eta,
+                Smoothing = parse.GetValue(smoothing) ?? zim.Smoothing,
+                EtaMinimum = parse.GetValue(etaMinimum),
+                Schedule = Parse(parse.GetValue(schedule), ZimSchedule.Constant),
+                Trials = Parse(parse.GetValue(trials), ZimTrials.Global),
+                TrialFactor = parse.GetValue(trialFactor),
+                Sampler = Parse(parse.GetValue(sampler), MultinomialMethod.Alias),
+            };
+            var options = new ComparisonOptions
+            {
+                Model = parse.GetValue(model)!.Trim().ToLowerInvariant(),
+                Optimizers = parse.GetValue(optimizers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.ToLowerInvariant()).ToArray(),
+                Seeds = ParseSeeds(parse.GetValue(seeds)!),
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                EvaluateEvery = parse.GetValue(evaluateEvery),
+                TrainLimit = parse.GetValue(trainLimit),
+                TestLimit = parse.GetValue(testLimit),
+                SgdLearningRate = parse.GetValue(rate),
+                Zim = zim,
+                IntegerInitialScale = parse.GetValue(initialScale),
+                Threads = parse.GetValue(threads),
+            };
+            options.Validate();
+            string? sources = parse.GetValue(combine);
+            if (sources is not null)
+            {
+                string[] folders = sources.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                string target = parse.GetValue(output) ?? Path.Combine("runs", $"compare-{options.Model}");
+                ComparisonResult merged = ComparisonReport.Combine(folders, options);
+                int seedCount = merged.Points.Select(p => p.Seed).Distinct().Count();
+                ComparisonReport.Write(target, merged, $"{parse.GetValue(dataset)}: {(options.Model == "cnn" ? "small CNN" : "MLP 784-128-10")}, {seedCount} seed(s)");
+                Console.Write(ComparisonReport.Summary(merged));
+                Console.WriteLine($"wrote {Path.Combine(target, "comparison.csv")}, timing.csv, summary.txt, comparison.png");
+                return 0;
+            }
+            if (options.Threads > 0) Threading.DefaultThreads = options.Threads;
+            Dataset set = DatasetLoader.Load(parse.GetValue(dataset), parse.GetValue(data));
+            string directory = parse.GetValue(output) ?? Path.Combine("runs", $"compare-{options.Model}");
+            ComparisonResult result = ComparisonRunner.Run(options, set, line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
+            string title = $"{set.Name}: {(options.Model == "cnn" ? "small CNN" : "MLP 784-128-10")}, {options.Epochs} epoch(s), {options.Seeds.Count} seed(s)";
+            ComparisonReport.Write(directory, result, title);
+            Console.Write(ComparisonReport.Summary(result));
+            Console.WriteLine($"wrote {Path.Combine(directory, "comparison.csv")}, timing.csv, summary.txt, comparison.png");
+            return 0;
+        }));
+        root.Subcommands.Add(command);
+    }
+
+    /// <summary>"3" means seeds 1, 2, 3; "4,7" means seeds 4 and 7.</summary>
+    internal static int[] ParseSeeds(string text)
+    {
+        try
+        {
+            int[] values = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+            if (values.Length == 1 && !text.Contains(','))
+            {
+                if (values[0] < 1) throw new FormatException();
+                return Enumerable.Range(1, values[0]).ToArray();
+            }
+            if (values.Length == 0 || values.Distinct().Count() != values.Length) throw new FormatException();
+            return values;
+        }
+        catch (FormatException)
+        {
+            throw new ArgumentException($"--seeds '{text}': expected a positive count (e.g. 3) or distinct seeds separated by commas (e.g. 1,2,3)");
+        }
+    }
+}

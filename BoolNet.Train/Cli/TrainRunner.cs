@@ -1,0 +1,198 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BoolNet.Core.Kernels;
+using BoolNet.Layers;
+using BoolNet.Train.Data;
+using BoolNet.Train.IO;
+using BoolNet.Train.Models;
+using BoolNet.Train.Training;
+using Spectre.Console;
+
+namespace BoolNet.Train.Cli;
+
+/// <summary>What <c>boolnet train</c> was asked to do.</summary>
+internal sealed record TrainRequest
+{
+    public string Model { get; init; } = ModelCatalog.DefaultModel;
+    public string Dataset { get; init; } = DatasetLoader.DefaultDataset;
+    public string? DataDirectory { get; init; }
+    public string? OutputDirectory { get; init; }
+    public string? ResumeFrom { get; init; }
+    public int? Threads { get; init; }
+    public Func<ModelSettings, ModelSettings> EditSettings { get; init; } = s => s;
+    public Func<TrainingOptions, TrainingOptions> EditOptions { get; init; } = o => o;
+}
+
+/// <summary>The body of <c>boolnet train</c>: build or resume, train with progress, write the run folder.</summary>
+internal static class TrainRunner
+{
+    public const string CheckpointFile = "checkpoint.bin", MetricsFile = "metrics.json", PlotFile = "curves.png";
+
+    public static int Run(TrainRequest request)
+    {
+        CheckpointHeader? resumed = null;
+        string? resumePath = null;
+        if (request.ResumeFrom is { } from)
+        {
+            resumePath = Directory.Exists(from) ? Path.Combine(from, CheckpointFile) : from;
+            resumed = Checkpoint.ReadHeader(resumePath);
+        }
+        ModelEntry entry = ModelCatalog.Get(resumed?.Model ?? request.Model);
+        ModelSettings settings = resumed?.Settings ?? request.EditSettings(entry.Settings);
+        TrainingOptions options = resumed?.Options ?? request.EditOptions(entry.Defaults);
+        if (request.Threads is { } t) options = options with { Threads = t };
+        if (options.Threads > 0) Threading.DefaultThreads = options.Threads;
+        string datasetName = resumed?.Dataset ?? request.Dataset;
+        string output = request.OutputDirectory
+            ?? (resumePath is not null ? Path.GetDirectoryName(Path.GetFullPath(resumePath))! : Path.Combine("runs", entry.Name));
+
+        Dataset data = DatasetLoader.Load(datasetName, request.DataDirectory);
+        Network network = entry.Build(data.Train.Shape, data.ClassCount, options.Seed, settings);
+        var trainer = new Trainer(network, options);
+        if (resumePath is not null) Checkpoint.Load(resumePath, trainer);
+        var header = new CheckpointHeader
+        {
+            Model = entry.Name, Settings = settings, Options = options, Dataset = datasetName,
+            InputShape = [data.Train.Shape.Height, data.Train.Shape.Width, data.Train.Shape.Channels], Classes = data.ClassCount,
+        };
+
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(entry.Name)}[/]: {Markup.Escape(settings.Describe())}");
+        AnsiConsole.MarkupLine($"data {Markup.Escape(data.Name)} ({data.Train.Count} train, {data.Test.Count} test), epochs {options.Epochs}, batch {options.BatchSize}, " +
+                               $"eta {options.Boolean.LearningRate} ({options.Boolean.Schedule}), float lr {options.Real.LearningRate}, seed {options.Seed}, " +
+                               $"threads {Threading.Resolve(options.Threads)}, ISA {IsaSelection.Name(IsaSelection.Current)}");
+        AnsiConsole.MarkupLine($"{trainer.BooleanWeights:N0} Boolean weights; output folder {Markup.Escape(output)}" +
+                               (resumed is not null ? $"; resuming after epoch {trainer.CompletedEpochs}" : ""));
+
+        void AfterEpoch(Trainer done)
+        {
+            Checkpoint.Save(Path.Combine(output, CheckpointFile), header, done);
+            WriteMetrics(Path.Combine(output, MetricsFile), header, done);
+            TrainPlots.TryWrite(Path.Combine(output, PlotFile), done.History, entry.Name);
+        }
+
+        if (Console.IsOutputRedirected)
+        {
+            trainer.EpochCompleted = r =>
+            {
+                Console.WriteLine(FormatEpoch(r));
+                if (Environment.GetEnvironmentVariable("BOOLNET_PROFILE") is not null)
+                    for (int i = 0; i < network.Layers.Count; i++)
+                        Console.WriteLine($"  layer {i} {network.Layers[i].Kind,-16} forward {r.LayerForwardSeconds[i],7:F3} s  backward {r.LayerBackwardSeconds[i],7:F3} s");
+            };
+            trainer.Run(data, AfterEpoch);
+        }
+        else
+        {
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    ProgressTask? task = null;
+                    trainer.BatchCompleted = p =>
+                    {
+                        task ??= context.AddTask($"epoch {p.Epoch}/{options.Epochs}", maxValue: p.Batches);
+                        task.Value = p.Batch;
+                        if (p.Batch % 20 == 0 || p.Batch == p.Batches) task.Description = $"epoch {p.Epoch}/{options.Epochs} loss {p.RunningLoss:F3}";
+                    };
+                    trainer.EpochCompleted = r =>
+                    {
+                        if (task is not null) task.Description = FormatEpoch(r);
+                        task?.StopTask();
+                        task = null;
+                    };
+                    trainer.Run(data, AfterEpoch);
+                });
+        }
+
+        var table = new Table().AddColumns("epoch", "train loss", "train acc", "test loss", "test acc", "seconds", "fwd/bwd/upd s", "flip ratio (Boolean layers)", "max |m|");
+        foreach (EpochResult r in trainer.History)
+        {
+            var boolean = r.Parameters.Where(p => p.Optimizer == "flip-with-reset").ToArray();
+            table.AddRow($"{r.Epoch}", $"{r.TrainLoss:F4}", $"{r.TrainAccuracy:P2}", $"{r.TestLoss:F4}", $"{r.TestAccuracy:P2}", $"{r.Seconds:F2}",
+                $"{r.ForwardSeconds:F1}/{r.BackwardSeconds:F1}/{r.UpdateSeconds:F1}",
+                string.Join(" ", boolean.Select(p => $"{p.FlipRatio:E1}")), string.Join(" ", boolean.Select(p => $"{p.MaxAccumulator:F2}")));
+        }
+        AnsiConsole.Write(table);
+        EpochResult? last = trainer.History.LastOrDefault();
+        if (last is not null) AnsiConsole.MarkupLine($"[bold]final test accuracy {last.TestAccuracy:P2}[/]");
+        AnsiConsole.MarkupLine($"weights sha256 {ParameterStorage.Hash(network)}");
+        AnsiConsole.MarkupLine($"memory: {trainer.BytesPerBooleanWeight():F3} bytes per Boolean weight during training (1 bit + accumulator + signal); " +
+                               $"peak RSS {PeakResidentBytes() / (1024.0 * 1024):F0} MiB");
+        WriteMetrics(Path.Combine(output, MetricsFile), header, trainer);
+        return 0;
+    }
+
+    private static string FormatEpoch(EpochResult r) =>
+        $"epoch {r.Epoch}: train loss {r.TrainLoss:F4} acc {r.TrainAccuracy:P2}, test loss {r.TestLoss:F4} acc {r.TestAccuracy:P2}, {r.Seconds:F2} s " +
+        $"(fwd {r.ForwardSeconds:F2} bwd {r.BackwardSeconds:F2} upd {r.UpdateSeconds:F2}), flips " +
+        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.FlipRatio:E1}")) + ", max|m| " +
+        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.MaxAccumulator:F2}")) + ", mean|eta q| " +
+        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.MeanStep:E1}"));
+
+    /// <summary>Peak resident set size (VmHWM of /proc/self/status), 0 where unavailable.</summary>
+    public static long PeakResidentBytes()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0]) * 1024;
+        }
+        catch (IOException)
+        {
+        }
+        return 0;
+    }
+
+    /// <summary>Writes metrics.json: settings, per-epoch results, final accuracy, memory.</summary>
+    public static void WriteMetrics(string path, CheckpointHeader header, Trainer trainer)
+    {
+        var epochs = new JsonArray();
+        foreach (EpochResult r in trainer.History)
+        {
+            var flips = new JsonObject();
+            var maxima = new JsonObject();
+            var steps = new JsonObject();
+            foreach (ParameterDiagnostics p in r.Parameters.Where(p => p.Optimizer == "flip-with-reset"))
+            {
+                flips[p.Parameter] = p.FlipRatio;
+                maxima[p.Parameter] = p.MaxAccumulator;
+                steps[p.Parameter] = p.MeanStep;
+            }
+            epochs.Add(new JsonObject
+            {
+                ["epoch"] = r.Epoch, ["train_loss"] = r.TrainLoss, ["train_accuracy"] = r.TrainAccuracy,
+                ["test_loss"] = r.TestLoss, ["test_accuracy"] = r.TestAccuracy, ["seconds"] = r.Seconds,
+                ["forward_seconds"] = r.ForwardSeconds, ["backward_seconds"] = r.BackwardSeconds, ["update_seconds"] = r.UpdateSeconds,
+                ["evaluation_seconds"] = r.EvaluationSeconds, ["flip_ratio"] = flips, ["max_abs_m"] = maxima, ["mean_abs_eta_q"] = steps,
+            });
+        }
+        EpochResult? last = trainer.History.LastOrDefault();
+        var root = new JsonObject
+        {
+            ["model"] = header.Model,
+            ["dataset"] = header.Dataset,
+            ["settings"] = JsonSerializer.SerializeToNode(header.Settings, Checkpoint.Json),
+            ["options"] = JsonSerializer.SerializeToNode(header.Options, Checkpoint.Json),
+            ["threads"] = Threading.Resolve(header.Options.Threads),
+            ["isa"] = IsaSelection.Name(IsaSelection.Current),
+            ["final"] = new JsonObject
+            {
+                ["epochs"] = trainer.CompletedEpochs,
+                ["test_accuracy"] = last?.TestAccuracy,
+                ["test_loss"] = last?.TestLoss,
+                ["train_loss"] = last?.TrainLoss,
+                ["mean_epoch_seconds"] = trainer.History.Count == 0 ? null : trainer.History.Average(r => r.Seconds),
+                ["weights_sha256"] = ParameterStorage.Hash(trainer.Network),
+            },
+            ["memory"] = new JsonObject
+            {
+                ["boolean_weights"] = trainer.BooleanWeights,
+                ["bytes_per_boolean_weight"] = trainer.BytesPerBooleanWeight(),
+                ["peak_rss_bytes"] = PeakResidentBytes(),
+            },
+            ["epochs"] = epochs,
+        };
+        AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

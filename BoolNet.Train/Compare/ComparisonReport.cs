@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Text;
+using BoolNet.Train.IO;
+
+namespace BoolNet.Train.Compare;
+
+/// <summary>Writes a comparison's CSV files, its PNG and a text summary (all atomically).</summary>
+public static class ComparisonReport
+{
+    /// <summary>The evaluation points: optimizer,seed,epoch,step,test_accuracy,test_loss,train_loss.</summary>
+    public static string PointsCsv(IEnumerable<ComparisonPoint> points)
+    {
+        var text = new StringBuilder("optimizer,seed,epoch,step,test_accuracy,test_loss,train_loss\n");
+        foreach (ComparisonPoint p in points)
+            text.Append(CultureInfo.InvariantCulture, $"{p.Optimizer},{p.Seed},{p.Epoch},{p.Step},{p.TestAccuracy:F6},{p.TestLoss:F6},{(double.IsNaN(p.TrainLoss) ? "" : p.TrainLoss.ToString("F6", CultureInfo.InvariantCulture))}\n");
+        return text.ToString();
+    }
+
+    /// <summary>Per run: optimizer,seed,epochs,seconds_per_epoch,forward,backward,update,sampling (seconds, totals).</summary>
+    public static string TimingCsv(IEnumerable<RunTiming> timings)
+    {
+        var text = new StringBuilder("optimizer,seed,epochs,seconds_per_epoch,forward_seconds,backward_seconds,update_seconds,sampling_seconds\n");
+        foreach (RunTiming t in timings)
+            text.Append(CultureInfo.InvariantCulture, $"{t.Optimizer},{t.Seed},{t.Epochs},{t.SecondsPerEpoch:F2},{t.Forward:F2},{t.Backward:F2},{t.Update:F2},{t.Sampling:F2}\n");
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Mean +- standard deviation over seeds of the final test accuracy and loss, and of the time per
+    /// epoch split into forward, backward, update (and sampling), per optimizer.
+    /// </summary>
+    public static string Summary(ComparisonResult result)
+    {
+        var text = new StringBuilder();
+        ComparisonOptions o = result.Options;
+        if (result.Combined) text.AppendLine("combined from the runs noted below");
+        else text.AppendLine(CultureInfo.InvariantCulture, $"model {o.Model}, {o.Epochs} epoch(s), batch {o.BatchSize}, seeds {string.Join(",", o.Seeds)}, SGD lr {o.SgdLearningRate}, " +
+            $"ZIM eta {o.Zim.Eta} ({o.Zim.Schedule}), c {o.Zim.Smoothing}, trials {o.Zim.Trials} x{o.Zim.TrialFactor}, integer init A = {o.IntegerInitialScale}");
+        text.AppendLine("optimizer | final test accuracy | final test loss | s/epoch | forward | backward | update (sampling)");
+        foreach (var group in result.Points.GroupBy(p => p.Optimizer))
+        {
+            var finals = group.GroupBy(p => p.Seed).Select(run => run.MaxBy(p => p.Step)!).ToArray();
+            (double accuracy, double accuracySpread) = MeanAndDeviation(finals.Select(p => p.TestAccuracy * 100));
+            (double loss, double lossSpread) = MeanAndDeviation(finals.Select(p => p.TestLoss));
+            RunTiming[] runs = result.Timings.Where(t => t.Optimizer == group.Key).ToArray();
+            double epochs = Math.Max(1, runs.Sum(t => t.Epochs));
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"{group.Key} | {accuracy:F2} +- {accuracySpread:F2} % | {loss:F4} +- {lossSpread:F4} | {runs.Sum(t => t.SecondsPerEpoch * t.Epochs) / epochs:F1} | " +
+                $"{runs.Sum(t => t.Forward) / epochs:F1} | {runs.Sum(t => t.Backward) / epochs:F1} | {runs.Sum(t => t.Update) / epochs:F2} ({runs.Sum(t => t.Sampling) / epochs:F2})");
+        }
+        foreach (string note in result.Notes) text.AppendLine(note);
+        return text.ToString();
+    }
+
+    /// <summary>Test accuracy (%) against step, mean +- standard deviation over seeds, one band per optimizer.</summary>
+    public static IReadOnlyList<CurveSeries> AccuracySeries(IEnumerable<ComparisonPoint> points)
+    {
+        var series = new List<CurveSeries>();
+        foreach (var group in points.GroupBy(p => p.Optimizer))
+        {
+            var runs = group.GroupBy(p => p.Seed).Select(run => run.OrderBy(p => p.Step).ToArray()).ToArray();
+            // Runs of one optimizer share their evaluation steps; keep the steps every run has.
+            long[] steps = runs.Select(r => r.Select(p => p.Step)).Aggregate((a, b) => a.Intersect(b)).Order().ToArray();
+            double[] x = steps.Select(s => (double)s).ToArray();
+            var values = runs.Select(r => steps.Select(s => r.First(p => p.Step == s).TestAccuracy * 100).ToArray()).ToList();
+            series.Add(CurveSeries.MeanAndSpread($"{group.Key} ({runs.Length} seed{(runs.Length == 1 ? "" : "s")})", x, values));
+        }
+        return series;
+    }
+
+    /// <summary>Writes comparison.csv, timing.csv, summary.txt and comparison.png into <paramref name="directory"/>.</summary>
+    public static void Write(string directory, ComparisonResult result, string title)
+    {
+        Directory.CreateDirectory(directory);
+        AtomicFile.WriteAllText(Path.Combine(directory, "comparison.csv"), PointsCsv(result.Points));
+        AtomicFile.WriteAllText(Path.Combine(directory, "timing.csv"), TimingCsv(result.Timings));
+        AtomicFile.WriteAllText(Path.Combine(directory, "summary.txt"), Summary(result));
+        CurvePlot.SavePng(Path.Combine(directory, "comparison.png"), AccuracySeries(result.Points), title, "step (batches)", "test accuracy (%)");
+    }
+
+    /// <summary>
+    /// Merges the reports written by several runs of <c>boolnet compare</c> (e.g. one process per
+    /// optimizer): their points and timings, with each source's settings line as a note.
+    /// </summary>
+    public static ComparisonResult Combine(IReadOnlyList<string> directories, ComparisonOptions options)
+    {
+        var points = new List<ComparisonPoint>();
+        var timings = new List<RunTiming>();
+        var notes = new List<string>();
+        foreach (string directory in directories)
+        {
+            points.AddRange(ReadPoints(Path.Combine(directory, "comparison.csv")));
+            timings.AddRange(ReadTimings(Path.Combine(directory, "timing.csv")));
+            string summary = Path.Combine(directory, "summary.txt");
+            if (File.Exists(summary)) notes.Add($"{directory}: {File.ReadLines(summary).FirstOrDefault()}");
+        }
+        return new ComparisonResult(options, points, timings, notes, Combined: true);
+    }
+
+    /// <summary>Reads a comparison.csv written by <see cref="PointsCsv"/>.</summary>
+    public static List<ComparisonPoint> ReadPoints(string path) => ReadCsv(path, 7, "optimizer,seed,epoch,step,test_accuracy,test_loss,train_loss", f =>
+        new ComparisonPoint(f[0], int.Parse(f[1], CultureInfo.InvariantCulture), int.Parse(f[2], CultureInfo.InvariantCulture), long.Parse(f[3], CultureInfo.InvariantCulture),
+            double.Parse(f[4], CultureInfo.InvariantCulture), double.Parse(f[5], CultureInfo.InvariantCulture),
+            f[6].Length == 0 ? double.NaN : double.Parse(f[6], CultureInfo.InvariantCulture)));
+
+    /// <summary>Reads a timing.csv written by <see cref="TimingCsv"/>.</summary>
+    public static List<RunTiming> ReadTimings(string path) => ReadCsv(path, 8, "optimizer,seed,epochs,seconds_per_epoch,forward_seconds,backward_seconds,update_seconds,sampling_seconds", f =>
+        new RunTiming(f[0], int.Parse(f[1], CultureInfo.InvariantCulture), int.Parse(f[2], CultureInfo.InvariantCulture),
+            double.Parse(f[4], CultureInfo.InvariantCulture), double.Parse(f[5], CultureInfo.InvariantCulture),
+            double.Parse(f[6], CultureInfo.InvariantCulture), double.Parse(f[7], CultureInfo.InvariantCulture)));
+
+    private static List<T> ReadCsv<T>(string path, int fields, string header, Func<string[], T> parse)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: comparison file not found", path);
+        string[] lines = File.ReadAllLines(path);
+        if (lines.Length == 0 || lines[0].Trim() != header) throw new InvalidDataException($"{path}: expected the header '{header}'");
+        var rows = new List<T>();
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0) continue;
+            string[] parts = lines[i].Split(',');
+            if (parts.Length != fields) throw new InvalidDataException($"{path}: line {i + 1} has {parts.Length} fields, expected {fields}");
+            try
+            {
+                rows.Add(parse(parts));
+            }
+            catch (FormatException)
+            {
+                throw new InvalidDataException($"{path}: line {i + 1} has a malformed number");
+            }
+        }
+        return rows;
+    }
+
+    private static (double Mean, double Deviation) MeanAndDeviation(IEnumerable<double> values)
+    {
+        double[] array = values.ToArray();
+        if (array.Length == 0) return (double.NaN, double.NaN);
+        double mean = array.Average();
+        double deviation = array.Length < 2 ? 0 : Math.Sqrt(array.Sum(v => (v - mean) * (v - mean)) / (array.Length - 1));
+        return (mean, deviation);
+    }
+}

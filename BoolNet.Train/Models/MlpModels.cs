@@ -1,0 +1,86 @@
+using BoolNet.Layers;
+using BoolNet.Train.Optimizers;
+using BoolNet.Train.Training;
+
+namespace BoolNet.Train.Models;
+
+/// <summary>The Boolean multilayer perceptrons (issue 3).</summary>
+public static partial class ModelCatalog
+{
+    static partial void RegisterMlpModels(List<ModelEntry> models)
+    {
+        var defaults = new TrainingOptions();
+        models.Add(new ModelEntry(DefaultModel,
+            "Boolean MLP 784-1024-1024-10: bit-plane first layer (Boolean weights on 8-bit pixels), XNOR hidden layer, BN + threshold, float head",
+            new ModelSettings(), defaults, BuildMlp));
+        models.Add(new ModelEntry("bold-mlp-thermometer",
+            "Boolean MLP on thermometer-coded pixels (3 bits each), all-Boolean but the float head",
+            new ModelSettings { First = FirstLayerKind.Thermometer }, defaults, BuildMlp));
+        models.Add(new ModelEntry("bold-mlp-real-first",
+            "Boolean MLP with a float first layer (Adam) and Boolean hidden layers",
+            new ModelSettings { First = FirstLayerKind.Real }, defaults, BuildMlp));
+        models.Add(new ModelEntry("bold-mlp-boolean-head",
+            "Boolean MLP whose head is Boolean too (scaled centred counts are the logits)",
+            new ModelSettings { Head = HeadKind.Boolean }, defaults, BuildMlp));
+        models.Add(new ModelEntry("bold-mlp-small",
+            "Small Boolean MLP 784-256-256-10 for quick checks and tests",
+            new ModelSettings { Hidden = [256, 256] }, defaults with { Epochs = 2 }, BuildMlp));
+    }
+
+    /// <summary>
+    /// Builds an MLP from <see cref="ModelSettings"/>: first layer (bit-plane / float / thermometer +
+    /// Boolean linear), then [Boolean linear -> BN -> threshold] per hidden width, then the head.
+    /// The network input is raw intensities 0..255 as a real batch.
+    /// </summary>
+    public static Network BuildMlp(ModelRequest request)
+    {
+        ModelSettings s = request.Settings;
+        if (s.Hidden.Length == 0) throw new ArgumentException("an MLP needs at least one hidden layer");
+        var random = new Random(request.Seed);
+        var layers = new List<ILayer>();
+        int width = s.Hidden[0];
+        switch (s.First)
+        {
+            case FirstLayerKind.BitPlane:
+                layers.Add(new BitPlaneLinear(request.Input, width, random, s.InputBits,
+                    s.FirstLayerSignalPlanes > 0 ? new SignalSettings(s.FirstLayerSignalPlanes, s.Rounding) : SignalSettings.Exact));
+                break;
+            case FirstLayerKind.Real:
+                layers.Add(new RealLinear(request.Input, width, random, bias: !s.BatchNorm, inputScale: 1f / 255f));
+                break;
+            case FirstLayerKind.Thermometer:
+                var encoder = new ThermometerEncoding(request.Input, s.ThermometerLevels);
+                layers.Add(encoder);
+                layers.Add(new BooleanLinear(encoder.OutputShape.Channels, width, random, s.Logic, s.BooleanBias, signal: s.HiddenSignal));
+                break;
+        }
+        int fanIn = request.Input.Size;
+        AddNormalisationAndThreshold(layers, s, width, fanIn);
+        for (int i = 1; i < s.Hidden.Length; i++)
+        {
+            layers.Add(new BooleanLinear(width, s.Hidden[i], random, s.Logic, s.BooleanBias, signal: s.HiddenSignal));
+            fanIn = width;
+            width = s.Hidden[i];
+            AddNormalisationAndThreshold(layers, s, width, fanIn);
+        }
+        if (s.Head == HeadKind.Real)
+            layers.Add(new RealLinear(TensorShape.Vector(width), request.Classes, random));
+        else
+            layers.Add(new BooleanLinear(width, request.Classes, random, s.Logic, bias: false,
+                outputScale: s.HeadScale > 0 ? s.HeadScale : 4f / MathF.Sqrt(width), signal: s.HiddenSignal));
+        return new Network(layers);
+    }
+
+    private static void AddNormalisationAndThreshold(List<ILayer> layers, ModelSettings s, int width, int fanIn)
+    {
+        TensorShape shape = TensorShape.Vector(width);
+        if (s.BatchNorm) layers.Add(new BatchNorm(shape));
+        // After BN the pre-activation has unit scale (BOLD's alpha with m = 1); without BN it is a
+        // count of std ~ sqrt(fan-in), so alpha uses the fan-in and the box radius scales with it.
+        float? width0 = s.SurrogateWidth;
+        float surrogateWidth = width0 ?? (s.Surrogate == Surrogate.Tanh
+            ? ThresholdActivation.BoldAlpha(s.BatchNorm ? 1 : fanIn)
+            : (s.BatchNorm ? 1f : MathF.Sqrt(fanIn)));
+        layers.Add(new ThresholdActivation(shape, s.Surrogate, surrogateWidth));
+    }
+}

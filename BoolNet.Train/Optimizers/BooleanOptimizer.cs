@@ -1,0 +1,336 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
+using BoolNet.Layers;
+
+namespace BoolNet.Train.Optimizers;
+
+/// <summary>Storage of the Boolean optimizer's accumulator.</summary>
+public enum AccumulatorType
+{
+    /// <summary>float32, 4 bytes per weight.</summary>
+    Float32,
+
+    /// <summary>
+    /// int16 fixed point, 2 bytes per weight: m = stored / <see cref="BooleanOptimizer.Int16Scale"/>
+    /// (2^12), so the flip threshold 1 is 4096, resolution 2.4e-4 and the range +-7.9998
+    /// (saturating: an implicit clip kappa ~ 8, Leconte A.5).
+    /// </summary>
+    Int16,
+}
+
+/// <summary>Settings of <see cref="BooleanOptimizer"/>.</summary>
+public sealed record BooleanOptimizerOptions
+{
+    /// <summary>eta, the accumulator step per unit of signal.</summary>
+    public double LearningRate { get; init; } = 10;
+
+    /// <summary>Schedule of eta.</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
+
+    /// <summary>Clip |m| &lt;= kappa after each update (0: no clip).</summary>
+    public double Clip { get; init; }
+
+    /// <summary>Accumulator storage.</summary>
+    public AccumulatorType Accumulator { get; init; } = AccumulatorType.Float32;
+
+    /// <summary>
+    /// Divide eta by the RMS of q over the tensor at each step (eta_eff = eta / rms(q)), making eta a
+    /// dimensionless "fraction of the flip threshold per step of a typical signal". Layers whose signals
+    /// differ in scale by an order of magnitude (a bit-plane first layer on 8-bit pixels, where
+    /// background pixels give q = 0, against XNOR hidden layers) then flip at comparable rates with one
+    /// eta. False: the papers' raw eta.
+    /// </summary>
+    public bool NormalizeSignal { get; init; }
+
+    /// <summary>
+    /// A constant decay beta in (0, 1] instead of the adaptive 1 - flips/weights (null: adaptive).
+    /// With beta = 1 - gamma and eta = gamma / tau this is Bop's exponential moving average with
+    /// threshold tau (Helwegen et al. 2019), plus the reset.
+    /// </summary>
+    public double? FixedBeta { get; init; }
+
+    /// <summary>beta &lt;- 1 - flips/weights after each step (false: beta = 1, the EF form of Alg. 3).</summary>
+    public bool AdaptiveBeta { get; init; } = true;
+}
+
+/// <summary>
+/// The Boolean optimizer "flip with reset" (ALGORITHMS.md section 4; Leconte Alg. 1/2, BOLD).
+/// Per Boolean tensor an accumulator m (weight's shape, starts at 0) and a scalar beta (starts at 1):
+/// <code>
+///   m    &lt;- beta m + eta_t q                    q = dL/de(w), the layer's signal (Eq. 4)
+///   flip &lt;- m e(w) &gt;= 1                       (xnor(m, w) TRUE and |m| &gt;= 1)
+///   w[flip] &lt;- NOT w[flip];  m[flip] &lt;- 0
+///   beta &lt;- 1 - flips / weights                 (for the next step)
+/// </code>
+/// Descent: q &gt; 0 means the loss grows with e(w), so a TRUE weight whose m reaches +1 flips to
+/// FALSE. Equivalence with the error-feedback form (Alg. 3, beta = 1): m_t = eta q_t + e_t,
+/// D_t = Q1(m_t, w_t) = w (relu(w m - 1) + sign(w m - 1)/2 + 1/2), w_(t+1) = sign(w_t - D_t),
+/// e_(t+1) = m_t - D_t. When w m &gt; 1, D = w * (w m) = m, so w - D has the sign of -w (a flip) and
+/// e = 0 (the reset); when w m &lt; 1, D = 0 (no flip, e = m). They differ only at the tie w m = 1:
+/// with sign(0) = 0 the EF form keeps w and leaves e = w/2, whereas this rule (the spec's &gt;= 1)
+/// flips and resets. Ties have probability zero for real-valued signals.
+/// </summary>
+public sealed class BooleanOptimizer : IOptimizer
+{
+    /// <summary>Fixed-point scale of the int16 accumulator: 2^12 units per 1.0.</summary>
+    public const float Int16Scale = 4096f;
+
+    private readonly Dictionary<Parameter, State> _states = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Creates the optimizer.</summary>
+    public BooleanOptimizer(BooleanOptimizerOptions? options = null) => Options = options ?? new BooleanOptimizerOptions();
+
+    /// <summary>Settings.</summary>
+    public BooleanOptimizerOptions Options { get; }
+
+    /// <inheritdoc />
+    public string Name => "flip-with-reset";
+
+    /// <summary>The current eta for <paramref name="step"/>.</summary>
+    public double Rate(StepInfo step) => Schedules.Rate(Options.LearningRate, Options.Schedule, step);
+
+    /// <inheritdoc />
+    public void Step(IReadOnlyList<Parameter> parameters, StepInfo step)
+    {
+        float eta = (float)Rate(step);
+        foreach (Parameter parameter in parameters)
+        {
+            var boolean = parameter as BooleanParameter
+                ?? throw new ArgumentException($"the Boolean optimizer cannot update '{parameter.Name}' ({parameter.GetType().Name})");
+            State state = StateOf(boolean);
+            float tensorEta = Options.NormalizeSignal ? (float)(eta / Math.Max(RootMeanSquare(boolean.Signal), 1e-30)) : eta;
+            long flips = Options.Accumulator == AccumulatorType.Float32 ? StepFloat(boolean, state, tensorEta, step.Threads) : StepInt16(boolean, state, tensorEta, step.Threads);
+            state.Flips += flips;
+            state.Steps++;
+            state.Beta = Options.FixedBeta is { } beta ? (float)beta : Options.AdaptiveBeta ? 1f - (float)flips / boolean.Count : 1f;
+        }
+    }
+
+    /// <summary>sqrt(mean q^2), summed sequentially in double (deterministic).</summary>
+    public static double RootMeanSquare(ReadOnlySpan<float> values)
+    {
+        if (values.IsEmpty) return 0;
+        var sum = Vector256<double>.Zero;
+        int i = 0;
+        for (; i + 4 <= values.Length; i += 4)
+        {
+            Vector256<double> v = Vector256.Create((double)values[i], values[i + 1], values[i + 2], values[i + 3]);
+            sum += v * v;
+        }
+        double total = Vector256.Sum(sum);
+        for (; i < values.Length; i++) total += (double)values[i] * values[i];
+        return Math.Sqrt(total / values.Length);
+    }
+
+    /// <summary>The accumulator of a parameter as floats (a copy; for tests and diagnostics).</summary>
+    public float[] Accumulator(BooleanParameter parameter)
+    {
+        State state = StateOf(parameter);
+        return state.Float is not null ? (float[])state.Float.Clone() : state.Fixed!.Select(v => v / Int16Scale).ToArray();
+    }
+
+    /// <summary>beta of a parameter for its next step.</summary>
+    public float Beta(BooleanParameter parameter) => StateOf(parameter).Beta;
+
+    private long StepFloat(BooleanParameter parameter, State state, float eta, int threads)
+    {
+        BitMatrix w = parameter.Weights;
+        float[] m = state.Float!, q = parameter.Signal;
+        float beta = state.Beta, clip = (float)Options.Clip;
+        int columns = w.Columns, rows = w.Rows;
+        var rowFlips = new long[rows];
+        var rowMax = new float[rows];
+        var rowPush = new double[rows];
+        Threading.For(rows, threads, (start, end) =>
+        {
+            for (int r = start; r < end; r++)
+                (rowFlips[r], rowMax[r], rowPush[r]) = StepRowFloat(w.Row(r), m.AsSpan(r * columns, columns), q.AsSpan(r * columns, columns), beta, eta, clip);
+        }, work: (long)rows * columns * 8);
+        state.MaxAccumulator = Math.Max(state.MaxAccumulator, rowMax.Length == 0 ? 0 : rowMax.Max());
+        double push = 0;
+        foreach (double v in rowPush) push += v;
+        state.Push += push * eta / Math.Max(1, parameter.Count);
+        return rowFlips.Sum();
+    }
+
+    /// <summary>
+    /// One row of the float rule, 8 weights per 256-bit vector: m = beta m + eta q (clipped);
+    /// flip = TRUE and m &gt;= 1, or FALSE and m &lt;= -1; flipped weights toggle and their m resets.
+    /// Element-wise, so identical to the scalar loop whatever the thread split.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static (long Flips, float Max, double SumAbsSignal) StepRowFloat(Span<ulong> words, Span<float> m, ReadOnlySpan<float> q, float beta, float eta, float clip)
+    {
+        int columns = m.Length, c = 0;
+        long flips = 0;
+        var maxVector = Vector256<float>.Zero;
+        var signalVector = Vector256<float>.Zero;
+        var betaVector = Vector256.Create(beta);
+        var etaVector = Vector256.Create(eta);
+        var one = Vector256.Create(1f);
+        var clipVector = Vector256.Create(clip > 0f ? clip : float.PositiveInfinity);
+        var bitSelect = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+        ref float mRef = ref MemoryMarshal.GetReference(m);
+        ref float qRef = ref MemoryMarshal.GetReference(q);
+        for (; c + 8 <= columns; c += 8)
+        {
+            Vector256<float> signal = Vector256.LoadUnsafe(ref qRef, (nuint)c);
+            signalVector += Vector256.Abs(signal);
+            Vector256<float> value = betaVector * Vector256.LoadUnsafe(ref mRef, (nuint)c) + etaVector * signal;
+            value = Vector256.Min(Vector256.Max(value, -clipVector), clipVector);
+            int byteBits = (int)((words[c >> 6] >> (c & 63)) & 0xFF);
+            Vector256<float> isTrue = Vector256.Equals(Vector256.Create(byteBits) & bitSelect, bitSelect).AsSingle();
+            Vector256<float> flip = (isTrue & Vector256.GreaterThanOrEqual(value, one))
+                                  | Vector256.AndNot(Vector256.LessThanOrEqual(value, -one), isTrue);
+            uint flipBits = flip.ExtractMostSignificantBits();
+            if (flipBits != 0)
+            {
+                words[c >> 6] ^= (ulong)flipBits << (c & 63);
+                flips += BitOperations.PopCount(flipBits);
+                value = Vector256.AndNot(value, flip);
+            }
+            value.StoreUnsafe(ref mRef, (nuint)c);
+            maxVector = Vector256.Max(maxVector, Vector256.Abs(value));
+        }
+        float max = 0f;
+        double sumSignal = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            max = MathF.Max(max, maxVector[i]);
+            sumSignal += signalVector[i];
+        }
+        for (; c < columns; c++)
+        {
+            sumSignal += MathF.Abs(q[c]);
+            float value = beta * m[c] + eta * q[c];
+            if (clip > 0f) value = Math.Clamp(value, -clip, clip);
+            ulong bit = 1UL << (c & 63);
+            bool isTrue = (words[c >> 6] & bit) != 0;
+            if (isTrue ? value >= 1f : value <= -1f)
+            {
+                words[c >> 6] ^= bit;
+                value = 0f;
+                flips++;
+            }
+            m[c] = value;
+            max = MathF.Max(max, MathF.Abs(value));
+        }
+        return (flips, max, sumSignal);
+    }
+
+    private long StepInt16(BooleanParameter parameter, State state, float eta, int threads)
+    {
+        BitMatrix w = parameter.Weights;
+        short[] m = state.Fixed!;
+        float[] q = parameter.Signal;
+        float beta = state.Beta, step = eta * Int16Scale;
+        float clip = Options.Clip > 0 ? (float)Math.Min(Options.Clip * Int16Scale, short.MaxValue) : short.MaxValue;
+        const int one = (int)Int16Scale;
+        int columns = w.Columns, rows = w.Rows;
+        var rowFlips = new long[rows];
+        var rowMax = new int[rows];
+        Threading.For(rows, threads, (start, end) =>
+        {
+            for (int r = start; r < end; r++)
+            {
+                Span<ulong> words = w.Row(r);
+                long flips = 0;
+                int max = 0;
+                for (int c = 0; c < columns; c++)
+                {
+                    int i = r * columns + c;
+                    float exact = beta * m[i] + step * q[i];
+                    int value = (int)Math.Clamp(MathF.Round(exact), -clip, clip);
+                    ulong bit = 1UL << (c & 63);
+                    bool isTrue = (words[c >> 6] & bit) != 0;
+                    if (isTrue ? value >= one : value <= -one)
+                    {
+                        words[c >> 6] ^= bit;
+                        value = 0;
+                        flips++;
+                    }
+                    m[i] = (short)value;
+                    max = Math.Max(max, Math.Abs(value));
+                }
+                rowFlips[r] = flips;
+                rowMax[r] = max;
+            }
+        }, work: (long)rows * columns);
+        state.MaxAccumulator = Math.Max(state.MaxAccumulator, (rowMax.Length == 0 ? 0 : rowMax.Max()) / Int16Scale);
+        return rowFlips.Sum();
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<ParameterReport> TakeReport(IReadOnlyList<Parameter> parameters)
+    {
+        var reports = new List<ParameterReport>();
+        foreach (Parameter parameter in parameters)
+        {
+            if (parameter is not BooleanParameter boolean) continue;
+            State state = StateOf(boolean);
+            double ratio = state.Steps == 0 ? 0 : (double)state.Flips / ((double)boolean.Count * state.Steps);
+            reports.Add(new ParameterReport(parameter, ratio, state.MaxAccumulator) { MeanStep = state.Steps == 0 ? 0 : state.Push / state.Steps });
+            state.Push = 0;
+            state.Flips = 0;
+            state.Steps = 0;
+            state.MaxAccumulator = 0;
+        }
+        return reports;
+    }
+
+    /// <inheritdoc />
+    public double StateBytesPerValue(Parameter parameter) => Options.Accumulator == AccumulatorType.Float32 ? 4 : 2;
+
+    /// <inheritdoc />
+    public void SaveState(BinaryWriter writer, IReadOnlyList<Parameter> parameters)
+    {
+        foreach (Parameter parameter in parameters)
+        {
+            State state = StateOf((BooleanParameter)parameter);
+            writer.Write(parameter.Count);
+            writer.Write(state.Beta);
+            if (state.Float is not null) foreach (float v in state.Float) writer.Write(v);
+            else foreach (short v in state.Fixed!) writer.Write(v);
+        }
+    }
+
+    /// <inheritdoc />
+    public void LoadState(BinaryReader reader, IReadOnlyList<Parameter> parameters)
+    {
+        foreach (Parameter parameter in parameters)
+        {
+            Schedules.CheckCount(reader, parameter);
+            State state = StateOf((BooleanParameter)parameter);
+            state.Beta = reader.ReadSingle();
+            if (state.Float is not null) for (int i = 0; i < state.Float.Length; i++) state.Float[i] = reader.ReadSingle();
+            else for (int i = 0; i < state.Fixed!.Length; i++) state.Fixed[i] = reader.ReadInt16();
+        }
+    }
+
+    private State StateOf(BooleanParameter parameter)
+    {
+        if (!_states.TryGetValue(parameter, out State? state))
+        {
+            state = Options.Accumulator == AccumulatorType.Float32
+                ? new State { Float = new float[parameter.Count] }
+                : new State { Fixed = new short[parameter.Count] };
+            _states[parameter] = state;
+        }
+        return state;
+    }
+
+    private sealed class State
+    {
+        public float[]? Float;
+        public short[]? Fixed;
+        public float Beta = 1f;
+        public long Flips;
+        public long Steps;
+        public double MaxAccumulator;
+        public double Push;
+    }
+}

@@ -1,0 +1,276 @@
+using System.Diagnostics;
+using BoolNet.Layers;
+using BoolNet.Layers.Numerics;
+using BoolNet.Train.Data;
+using BoolNet.Train.Optimizers;
+
+namespace BoolNet.Train.Training;
+
+/// <summary>An optimizer and the parameters it owns.</summary>
+public sealed record OptimizerGroup(IOptimizer Optimizer, IReadOnlyList<Parameter> Parameters);
+
+/// <summary>
+/// Trains a <see cref="Network"/> on a <see cref="Dataset"/> with softmax cross-entropy, one optimizer
+/// step per batch. Parameters are assigned to optimizers by kind (Boolean -> flip-with-reset, real ->
+/// Adam/SGD, integer -> <see cref="TrainingOptions.IntegerOptimizerFactory"/>). Usable without the CLI:
+/// options in, per-epoch results out through <see cref="EpochCompleted"/> / <see cref="History"/>.
+/// Reproducible: the shuffle of epoch e is a pure function of (seed, e) and all randomness is
+/// counter-based on (seed, step), so a run resumed from a checkpoint equals an uninterrupted one and
+/// no result depends on the thread count. Network input: raw intensities 0..255 as a real batch.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly Dictionary<Parameter, string> _names = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Creates the trainer and its optimizers.</summary>
+    public Trainer(Network network, TrainingOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Epochs);
+        Network = network;
+        Options = options;
+        var boolean = new List<Parameter>();
+        var real = new List<Parameter>();
+        var integer = new List<Parameter>();
+        foreach ((int layer, Parameter parameter) in network.Parameters)
+        {
+            _names[parameter] = $"{layer}.{network.Layers[layer].Kind}.{parameter.Name}";
+            (parameter switch
+            {
+                BooleanParameter => boolean,
+                RealParameter => real,
+                IntegerParameter => integer,
+                _ => throw new NotSupportedException($"no optimizer for parameter type {parameter.GetType().Name}"),
+            }).Add(parameter);
+        }
+        var groups = new List<OptimizerGroup>();
+        if (boolean.Count > 0) groups.Add(new OptimizerGroup(new BooleanOptimizer(options.Boolean), boolean));
+        if (real.Count > 0) groups.Add(new OptimizerGroup(options.Real.Create(), real));
+        if (integer.Count > 0)
+        {
+            Func<IReadOnlyList<Parameter>, IOptimizer> factory = options.IntegerOptimizerFactory
+                ?? throw new InvalidOperationException("the network has integer parameters but no integer optimizer was supplied (TrainingOptions.IntegerOptimizerFactory)");
+            groups.Add(new OptimizerGroup(factory(integer), integer));
+        }
+        Groups = groups;
+    }
+
+    /// <summary>The network being trained.</summary>
+    public Network Network { get; }
+
+    /// <summary>The options.</summary>
+    public TrainingOptions Options { get; }
+
+    /// <summary>Optimizers with their parameters.</summary>
+    public IReadOnlyList<OptimizerGroup> Groups { get; }
+
+    /// <summary>Epochs finished so far.</summary>
+    public int CompletedEpochs { get; private set; }
+
+    /// <summary>Optimizer steps taken so far.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>Results of the finished epochs.</summary>
+    public List<EpochResult> History { get; } = [];
+
+    /// <summary>Called after each batch.</summary>
+    public Action<BatchProgress>? BatchCompleted { get; set; }
+
+    /// <summary>Called after each epoch (after evaluation).</summary>
+    public Action<EpochResult>? EpochCompleted { get; set; }
+
+    /// <summary>"layer.kind.name" of a parameter.</summary>
+    public string NameOf(Parameter parameter) => _names[parameter];
+
+    /// <summary>Batches per epoch for <paramref name="data"/>.</summary>
+    public int BatchesPerEpoch(Dataset data) => (TrainCount(data) + Options.BatchSize - 1) / Options.BatchSize;
+
+    /// <summary>
+    /// Trains until <see cref="TrainingOptions.Epochs"/> are done, calling
+    /// <paramref name="afterEpoch"/> (e.g. to write a checkpoint) after each one.
+    /// </summary>
+    public IReadOnlyList<EpochResult> Run(Dataset data, Action<Trainer>? afterEpoch = null, CancellationToken cancellation = default)
+    {
+        while (CompletedEpochs < Options.Epochs)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            TrainEpoch(data, cancellation);
+            afterEpoch?.Invoke(this);
+        }
+        return History;
+    }
+
+    /// <summary>Trains one epoch, evaluates on the test split, records and returns the result.</summary>
+    public EpochResult TrainEpoch(Dataset data, CancellationToken cancellation = default)
+    {
+        int epoch = CompletedEpochs + 1, count = TrainCount(data), batchSize = Options.BatchSize;
+        int classes = data.ClassCount, size = data.Train.Shape.Size;
+        if (Network.InputShape.Size != size)
+            throw new ArgumentException($"the network expects inputs of {Network.InputShape} but the dataset has images of {data.Train.Shape}");
+        int[] order = Shuffle(count, Options.Seed, epoch);
+        int batches = BatchesPerEpoch(data);
+        long totalSteps = (long)batches * Options.Epochs;
+        var context = new LayerContext { Training = true, Threads = Options.Threads, Seed = (ulong)Options.Seed };
+        double lossSum = 0, forward = 0, backward = 0, update = 0;
+        long correct = 0, seen = 0;
+        Network.ResetTimings();
+        var clock = Stopwatch.StartNew();
+        for (int b = 0; b < batches; b++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int start = b * batchSize, n = Math.Min(batchSize, count - start);
+            (float[] inputs, byte[] labels) = Gather(data.Train, order.AsSpan(start, n));
+            context.Step = Step;
+            long t0 = Stopwatch.GetTimestamp();
+            Batch output = Network.Forward(Batch.FromReal(inputs, n, data.Train.Shape), context);
+            float[] logits = output.RequireReal("the loss");
+            var gradient = new float[n * classes];
+            (double loss, int right) = SoftmaxCrossEntropy.Compute(logits, labels, classes, gradient);
+            long t1 = Stopwatch.GetTimestamp();
+            Network.Backward(gradient, context);
+            long t2 = Stopwatch.GetTimestamp();
+            var info = new StepInfo(Step, totalSteps, Options.Threads);
+            foreach (OptimizerGroup group in Groups) group.Optimizer.Step(group.Parameters, info);
+            long t3 = Stopwatch.GetTimestamp();
+            forward += Stopwatch.GetElapsedTime(t0, t1).TotalSeconds;
+            backward += Stopwatch.GetElapsedTime(t1, t2).TotalSeconds;
+            update += Stopwatch.GetElapsedTime(t2, t3).TotalSeconds;
+            Step++;
+            lossSum += loss;
+            correct += right;
+            seen += n;
+            BatchCompleted?.Invoke(new BatchProgress(epoch, b + 1, batches, lossSum / seen));
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        double[] layerForward = Network.ForwardSeconds, layerBackward = Network.BackwardSeconds;
+        var diagnostics = new List<ParameterDiagnostics>();
+        foreach (OptimizerGroup group in Groups)
+            foreach (ParameterReport report in group.Optimizer.TakeReport(group.Parameters))
+                diagnostics.Add(new ParameterDiagnostics(NameOf(report.Parameter), group.Optimizer.Name, report.FlipRatio, report.MaxAccumulator) { MeanStep = report.MeanStep });
+        clock.Restart();
+        (double testLoss, double testAccuracy) = Evaluate(data.Test, Options.TestLimit);
+        var result = new EpochResult
+        {
+            Epoch = epoch,
+            TrainLoss = lossSum / Math.Max(1, seen),
+            TrainAccuracy = (double)correct / Math.Max(1, seen),
+            TestLoss = testLoss,
+            TestAccuracy = testAccuracy,
+            Seconds = seconds,
+            ForwardSeconds = forward,
+            BackwardSeconds = backward,
+            UpdateSeconds = update,
+            LayerForwardSeconds = layerForward,
+            LayerBackwardSeconds = layerBackward,
+            EvaluationSeconds = clock.Elapsed.TotalSeconds,
+            Parameters = diagnostics,
+        };
+        History.Add(result);
+        CompletedEpochs = epoch;
+        EpochCompleted?.Invoke(result);
+        return result;
+    }
+
+    /// <summary>Mean cross-entropy and accuracy on (the first <paramref name="limit"/> of) <paramref name="images"/>.</summary>
+    public (double Loss, double Accuracy) Evaluate(LabeledImages images, int limit = 0) =>
+        Evaluate(Network, images, limit, Options.EvaluationBatchSize, Options.Threads);
+
+    /// <summary>Mean cross-entropy and accuracy of <paramref name="network"/> in inference mode.</summary>
+    public static (double Loss, double Accuracy) Evaluate(Network network, LabeledImages images, int limit, int batchSize, int threads)
+    {
+        int count = limit > 0 ? Math.Min(limit, images.Count) : images.Count;
+        if (count == 0) return (double.NaN, double.NaN);
+        int classes = network.OutputShape.Size;
+        var context = new LayerContext { Training = false, Threads = threads };
+        double loss = 0;
+        long correct = 0;
+        for (int start = 0; start < count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, count - start);
+            var indices = Enumerable.Range(start, n).ToArray();
+            (float[] inputs, byte[] labels) = Gather(images, indices);
+            float[] logits = network.Forward(Batch.FromReal(inputs, n, images.Shape), context).RequireReal("the loss");
+            (double l, int right) = SoftmaxCrossEntropy.Compute(logits, labels, classes, Span<float>.Empty);
+            loss += l;
+            correct += right;
+        }
+        return (loss / count, (double)correct / count);
+    }
+
+    /// <summary>Writes the trainer's state (counters, history excluded) and every optimizer's state.</summary>
+    public void SaveState(BinaryWriter writer)
+    {
+        writer.Write(CompletedEpochs);
+        writer.Write(Step);
+        writer.Write(Groups.Count);
+        foreach (OptimizerGroup group in Groups)
+        {
+            writer.Write(group.Optimizer.Name);
+            group.Optimizer.SaveState(writer, group.Parameters);
+        }
+    }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote, with the history from the checkpoint header.</summary>
+    public void LoadState(BinaryReader reader, IEnumerable<EpochResult> history, string source)
+    {
+        CompletedEpochs = reader.ReadInt32();
+        Step = reader.ReadInt64();
+        int groups = reader.ReadInt32();
+        if (groups != Groups.Count) throw new InvalidDataException($"{source}: {groups} optimizers stored, {Groups.Count} expected");
+        foreach (OptimizerGroup group in Groups)
+        {
+            string name = reader.ReadString();
+            if (name != group.Optimizer.Name) throw new InvalidDataException($"{source}: optimizer '{name}' stored where '{group.Optimizer.Name}' is used");
+            group.Optimizer.LoadState(reader, group.Parameters);
+        }
+        History.Clear();
+        History.AddRange(history);
+    }
+
+    /// <summary>
+    /// Bytes held per Boolean weight during training: the bit itself (1/8), the optimizer's
+    /// accumulator, and the float signal q of the last batch.
+    /// </summary>
+    public double BytesPerBooleanWeight()
+    {
+        foreach (OptimizerGroup group in Groups)
+            foreach (Parameter parameter in group.Parameters)
+                if (parameter is BooleanParameter)
+                    return 1.0 / 8 + group.Optimizer.StateBytesPerValue(parameter) + sizeof(float);
+        return 0;
+    }
+
+    /// <summary>Number of Boolean weights in the network.</summary>
+    public long BooleanWeights => Network.Parameters.Where(p => p.Parameter is BooleanParameter).Sum(p => (long)p.Parameter.Count);
+
+    private int TrainCount(Dataset data) => Options.TrainLimit > 0 ? Math.Min(Options.TrainLimit, data.Train.Count) : data.Train.Count;
+
+    /// <summary>The epoch's order: Fisher-Yates driven by a counter-based hash of (seed, epoch, i).</summary>
+    public static int[] Shuffle(int count, int seed, int epoch)
+    {
+        var order = new int[count];
+        for (int i = 0; i < count; i++) order[i] = i;
+        ulong key = SignalQuantizer.Hash((ulong)seed, 0xE0C0UL ^ ((ulong)epoch << 20));
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = (int)(SignalQuantizer.Hash(key, (ulong)i) % (ulong)(i + 1));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    private static (float[] Inputs, byte[] Labels) Gather(LabeledImages images, ReadOnlySpan<int> indices)
+    {
+        int size = images.Shape.Size;
+        var inputs = new float[indices.Length * size];
+        var labels = new byte[indices.Length];
+        for (int k = 0; k < indices.Length; k++)
+        {
+            ReadOnlySpan<byte> image = images.Image(indices[k]);
+            Span<float> target = inputs.AsSpan(k * size, size);
+            for (int i = 0; i < size; i++) target[i] = image[i];
+            labels[k] = images.Labels[indices[k]];
+        }
+        return (inputs, labels);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text.Json.Serialization;
+using BoolNet.Layers;
+using BoolNet.Train.Optimizers;
+
+namespace BoolNet.Train.Training;
+
+/// <summary>
+/// Everything a training run needs besides the network and the data. Serialised (JSON) into the
+/// checkpoint, except the integer-optimizer factory, which the caller supplies again on resume.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Number of epochs.</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Samples per batch (one optimizer step per batch).</summary>
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>Seed of the shuffling and of counter-based randomness.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Kernel threads (0: the process default). Results do not depend on it.</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Use only the first N training images (0: all).</summary>
+    public int TrainLimit { get; init; }
+
+    /// <summary>Use only the first N test images (0: all).</summary>
+    public int TestLimit { get; init; }
+
+    /// <summary>Batch size of evaluation passes.</summary>
+    public int EvaluationBatchSize { get; init; } = 1000;
+
+    /// <summary>The Boolean optimizer (flip with reset).</summary>
+    public BooleanOptimizerOptions Boolean { get; init; } = new();
+
+    /// <summary>The float optimizer (Adam or SGD).</summary>
+    public RealOptimizerOptions Real { get; init; } = new();
+
+    /// <summary>
+    /// Creates the optimizer of all integer parameters at once (supplied by the ZIM area); null
+    /// when the network has none.
+    /// </summary>
+    [JsonIgnore]
+    public Func<IReadOnlyList<Parameter>, IOptimizer>? IntegerOptimizerFactory { get; init; }
+}
+
+/// <summary>Diagnostics of one parameter over an epoch.</summary>
+/// <param name="Parameter">"layer index.kind.name", e.g. "3.boolean-linear.weight"</param>
+/// <param name="Optimizer">optimizer name</param>
+/// <param name="FlipRatio">flips / (weights * steps) (Boolean)</param>
+/// <param name="MaxAccumulator">max |m| over the epoch (Boolean)</param>
+public sealed record ParameterDiagnostics(string Parameter, string Optimizer, double FlipRatio, double MaxAccumulator)
+{
+    /// <summary>Mean |eta q| per weight and step (Boolean).</summary>
+    public double MeanStep { get; init; }
+}
+
+/// <summary>One epoch's results.</summary>
+public sealed record EpochResult
+{
+    /// <summary>1-based epoch number.</summary>
+    public int Epoch { get; init; }
+
+    /// <summary>Mean training cross-entropy over the epoch's batches.</summary>
+    public double TrainLoss { get; init; }
+
+    /// <summary>Training accuracy during the epoch (training-mode forward).</summary>
+    public double TrainAccuracy { get; init; }
+
+    /// <summary>Test cross-entropy (inference mode).</summary>
+    public double TestLoss { get; init; }
+
+    /// <summary>Test accuracy (inference mode).</summary>
+    public double TestAccuracy { get; init; }
+
+    /// <summary>Wall-clock seconds of the training pass (forward, backward, update).</summary>
+    public double Seconds { get; init; }
+
+    /// <summary>Of <see cref="Seconds"/>: forward, backward and optimizer time.</summary>
+    public double ForwardSeconds { get; init; }
+
+    /// <summary>Backward pass seconds.</summary>
+    public double BackwardSeconds { get; init; }
+
+    /// <summary>Optimizer seconds.</summary>
+    public double UpdateSeconds { get; init; }
+
+    /// <summary>Training-pass seconds in each layer's forward, input first.</summary>
+    public double[] LayerForwardSeconds { get; init; } = [];
+
+    /// <summary>Training-pass seconds in each layer's backward, input first.</summary>
+    public double[] LayerBackwardSeconds { get; init; } = [];
+
+    /// <summary>Wall-clock seconds of the test evaluation.</summary>
+    public double EvaluationSeconds { get; init; }
+
+    /// <summary>Per-parameter diagnostics (Boolean flip ratios, max |m|).</summary>
+    public IReadOnlyList<ParameterDiagnostics> Parameters { get; init; } = [];
+}
+
+/// <summary>Progress within an epoch.</summary>
+public readonly record struct BatchProgress(int Epoch, int Batch, int Batches, double RunningLoss);
