@@ -23,6 +23,7 @@ public static class ConvolutionThroughput
         int padding = Option(args, "--padding", 1), threads = Option(args, "--threads", 1), repeats = Option(args, "--repeats", 15);
         string modeName = args.SkipWhile(a => a != "--mode").Skip(1).FirstOrDefault() ?? "exclude";
         PaddingMode mode = Enum.Parse<PaddingMode>(modeName, ignoreCase: true);
+        BooleanConvolution.RowBlockSize = Option(args, "--block", BooleanConvolution.RowBlock);
 
         var geometry = new ConvolutionGeometry(size, size, inputChannels, kernel, kernel, stride, padding);
         var random = new Random(1);
@@ -40,7 +41,7 @@ public static class ConvolutionThroughput
         var gemmOutput = new int[rows * outputChannels];
 
         double operations = (double)rows * outputChannels * geometry.FanIn;
-        Console.WriteLine($"conv {geometry}, c_out {outputChannels}, batch {batch}, padding mode {mode}, threads {threads}, ISA {IsaSelection.Current}");
+        Console.WriteLine($"conv {geometry}, c_out {outputChannels}, batch {batch}, padding mode {mode}, row block {BooleanConvolution.RowBlockSize}, threads {threads}, ISA {IsaSelection.Current}");
         Console.WriteLine($"equivalent GEMM: M {rows}, N {outputChannels}, K {geometry.FanIn} bits ({gemmA.WordsPerRow} words); conv lowered row {geometry.LoweredWords} words");
         // Interleave the two measurements so drift from other processes on the shared cores hits both alike.
         var gemmTimes = new List<double>();
@@ -49,11 +50,11 @@ public static class ConvolutionThroughput
         for (int r = 0; r < repeats + 2; r++)
         {
             double gemm = Time(() => BinaryGemm.Count(CountOperation.Xor, gemmA.Words, weights.Words, rows, outputChannels, gemmA.WordsPerRow, gemmOutput, threads));
-            BooleanConvolution.PadRowsToVectors = true;
+            bool defaultPadding = BooleanConvolution.PadRowsToVectors;
             double convolution = Time(() => BooleanConvolution.Forward(input.Words, batch, geometry, prepared, BinaryLogic.Xnor, mode, pattern, convolutionOutput, threads));
-            BooleanConvolution.PadRowsToVectors = false;
+            BooleanConvolution.PadRowsToVectors = !defaultPadding;
             double exactStride = Time(() => BooleanConvolution.Forward(input.Words, batch, geometry, prepared, BinaryLogic.Xnor, mode, pattern, convolutionOutput, threads));
-            BooleanConvolution.PadRowsToVectors = true;
+            BooleanConvolution.PadRowsToVectors = defaultPadding;
             if (r < 2) continue; // warm-up (JIT tiers)
             gemmTimes.Add(gemm);
             convolutionTimes.Add(convolution);
@@ -68,7 +69,7 @@ public static class ConvolutionThroughput
         Console.WriteLine($"conv  median {convolutionSeconds * 1e3,8:F2} ms  {convolutionGops,8:F1} binary GOPS");
         Console.WriteLine($"conv / gemm = {convolutionGops / gemmGops:F3}");
         double exactGops = operations / Median(exactStrideTimes) / 1e9;
-        Console.WriteLine($"conv with unpadded lowered rows: {exactGops:F1} binary GOPS, / gemm = {exactGops / gemmGops:F3}");
+        Console.WriteLine($"conv with {(BooleanConvolution.PadRowsToVectors ? "unpadded" : "vector-padded")} lowered rows (the other layout): {exactGops:F1} binary GOPS, / gemm = {exactGops / gemmGops:F3}");
         return 0;
     }
 

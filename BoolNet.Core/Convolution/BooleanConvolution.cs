@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using BoolNet.Core.Kernels;
 
@@ -22,22 +23,24 @@ namespace BoolNet.Core.Convolution;
 public static class BooleanConvolution
 {
     /// <summary>Output rows lowered and multiplied together (a multiple of 8 for the GEMM's row tiles).</summary>
-    public const int RowBlock = 256;
+    public const int RowBlock = 128;
+
+    /// <summary>Rows per lowered block actually used (a multiple of 8; <see cref="RowBlock"/> unless a bench overrides it).</summary>
+    public static int RowBlockSize { get; set; } = RowBlock;
 
     /// <summary>
-    /// Lowered rows are laid out this many words apart (zero-padded): the SIMD kernels consume whole
-    /// 512-bit vectors (8 words; AVX2 takes 4) and otherwise copy both operands into padded buffers on
-    /// every call, which for a 64-row block would re-copy all the weights each time. The scalar kernel
-    /// gains nothing from padding, so it gets the exact length.
+    /// With <see cref="PadRowsToVectors"/>, lowered rows are laid out a multiple of this many words apart
+    /// (zero-padded) so SIMD kernels could consume whole 512-bit vectors (8 words; AVX2 takes 4).
     /// </summary>
     public const int VectorWords = 8;
 
     /// <summary>
     /// Whether the SIMD paths get lowered rows padded to <see cref="VectorWords"/> (true) or the exact
-    /// LoweredWords (false, the kernel then finishes each row with scalar tail words). Results are
-    /// identical either way; the bench measures both.
+    /// LoweredWords (false, the default: the packed GEMM driver finishes each row with scalar tail words,
+    /// and padding 18 words to 24 cost more than it saved: 0.54-0.62 vs 0.59-0.76 of the plain GEMM's
+    /// speed in interleaved bench runs). Results are identical either way; the bench measures both.
     /// </summary>
-    public static bool PadRowsToVectors { get; set; } = true;
+    public static bool PadRowsToVectors { get; set; }
 
     /// <summary>Weights prepared for the forward pass: the segment layout and its per-offset popcounts.</summary>
     public sealed class PreparedWeights
@@ -115,7 +118,7 @@ public static class BooleanConvolution
                     var inputSpan = new ReadOnlySpan<ulong>(inputAddress, inputLength);
                     var outputSpan = new Span<int>(outputAddress + (long)start * outputChannels, (end - start) * outputChannels);
                     ForwardRows(inputSpan, geometry, weights, logic, padding, pattern, start, end, outputSpan, isa);
-                }, alignment: RowBlock, work: work);
+                }, alignment: RowBlockSize, work: work);
             }
         }
     }
@@ -131,12 +134,13 @@ public static class BooleanConvolution
         bool vectorStride = PadRowsToVectors && (isa ?? IsaSelection.Current) != Isa.Scalar;
         int stride = vectorStride ? weights.Stride : loweredWords;
         ulong[] weightWords = vectorStride ? weights.Strided : weights.Lowered;
-        ulong[] buffer = ArrayPool<ulong>.Shared.Rent(RowBlock * stride);
+        ulong[] buffer = ArrayPool<ulong>.Shared.Rent(RowBlockSize * stride);
         try
         {
-            for (int block = rowStart; block < rowEnd; block += RowBlock)
+            int rowBlock = RowBlockSize;
+            for (int block = rowStart; block < rowEnd; block += rowBlock)
             {
-                int blockEnd = Math.Min(rowEnd, block + RowBlock), blockRows = blockEnd - block;
+                int blockEnd = Math.Min(rowEnd, block + rowBlock), blockRows = blockEnd - block;
                 BitLowering.LowerRows(input, geometry, padding, block, blockEnd, buffer, stride);
                 Span<int> counts = output.Slice((block - rowStart) * outputChannels, blockRows * outputChannels);
                 BinaryGemm.Count(CountOperation.Xor, buffer, weightWords, blockRows, outputChannels, stride, counts, threads: 1, isa);
@@ -160,11 +164,24 @@ public static class BooleanConvolution
                             }
                         }
                     }
-                    // XNOR centred a = V - 2d; XOR is its negation.
+                    // XNOR centred a = V - 2d; XOR is its negation. Vectorised: this pass touches every
+                    // output once and is the largest cost of the conv outside the GEMM.
+                    int sign = logic == BinaryLogic.Xnor ? 1 : -1;
+                    var vectorBits = new Vector<int>(sign * bits);
+                    int o2 = 0;
                     if (logic == BinaryLogic.Xnor)
-                        for (int o = 0; o < outputChannels; o++) values[o] = bits - 2 * values[o];
+                        for (; o2 + Vector<int>.Count <= outputChannels; o2 += Vector<int>.Count)
+                        {
+                            Span<int> slice = values.Slice(o2, Vector<int>.Count);
+                            (vectorBits - new Vector<int>(slice) * 2).CopyTo(slice);
+                        }
                     else
-                        for (int o = 0; o < outputChannels; o++) values[o] = 2 * values[o] - bits;
+                        for (; o2 + Vector<int>.Count <= outputChannels; o2 += Vector<int>.Count)
+                        {
+                            Span<int> slice = values.Slice(o2, Vector<int>.Count);
+                            (new Vector<int>(slice) * 2 + vectorBits).CopyTo(slice);
+                        }
+                    for (; o2 < outputChannels; o2++) values[o2] = sign * (bits - 2 * values[o2]);
                 }
             }
         }
