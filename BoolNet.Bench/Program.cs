@@ -1,8 +1,20 @@
+using BenchmarkDotNet.Running;
+
 namespace BoolNet.Bench;
 
-/// <summary>Benchmarks (BenchmarkDotNet suites and a quick JSON mode) are added by the kernel issue.</summary>
+/// <summary>
+/// Benchmarks entry point. Sub-modes:
+/// <c>gemm --m M --k K --n N [--threads T] [--isa scalar|avx2|avx512] [--op xor|and] [--repetitions R]</c>
+/// prints one JSON line (quick, machine-readable); anything else goes to BenchmarkDotNet's switcher,
+/// e.g. <c>--filter *GemmBenchmarks*</c>.
+/// </summary>
 public static class Program
 {
     /// <summary>Entry point.</summary>
-    public static int Main(string[] args) => 0;
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "gemm") return QuickGemm.Run(args[1..], Console.Out, Console.Error);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

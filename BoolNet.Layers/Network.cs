@@ -26,11 +26,33 @@ public sealed class Network
     public IEnumerable<(int Layer, Parameter Parameter)> Parameters =>
         Layers.SelectMany((layer, index) => layer.Parameters.Select(p => (index, p)));
 
+    /// <summary>Seconds spent in each layer's Forward since the last <see cref="ResetTimings"/>.</summary>
+    public double[] ForwardSeconds => _forwardTicks.Select(t => t / (double)System.Diagnostics.Stopwatch.Frequency).ToArray();
+
+    /// <summary>Seconds spent in each layer's Backward since the last <see cref="ResetTimings"/>.</summary>
+    public double[] BackwardSeconds => _backwardTicks.Select(t => t / (double)System.Diagnostics.Stopwatch.Frequency).ToArray();
+
+    /// <summary>Zeros the per-layer timings.</summary>
+    public void ResetTimings()
+    {
+        Array.Clear(_forwardTicks);
+        Array.Clear(_backwardTicks);
+    }
+
+    private long[] _forwardTicks = [];
+    private long[] _backwardTicks = [];
+
     /// <summary>Runs every layer forward.</summary>
     public Batch Forward(Batch input, LayerContext context)
     {
+        if (_forwardTicks.Length != Layers.Count) (_forwardTicks, _backwardTicks) = (new long[Layers.Count], new long[Layers.Count]);
         Batch current = input;
-        foreach (ILayer layer in Layers) current = layer.Forward(current, context);
+        for (int i = 0; i < Layers.Count; i++)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            current = Layers[i].Forward(current, context);
+            _forwardTicks[i] += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        }
         return current;
     }
 
@@ -46,7 +68,9 @@ public sealed class Network
             for (int i = Layers.Count - 1; i >= 0 && gradient is not null; i--)
             {
                 context.NeedInputGradient = i > 0;
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
                 gradient = Layers[i].Backward(gradient, context);
+                if (_backwardTicks.Length == Layers.Count) _backwardTicks[i] += System.Diagnostics.Stopwatch.GetTimestamp() - start;
             }
         }
         finally

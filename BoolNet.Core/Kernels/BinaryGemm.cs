@@ -15,6 +15,9 @@ public static class BinaryGemm
         return KernelRegistry.Get(isa);
     }
 
+    /// <summary>The kernel dispatch uses now (<see cref="IsaSelection.Current"/>).</summary>
+    public static IBinaryGemmKernel CurrentKernel => KernelFor(IsaSelection.Current);
+
     /// <summary>
     /// C[m, n] = sum_k B(A[m, k], B[n, k]) for the neuron logic B (ALGORITHMS.md section 2):
     /// XNOR counts agreements (K - popcount(a XOR b)), XOR counts disagreements.

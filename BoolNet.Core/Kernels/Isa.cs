@@ -61,13 +61,18 @@ public static class IsaSelection
     /// <summary>Lower-case name as used by BOOLNET_ISA and in reports.</summary>
     public static string Name(Isa isa) => isa.ToString().ToLowerInvariant();
 
-    private static Isa ReadEnvironment()
+    /// <summary>
+    /// The path a BOOLNET_ISA value selects: <see cref="Best"/> when empty, else the parsed path, which must be
+    /// supported here (<see cref="PlatformNotSupportedException"/> otherwise; <see cref="ArgumentException"/> for a bad name).
+    /// </summary>
+    public static Isa FromEnvironmentValue(string? text)
     {
-        string? text = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (string.IsNullOrWhiteSpace(text)) return Best;
         Isa isa = Parse(text);
         if (!IsSupported(isa))
             throw new PlatformNotSupportedException($"{EnvironmentVariable}={text} but this machine does not support {isa}");
         return isa;
     }
+
+    private static Isa ReadEnvironment() => FromEnvironmentValue(Environment.GetEnvironmentVariable(EnvironmentVariable));
 }

@@ -52,8 +52,44 @@ public static class BooleanSignals
         if (factor != 1f) for (int i = 0; i < outputs * features; i++) q[i] *= factor;
     }
 
-    /// <summary>Bit-planes: q[out, m] = factor * scale * Z[N, out]^T e(X)[N, m], with X^T [m, N] given.</summary>
+    /// <summary>
+    /// Integer signal: q[out, m] = factor * scale * Z[N, out]^T e(X)[N, m], with X^T [m, N] given.
+    /// Short batches (the usual case) run as selection sums (<see cref="SelectionSums"/>), long
+    /// ones as bit-plane AND-popcounts; both are exact on the integers Z, so they agree exactly.
+    /// </summary>
     public static void WeightSignalPlanes(QuantizedSignal z, BitMatrix inputsTransposed, float factor, float[] q, int threads)
+    {
+        if (z.Rows <= SelectionBatchLimit) WeightSignalSelection(z, inputsTransposed, factor, q, threads);
+        else WeightSignalPopcount(z, inputsTransposed, factor, q, threads);
+    }
+
+    /// <summary>Batches up to this many samples use selection sums for q.</summary>
+    public const int SelectionBatchLimit = 1024;
+
+    /// <summary>q by selection sums: q[j, i] = factor * scale * (2 sum_(k: x_ki = 1) Z[k, j] - sum_k Z[k, j]).</summary>
+    public static void WeightSignalSelection(QuantizedSignal z, BitMatrix inputsTransposed, float factor, float[] q, int threads)
+    {
+        (short[] values, int[] columnSums) = Widen(z);
+        SelectionSums.Run(inputsTransposed, [2], values, z.Columns, (1 << (z.Planes - 1)) - 1, columnSums, z.Scale * factor, q, threads);
+    }
+
+    /// <summary>Z as int16 [N, out] and its column sums sum_k Z[k, j].</summary>
+    public static (short[] Values, int[] ColumnSums) Widen(QuantizedSignal z)
+    {
+        var values = new short[z.Levels.Length];
+        var sums = new int[z.Columns];
+        for (int k = 0; k < z.Rows; k++)
+            for (int j = 0; j < z.Columns; j++)
+            {
+                int v = z.Levels[k * z.Columns + j];
+                values[k * z.Columns + j] = (short)v;
+                sums[j] += v;
+            }
+        return (values, sums);
+    }
+
+    /// <summary>q by bit-plane AND-popcounts (one counting GEMM over stacked planes).</summary>
+    public static void WeightSignalPopcount(QuantizedSignal z, BitMatrix inputsTransposed, float factor, float[] q, int threads)
     {
         BitMatrix planes = SignalQuantizer.PackPlanesTransposed(z.Levels, z.Rows, z.Columns, z.Planes); // [out*P, N]
         PlaneProducts.Run(planes, SignalQuantizer.PlaneWeights(z.Planes), inputsTransposed, [1], centred: true,

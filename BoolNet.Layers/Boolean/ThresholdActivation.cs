@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 
 namespace BoolNet.Layers;
@@ -5,7 +6,7 @@ namespace BoolNet.Layers;
 /// <summary>Surrogate derivative of the threshold activation (ALGORITHMS.md section 3).</summary>
 public enum Surrogate
 {
-    /// <summary>BOLD: dy/da ~ 1 - tanh^2(alpha (a - tau)), peak 1 (the factor alpha is left to the learning rate).</summary>
+    /// <summary>BOLD: dy/da ~ 1 - tanh^2(alpha (a - tau)), peak 1 (the factor alpha is left to the learning rate); tanh by a rational approximation.</summary>
     Tanh,
 
     /// <summary>Box window: dy/da ~ 1[|a - tau| &lt;= r].</summary>
@@ -70,10 +71,42 @@ public sealed class ThresholdActivation : ILayer
         float[] a = input.RequireReal(Kind);
         int rows = input.Count * InputShape.Positions, channels = InputShape.Channels;
         var bits = new BitMatrix(rows, channels);
+        var tau = Vector256.Create(Threshold);
         for (int r = 0; r < rows; r++)
-            BitPacking.PackThreshold(a.AsSpan(r * channels, channels), Threshold, bits.Row(r));
+        {
+            ReadOnlySpan<float> row = a.AsSpan(r * channels, channels);
+            Span<ulong> words = bits.Row(r);
+            if ((channels & 63) != 0)
+            {
+                BitPacking.PackThreshold(row, Threshold, words);
+                continue;
+            }
+            // a >= tau as 8 sign bits per compare (vmovmskps), 8 compares per 64-bit word.
+            for (int w = 0; w < words.Length; w++)
+            {
+                ulong word = 0;
+                for (int part = 0; part < 8; part++)
+                    word |= (ulong)Vector256.GreaterThanOrEqual(Vector256.Create(row.Slice(w * 64 + part * 8, 8)), tau).ExtractMostSignificantBits() << (part * 8);
+                words[w] = word;
+            }
+        }
         _input = context.Training ? a : null;
         return Batch.FromBits(bits, input.Count, OutputShape);
+    }
+
+    /// <summary>
+    /// tanh by the [7/6] Pade approximant x (135135 + 17325 x^2 + 378 x^4 + x^6) /
+    /// (135135 + 62370 x^2 + 3150 x^4 + 28 x^6) on |x| &lt;= 4.97 (error below 1e-5 there), clamped to
+    /// +-1: MathF.Tanh per element cost more than the Boolean backward it feeds.
+    /// </summary>
+    public static Vector256<float> Tanh(Vector256<float> x)
+    {
+        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-4.97f)), Vector256.Create(4.97f));
+        Vector256<float> s = x * x;
+        Vector256<float> numerator = x * (Vector256.Create(135135f) + s * (Vector256.Create(17325f) + s * (Vector256.Create(378f) + s)));
+        Vector256<float> denominator = Vector256.Create(135135f) + s * (Vector256.Create(62370f) + s * (Vector256.Create(3150f) + s * Vector256.Create(28f)));
+        Vector256<float> t = numerator / denominator;
+        return Vector256.Min(Vector256.Max(t, Vector256.Create(-1f)), Vector256<float>.One);
     }
 
     /// <summary>
@@ -89,9 +122,17 @@ public sealed class ThresholdActivation : ILayer
         var result = new float[n];
         if (SurrogateKind == Surrogate.Tanh)
         {
-            for (int i = 0; i < n; i++)
+            int i = 0;
+            var alpha = Vector256.Create(Width);
+            var tau = Vector256.Create(Threshold);
+            for (; i + 8 <= n; i += 8)
             {
-                float t = MathF.Tanh(Width * (a[i] - Threshold));
+                Vector256<float> t = Tanh(alpha * (Vector256.Create(a.AsSpan(i, 8)) - tau));
+                (Vector256.Create(outputGradient.AsSpan(i, 8)) * (Vector256<float>.One - t * t)).CopyTo(result.AsSpan(i, 8));
+            }
+            for (; i < n; i++)
+            {
+                float t = Tanh(Vector256.Create(Width * (a[i] - Threshold)))[0];
                 result[i] = outputGradient[i] * (1f - t * t);
             }
         }

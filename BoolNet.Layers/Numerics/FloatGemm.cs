@@ -28,16 +28,56 @@ public static class FloatGemm
         Threading.For(blocks, threads, (start, end) =>
         {
             for (int block = start; block < end; block++) MultiplyBlock(a, b, c, m, k, n, block * BlockColumns);
-        }, work: (long)m * n * k / 4);
+        }, work: SmallWork((long)m * n * k));
     }
 
-    /// <summary>C[M, N] = A[M, K] x B[N, K]^T.</summary>
-    public static void MultiplyTransposedB(float[] a, float[] b, float[] c, int m, int k, int n, int threads = 0, bool accumulate = false) =>
-        Multiply(a, Transpose(b, n, k), c, m, k, n, threads, accumulate);
+    /// <summary>
+    /// C[M, N] = A[M, K] x B[N, K]^T. Narrow outputs (a classifier head, N &lt; 16) use contiguous dot
+    /// products of rows, which a column-blocked product would serve with a scalar tail.
+    /// </summary>
+    public static void MultiplyTransposedB(float[] a, float[] b, float[] c, int m, int k, int n, int threads = 0, bool accumulate = false)
+    {
+        if (n >= BlockColumns)
+        {
+            Multiply(a, Transpose(b, n, k), c, m, k, n, threads, accumulate);
+            return;
+        }
+        if (a.Length < (long)m * k || b.Length < (long)n * k || c.Length < (long)m * n)
+            throw new ArgumentException($"buffers too small for [{m},{k}] x [{n},{k}]^T");
+        Threading.For(m, threads, (start, end) =>
+        {
+            for (int i = start; i < end; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    float dot = VectorDot(a.AsSpan(i * k, k), b.AsSpan(j * k, k));
+                    c[i * n + j] = accumulate ? c[i * n + j] + dot : dot;
+                }
+        }, work: SmallWork((long)m * n * k));
+    }
+
+    /// <summary>Dot product with eight partial sums in fixed lanes (deterministic for a given length).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float VectorDot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        var sum = Vector256<float>.Zero;
+        int i = 0;
+        for (; i + 8 <= x.Length; i += 8) sum = MultiplyAdd(Vector256.Create(x.Slice(i, 8)), Vector256.Create(y.Slice(i, 8)), sum);
+        float total = 0f;
+        for (int lane = 0; lane < 8; lane++) total += sum[lane];
+        for (; i < x.Length; i++) total = MathF.FusedMultiplyAdd(x[i], y[i], total);
+        return total;
+    }
 
     /// <summary>C[M, N] = A[K, M]^T x B[K, N].</summary>
     public static void MultiplyTransposedA(float[] a, float[] b, float[] c, int m, int k, int n, int threads = 0, bool accumulate = false) =>
         Multiply(Transpose(a, k, m), b, c, m, k, n, threads, accumulate);
+
+    /// <summary>
+    /// The work estimate handed to <see cref="Threading.For"/>: products under ~4M multiply-adds
+    /// (a classifier head) run on the calling thread, since waking pool threads costs more than
+    /// they save, most of all on a loaded machine.
+    /// </summary>
+    private static long SmallWork(long multiplyAdds) => multiplyAdds < 1 << 22 ? 0 : multiplyAdds;
 
     /// <summary>Transpose of a row-major [rows, columns] matrix.</summary>
     public static float[] Transpose(float[] source, int rows, int columns)

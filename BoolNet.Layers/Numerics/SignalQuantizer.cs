@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 
 namespace BoolNet.Layers.Numerics;
@@ -99,7 +100,20 @@ public static class SignalQuantizer
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<sbyte> row = values.Slice(r * columns, columns);
-            for (int w = 0; w < wordsPerRow; w++)
+            int w = 0;
+            // 64 levels per word: shifting plane p into each byte's sign bit and reading the 32 sign
+            // bits with one vpmovmskb packs a plane of 32 values in two instructions.
+            for (; (w + 1) * 64 <= columns; w++)
+            {
+                Vector256<sbyte> low = Vector256.Create(row.Slice(w * 64, 32)), high = Vector256.Create(row.Slice(w * 64 + 32, 32));
+                for (int p = 0; p < planes; p++)
+                {
+                    ulong bits = Vector256.ShiftLeft(low, 7 - p).ExtractMostSignificantBits()
+                               | ((ulong)Vector256.ShiftLeft(high, 7 - p).ExtractMostSignificantBits() << 32);
+                    words[(r * planes + p) * wordsPerRow + w] = bits;
+                }
+            }
+            for (; w < wordsPerRow; w++)
             {
                 accumulated.Clear();
                 int start = w << 6, end = Math.Min(columns, start + 64);

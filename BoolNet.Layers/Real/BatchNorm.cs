@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace BoolNet.Layers;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace BoolNet.Layers;
 /// <code>  y = gamma * (x - mean) / sqrt(var + eps) + beta </code>
 /// Training uses the batch's mean and biased variance and updates running estimates
 /// (running = (1 - momentum) running + momentum batch, unbiased variance); inference uses the
-/// running estimates. Sums run in double, sequentially, so results do not depend on threads.
+/// running estimates. Per-channel float sums run over rows in order (8 channels per vector), single-threaded, so results do not depend on threads.
 /// </summary>
 public sealed class BatchNorm : ILayer, IHasBuffers
 {
@@ -80,24 +82,20 @@ public sealed class BatchNorm : ILayer, IHasBuffers
         var mean = new float[channels];
         if (context.Training)
         {
-            var sum = new double[channels];
-            var squares = new double[channels];
-            for (int r = 0; r < rows; r++)
-                for (int c = 0; c < channels; c++) sum[c] += x[r * channels + c];
-            for (int c = 0; c < channels; c++) mean[c] = (float)(sum[c] / rows);
-            for (int r = 0; r < rows; r++)
-                for (int c = 0; c < channels; c++)
-                {
-                    double d = x[r * channels + c] - mean[c];
-                    squares[c] += d * d;
-                }
+            // Per-channel sums over rows, one channel per lane, rows added in order: the same
+            // arithmetic for any thread count (this layer is single-threaded) and 8 channels per vector op.
+            var sum = new float[channels];
+            var squares = new float[channels];
+            for (int r = 0; r < rows; r++) AddTo(sum, x.AsSpan(r * channels, channels));
+            for (int c = 0; c < channels; c++) mean[c] = sum[c] / rows;
+            for (int r = 0; r < rows; r++) AddSquaredDifference(squares, x.AsSpan(r * channels, channels), mean);
             for (int c = 0; c < channels; c++)
             {
-                double variance = squares[c] / rows;
-                inverseStd[c] = (float)(1.0 / Math.Sqrt(variance + Epsilon));
-                double unbiased = rows > 1 ? squares[c] / (rows - 1) : variance;
+                float variance = squares[c] / rows;
+                inverseStd[c] = 1f / MathF.Sqrt(variance + Epsilon);
+                float unbiased = rows > 1 ? squares[c] / (rows - 1) : variance;
                 RunningMean[c] = (1 - Momentum) * RunningMean[c] + Momentum * mean[c];
-                RunningVariance[c] = (float)((1 - Momentum) * RunningVariance[c] + Momentum * unbiased);
+                RunningVariance[c] = (1 - Momentum) * RunningVariance[c] + Momentum * unbiased;
             }
         }
         else
@@ -109,15 +107,16 @@ public sealed class BatchNorm : ILayer, IHasBuffers
             }
         }
         float[]? normalized = context.Training ? new float[rows * channels] : null;
-        float[]? gamma = Scale?.Value, beta = Shift?.Value;
+        var gamma = new float[channels];
+        var beta = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            gamma[c] = Scale?.Value[c] ?? 1f;
+            beta[c] = Shift?.Value[c] ?? 0f;
+        }
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < channels; c++)
-            {
-                int i = r * channels + c;
-                float h = (x[i] - mean[c]) * inverseStd[c];
-                if (normalized is not null) normalized[i] = h;
-                y[i] = gamma is null ? h : gamma[c] * h + beta![c];
-            }
+            Normalize(x.AsSpan(r * channels, channels), mean, inverseStd, gamma, beta,
+                normalized is null ? Span<float>.Empty : normalized.AsSpan(r * channels, channels), y.AsSpan(r * channels, channels));
         _normalized = normalized;
         _inverseStd = context.Training ? inverseStd : null;
         return Batch.FromReal(y, input.Count, OutputShape);
@@ -133,21 +132,19 @@ public sealed class BatchNorm : ILayer, IHasBuffers
         float[] h = _normalized ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward");
         float[] inverseStd = _inverseStd!;
         int channels = InputShape.Channels, rows = h.Length / channels;
-        var sumDy = new double[channels];
-        var sumDyH = new double[channels];
+        var sumDy = new float[channels];
+        var sumDyH = new float[channels];
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < channels; c++)
-            {
-                int i = r * channels + c;
-                sumDy[c] += outputGradient[i];
-                sumDyH[c] += outputGradient[i] * h[i];
-            }
+        {
+            AddTo(sumDy, outputGradient.AsSpan(r * channels, channels));
+            AddProduct(sumDyH, outputGradient.AsSpan(r * channels, channels), h.AsSpan(r * channels, channels));
+        }
         if (Scale is not null)
         {
             for (int c = 0; c < channels; c++)
             {
-                Scale.Gradient[c] = (float)sumDyH[c];
-                Shift!.Gradient[c] = (float)sumDy[c];
+                Scale.Gradient[c] = sumDyH[c];
+                Shift!.Gradient[c] = sumDy[c];
             }
         }
         _normalized = null;
@@ -160,16 +157,68 @@ public sealed class BatchNorm : ILayer, IHasBuffers
         for (int c = 0; c < channels; c++)
         {
             float gamma = Scale?.Value[c] ?? 1f;
-            meanDy[c] = (float)(sumDy[c] / rows);
-            meanDyH[c] = (float)(sumDyH[c] / rows);
+            meanDy[c] = sumDy[c] / rows;
+            meanDyH[c] = sumDyH[c] / rows;
             factor[c] = gamma * inverseStd[c];
         }
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < channels; c++)
-            {
-                int i = r * channels + c;
-                dx[i] = factor[c] * (outputGradient[i] - meanDy[c] - h[i] * meanDyH[c]);
-            }
+        {
+            ReadOnlySpan<float> dy = outputGradient.AsSpan(r * channels, channels), hr = h.AsSpan(r * channels, channels);
+            Span<float> target = dx.AsSpan(r * channels, channels);
+            int c = 0;
+            for (; c + 8 <= channels; c += 8)
+                (Vector256.Create(factor.AsSpan(c, 8)) * (Vector256.Create(dy.Slice(c, 8)) - Vector256.Create(meanDy.AsSpan(c, 8))
+                    - Vector256.Create(hr.Slice(c, 8)) * Vector256.Create(meanDyH.AsSpan(c, 8)))).CopyTo(target.Slice(c, 8));
+            for (; c < channels; c++) target[c] = factor[c] * (dy[c] - meanDy[c] - hr[c] * meanDyH[c]);
+        }
         return dx;
+    }
+
+    private static void AddTo(Span<float> sum, ReadOnlySpan<float> row)
+    {
+        int c = 0;
+        for (; c + 8 <= row.Length; c += 8) (Vector256.Create(sum.Slice(c, 8)) + Vector256.Create(row.Slice(c, 8))).CopyTo(sum.Slice(c, 8));
+        for (; c < row.Length; c++) sum[c] += row[c];
+    }
+
+    private static void AddProduct(Span<float> sum, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int c = 0;
+        for (; c + 8 <= a.Length; c += 8)
+            (Vector256.Create(sum.Slice(c, 8)) + Vector256.Create(a.Slice(c, 8)) * Vector256.Create(b.Slice(c, 8))).CopyTo(sum.Slice(c, 8));
+        for (; c < a.Length; c++) sum[c] += a[c] * b[c];
+    }
+
+    private static void AddSquaredDifference(Span<float> sum, ReadOnlySpan<float> row, ReadOnlySpan<float> mean)
+    {
+        int c = 0;
+        for (; c + 8 <= row.Length; c += 8)
+        {
+            Vector256<float> d = Vector256.Create(row.Slice(c, 8)) - Vector256.Create(mean.Slice(c, 8));
+            (Vector256.Create(sum.Slice(c, 8)) + d * d).CopyTo(sum.Slice(c, 8));
+        }
+        for (; c < row.Length; c++)
+        {
+            float d = row[c] - mean[c];
+            sum[c] += d * d;
+        }
+    }
+
+    private static void Normalize(ReadOnlySpan<float> x, float[] mean, float[] inverseStd, float[] gamma, float[] beta,
+        Span<float> normalized, Span<float> y)
+    {
+        int c = 0, n = x.Length;
+        for (; c + 8 <= n; c += 8)
+        {
+            Vector256<float> h = (Vector256.Create(x.Slice(c, 8)) - Vector256.Create(mean.AsSpan(c, 8))) * Vector256.Create(inverseStd.AsSpan(c, 8));
+            if (!normalized.IsEmpty) h.CopyTo(normalized.Slice(c, 8));
+            (Vector256.Create(gamma.AsSpan(c, 8)) * h + Vector256.Create(beta.AsSpan(c, 8))).CopyTo(y.Slice(c, 8));
+        }
+        for (; c < n; c++)
+        {
+            float h = (x[c] - mean[c]) * inverseStd[c];
+            if (!normalized.IsEmpty) normalized[c] = h;
+            y[c] = gamma[c] * h + beta[c];
+        }
     }
 }

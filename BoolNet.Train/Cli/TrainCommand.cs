@@ -40,12 +40,14 @@ internal static partial class Commands
         var noBatchNorm = new Option<bool>("--no-bn") { Description = "No batch normalisation" };
         var accumulator = new Option<string?>("--accumulator") { Description = "Boolean accumulator: float32 | int16" };
         var clip = new Option<double?>("--clip") { Description = "Clip |m| <= kappa (0 = off)" };
+        var normalize = new Option<bool?>("--normalize-signal") { Description = "Boolean optimizer: divide eta by the RMS of each tensor's signal (true/false)" };
+        var beta = new Option<double?>("--beta") { Description = "Boolean optimizer: constant accumulator decay beta (default: adaptive 1 - flip ratio)" };
         var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule: cosine | constant" };
         var command = new Command("train", "Train a model (default: the Boolean MLP on Fashion-MNIST)")
         {
             model, dataset, data, epochs, batch, rate, realRate, seed, threads, output, resume, trainLimit, testLimit,
             hidden, first, head, planes, firstPlanes, inputBits, levels, rounding, surrogate, surrogateWidth, noBatchNorm,
-            accumulator, clip, schedule,
+            accumulator, clip, schedule, normalize, beta,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -84,6 +86,8 @@ internal static partial class Commands
                         LearningRate = parse.GetValue(rate) ?? o.Boolean.LearningRate,
                         Accumulator = Parse(parse.GetValue(accumulator), o.Boolean.Accumulator),
                         Clip = parse.GetValue(clip) ?? o.Boolean.Clip,
+                        NormalizeSignal = parse.GetValue(normalize) ?? o.Boolean.NormalizeSignal,
+                        FixedBeta = parse.GetValue(beta) ?? o.Boolean.FixedBeta,
                         Schedule = Parse(parse.GetValue(schedule), o.Boolean.Schedule),
                     },
                     Real = o.Real with

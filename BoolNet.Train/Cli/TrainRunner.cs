@@ -72,7 +72,13 @@ internal static class TrainRunner
 
         if (Console.IsOutputRedirected)
         {
-            trainer.EpochCompleted = r => Console.WriteLine(FormatEpoch(r));
+            trainer.EpochCompleted = r =>
+            {
+                Console.WriteLine(FormatEpoch(r));
+                if (Environment.GetEnvironmentVariable("BOOLNET_PROFILE") is not null)
+                    for (int i = 0; i < network.Layers.Count; i++)
+                        Console.WriteLine($"  layer {i} {network.Layers[i].Kind,-16} forward {r.LayerForwardSeconds[i],7:F3} s  backward {r.LayerBackwardSeconds[i],7:F3} s");
+            };
             trainer.Run(data, AfterEpoch);
         }
         else
@@ -109,6 +115,7 @@ internal static class TrainRunner
         AnsiConsole.Write(table);
         EpochResult? last = trainer.History.LastOrDefault();
         if (last is not null) AnsiConsole.MarkupLine($"[bold]final test accuracy {last.TestAccuracy:P2}[/]");
+        AnsiConsole.MarkupLine($"weights sha256 {ParameterStorage.Hash(network)}");
         AnsiConsole.MarkupLine($"memory: {trainer.BytesPerBooleanWeight():F3} bytes per Boolean weight during training (1 bit + accumulator + signal); " +
                                $"peak RSS {PeakResidentBytes() / (1024.0 * 1024):F0} MiB");
         WriteMetrics(Path.Combine(output, MetricsFile), header, trainer);
@@ -118,7 +125,9 @@ internal static class TrainRunner
     private static string FormatEpoch(EpochResult r) =>
         $"epoch {r.Epoch}: train loss {r.TrainLoss:F4} acc {r.TrainAccuracy:P2}, test loss {r.TestLoss:F4} acc {r.TestAccuracy:P2}, {r.Seconds:F2} s " +
         $"(fwd {r.ForwardSeconds:F2} bwd {r.BackwardSeconds:F2} upd {r.UpdateSeconds:F2}), flips " +
-        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.FlipRatio:E1}"));
+        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.FlipRatio:E1}")) + ", max|m| " +
+        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.MaxAccumulator:F2}")) + ", mean|eta q| " +
+        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.MeanStep:E1}"));
 
     /// <summary>Peak resident set size (VmHWM of /proc/self/status), 0 where unavailable.</summary>
     public static long PeakResidentBytes()
@@ -143,17 +152,19 @@ internal static class TrainRunner
         {
             var flips = new JsonObject();
             var maxima = new JsonObject();
+            var steps = new JsonObject();
             foreach (ParameterDiagnostics p in r.Parameters.Where(p => p.Optimizer == "flip-with-reset"))
             {
                 flips[p.Parameter] = p.FlipRatio;
                 maxima[p.Parameter] = p.MaxAccumulator;
+                steps[p.Parameter] = p.MeanStep;
             }
             epochs.Add(new JsonObject
             {
                 ["epoch"] = r.Epoch, ["train_loss"] = r.TrainLoss, ["train_accuracy"] = r.TrainAccuracy,
                 ["test_loss"] = r.TestLoss, ["test_accuracy"] = r.TestAccuracy, ["seconds"] = r.Seconds,
                 ["forward_seconds"] = r.ForwardSeconds, ["backward_seconds"] = r.BackwardSeconds, ["update_seconds"] = r.UpdateSeconds,
-                ["evaluation_seconds"] = r.EvaluationSeconds, ["flip_ratio"] = flips, ["max_abs_m"] = maxima,
+                ["evaluation_seconds"] = r.EvaluationSeconds, ["flip_ratio"] = flips, ["max_abs_m"] = maxima, ["mean_abs_eta_q"] = steps,
             });
         }
         EpochResult? last = trainer.History.LastOrDefault();
@@ -172,6 +183,7 @@ internal static class TrainRunner
                 ["test_loss"] = last?.TestLoss,
                 ["train_loss"] = last?.TrainLoss,
                 ["mean_epoch_seconds"] = trainer.History.Count == 0 ? null : trainer.History.Average(r => r.Seconds),
+                ["weights_sha256"] = ParameterStorage.Hash(trainer.Network),
             },
             ["memory"] = new JsonObject
             {

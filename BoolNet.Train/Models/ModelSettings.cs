@@ -44,7 +44,7 @@ public sealed record ModelSettings
     public FirstLayerKind First { get; init; } = FirstLayerKind.BitPlane;
 
     /// <summary>Bit-plane first layer: input planes kept (most significant).</summary>
-    public int InputBits { get; init; } = 8;
+    public int InputBits { get; init; } = 4;
 
     /// <summary>Thermometer first layer: bits per pixel.</summary>
     public int ThermometerLevels { get; init; } = 3;

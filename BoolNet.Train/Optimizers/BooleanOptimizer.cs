@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
 using BoolNet.Layers;
@@ -32,6 +36,22 @@ public sealed record BooleanOptimizerOptions
 
     /// <summary>Accumulator storage.</summary>
     public AccumulatorType Accumulator { get; init; } = AccumulatorType.Float32;
+
+    /// <summary>
+    /// Divide eta by the RMS of q over the tensor at each step (eta_eff = eta / rms(q)), making eta a
+    /// dimensionless "fraction of the flip threshold per step of a typical signal". Layers whose signals
+    /// differ in scale by an order of magnitude (a bit-plane first layer on 8-bit pixels, where
+    /// background pixels give q = 0, against XNOR hidden layers) then flip at comparable rates with one
+    /// eta. False: the papers' raw eta.
+    /// </summary>
+    public bool NormalizeSignal { get; init; }
+
+    /// <summary>
+    /// A constant decay beta in (0, 1] instead of the adaptive 1 - flips/weights (null: adaptive).
+    /// With beta = 1 - gamma and eta = gamma / tau this is Bop's exponential moving average with
+    /// threshold tau (Helwegen et al. 2019), plus the reset.
+    /// </summary>
+    public double? FixedBeta { get; init; }
 
     /// <summary>beta &lt;- 1 - flips/weights after each step (false: beta = 1, the EF form of Alg. 3).</summary>
     public bool AdaptiveBeta { get; init; } = true;
@@ -82,11 +102,28 @@ public sealed class BooleanOptimizer : IOptimizer
             var boolean = parameter as BooleanParameter
                 ?? throw new ArgumentException($"the Boolean optimizer cannot update '{parameter.Name}' ({parameter.GetType().Name})");
             State state = StateOf(boolean);
-            long flips = Options.Accumulator == AccumulatorType.Float32 ? StepFloat(boolean, state, eta, step.Threads) : StepInt16(boolean, state, eta, step.Threads);
+            float tensorEta = Options.NormalizeSignal ? (float)(eta / Math.Max(RootMeanSquare(boolean.Signal), 1e-30)) : eta;
+            long flips = Options.Accumulator == AccumulatorType.Float32 ? StepFloat(boolean, state, tensorEta, step.Threads) : StepInt16(boolean, state, tensorEta, step.Threads);
             state.Flips += flips;
             state.Steps++;
-            state.Beta = Options.AdaptiveBeta ? 1f - (float)flips / boolean.Count : 1f;
+            state.Beta = Options.FixedBeta is { } beta ? (float)beta : Options.AdaptiveBeta ? 1f - (float)flips / boolean.Count : 1f;
         }
+    }
+
+    /// <summary>sqrt(mean q^2), summed sequentially in double (deterministic).</summary>
+    public static double RootMeanSquare(ReadOnlySpan<float> values)
+    {
+        if (values.IsEmpty) return 0;
+        var sum = Vector256<double>.Zero;
+        int i = 0;
+        for (; i + 4 <= values.Length; i += 4)
+        {
+            Vector256<double> v = Vector256.Create((double)values[i], values[i + 1], values[i + 2], values[i + 3]);
+            sum += v * v;
+        }
+        double total = Vector256.Sum(sum);
+        for (; i < values.Length; i++) total += (double)values[i] * values[i];
+        return Math.Sqrt(total / values.Length);
     }
 
     /// <summary>The accumulator of a parameter as floats (a copy; for tests and diagnostics).</summary>
@@ -107,35 +144,82 @@ public sealed class BooleanOptimizer : IOptimizer
         int columns = w.Columns, rows = w.Rows;
         var rowFlips = new long[rows];
         var rowMax = new float[rows];
+        var rowPush = new double[rows];
         Threading.For(rows, threads, (start, end) =>
         {
             for (int r = start; r < end; r++)
-            {
-                Span<ulong> words = w.Row(r);
-                long flips = 0;
-                float max = 0f;
-                for (int c = 0; c < columns; c++)
-                {
-                    int i = r * columns + c;
-                    float value = beta * m[i] + eta * q[i];
-                    if (clip > 0f) value = Math.Clamp(value, -clip, clip);
-                    ulong bit = 1UL << (c & 63);
-                    bool isTrue = (words[c >> 6] & bit) != 0;
-                    if (isTrue ? value >= 1f : value <= -1f)
-                    {
-                        words[c >> 6] ^= bit;
-                        value = 0f;
-                        flips++;
-                    }
-                    m[i] = value;
-                    max = MathF.Max(max, MathF.Abs(value));
-                }
-                rowFlips[r] = flips;
-                rowMax[r] = max;
-            }
-        }, work: (long)rows * columns);
+                (rowFlips[r], rowMax[r], rowPush[r]) = StepRowFloat(w.Row(r), m.AsSpan(r * columns, columns), q.AsSpan(r * columns, columns), beta, eta, clip);
+        }, work: (long)rows * columns * 8);
         state.MaxAccumulator = Math.Max(state.MaxAccumulator, rowMax.Length == 0 ? 0 : rowMax.Max());
+        double push = 0;
+        foreach (double v in rowPush) push += v;
+        state.Push += push * eta / Math.Max(1, parameter.Count);
         return rowFlips.Sum();
+    }
+
+    /// <summary>
+    /// One row of the float rule, 8 weights per 256-bit vector: m = beta m + eta q (clipped);
+    /// flip = TRUE and m &gt;= 1, or FALSE and m &lt;= -1; flipped weights toggle and their m resets.
+    /// Element-wise, so identical to the scalar loop whatever the thread split.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static (long Flips, float Max, double SumAbsSignal) StepRowFloat(Span<ulong> words, Span<float> m, ReadOnlySpan<float> q, float beta, float eta, float clip)
+    {
+        int columns = m.Length, c = 0;
+        long flips = 0;
+        var maxVector = Vector256<float>.Zero;
+        var signalVector = Vector256<float>.Zero;
+        var betaVector = Vector256.Create(beta);
+        var etaVector = Vector256.Create(eta);
+        var one = Vector256.Create(1f);
+        var clipVector = Vector256.Create(clip > 0f ? clip : float.PositiveInfinity);
+        var bitSelect = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+        ref float mRef = ref MemoryMarshal.GetReference(m);
+        ref float qRef = ref MemoryMarshal.GetReference(q);
+        for (; c + 8 <= columns; c += 8)
+        {
+            Vector256<float> signal = Vector256.LoadUnsafe(ref qRef, (nuint)c);
+            signalVector += Vector256.Abs(signal);
+            Vector256<float> value = betaVector * Vector256.LoadUnsafe(ref mRef, (nuint)c) + etaVector * signal;
+            value = Vector256.Min(Vector256.Max(value, -clipVector), clipVector);
+            int byteBits = (int)((words[c >> 6] >> (c & 63)) & 0xFF);
+            Vector256<float> isTrue = Vector256.Equals(Vector256.Create(byteBits) & bitSelect, bitSelect).AsSingle();
+            Vector256<float> flip = (isTrue & Vector256.GreaterThanOrEqual(value, one))
+                                  | Vector256.AndNot(Vector256.LessThanOrEqual(value, -one), isTrue);
+            uint flipBits = flip.ExtractMostSignificantBits();
+            if (flipBits != 0)
+            {
+                words[c >> 6] ^= (ulong)flipBits << (c & 63);
+                flips += BitOperations.PopCount(flipBits);
+                value = Vector256.AndNot(value, flip);
+            }
+            value.StoreUnsafe(ref mRef, (nuint)c);
+            maxVector = Vector256.Max(maxVector, Vector256.Abs(value));
+        }
+        float max = 0f;
+        double sumSignal = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            max = MathF.Max(max, maxVector[i]);
+            sumSignal += signalVector[i];
+        }
+        for (; c < columns; c++)
+        {
+            sumSignal += MathF.Abs(q[c]);
+            float value = beta * m[c] + eta * q[c];
+            if (clip > 0f) value = Math.Clamp(value, -clip, clip);
+            ulong bit = 1UL << (c & 63);
+            bool isTrue = (words[c >> 6] & bit) != 0;
+            if (isTrue ? value >= 1f : value <= -1f)
+            {
+                words[c >> 6] ^= bit;
+                value = 0f;
+                flips++;
+            }
+            m[c] = value;
+            max = MathF.Max(max, MathF.Abs(value));
+        }
+        return (flips, max, sumSignal);
     }
 
     private long StepInt16(BooleanParameter parameter, State state, float eta, int threads)
@@ -189,7 +273,8 @@ public sealed class BooleanOptimizer : IOptimizer
             if (parameter is not BooleanParameter boolean) continue;
             State state = StateOf(boolean);
             double ratio = state.Steps == 0 ? 0 : (double)state.Flips / ((double)boolean.Count * state.Steps);
-            reports.Add(new ParameterReport(parameter, ratio, state.MaxAccumulator));
+            reports.Add(new ParameterReport(parameter, ratio, state.MaxAccumulator) { MeanStep = state.Steps == 0 ? 0 : state.Push / state.Steps });
+            state.Push = 0;
             state.Flips = 0;
             state.Steps = 0;
             state.MaxAccumulator = 0;
@@ -246,5 +331,6 @@ public sealed class BooleanOptimizer : IOptimizer
         public long Flips;
         public long Steps;
         public double MaxAccumulator;
+        public double Push;
     }
 }

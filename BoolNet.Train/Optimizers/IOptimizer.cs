@@ -13,7 +13,11 @@ public readonly record struct StepInfo(long Step, long TotalSteps, int Threads =
 /// <param name="Parameter">the parameter</param>
 /// <param name="FlipRatio">flipped weights / (weights * steps), Boolean only (0 otherwise)</param>
 /// <param name="MaxAccumulator">largest |m| seen (Boolean), or largest |update| (others)</param>
-public sealed record ParameterReport(Parameter Parameter, double FlipRatio, double MaxAccumulator);
+public sealed record ParameterReport(Parameter Parameter, double FlipRatio, double MaxAccumulator)
+{
+    /// <summary>Mean |eta_t q| per weight and step (Boolean: the accumulator's average push), 0 if not tracked.</summary>
+    public double MeanStep { get; init; }
+}
 
 /// <summary>
 /// An optimizer owns the state of ALL parameters it is given and updates them together in one

@@ -36,6 +36,14 @@ public static class ParameterStorage
         }
     }
 
+    /// <summary>SHA-256 (hex) of the stored parameters and buffers: equal hashes mean identical weights.</summary>
+    public static string Hash(Network network)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) Write(writer, network);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream.ToArray())).ToLowerInvariant();
+    }
+
     /// <summary>Reads what <see cref="Write"/> wrote into a network of the same architecture.</summary>
     public static void Read(BinaryReader reader, Network network, string source)
     {

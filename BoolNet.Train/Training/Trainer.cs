@@ -113,6 +113,7 @@ public sealed class Trainer
         var context = new LayerContext { Training = true, Threads = Options.Threads, Seed = (ulong)Options.Seed };
         double lossSum = 0, forward = 0, backward = 0, update = 0;
         long correct = 0, seen = 0;
+        Network.ResetTimings();
         var clock = Stopwatch.StartNew();
         for (int b = 0; b < batches; b++)
         {
@@ -141,10 +142,11 @@ public sealed class Trainer
             BatchCompleted?.Invoke(new BatchProgress(epoch, b + 1, batches, lossSum / seen));
         }
         double seconds = clock.Elapsed.TotalSeconds;
+        double[] layerForward = Network.ForwardSeconds, layerBackward = Network.BackwardSeconds;
         var diagnostics = new List<ParameterDiagnostics>();
         foreach (OptimizerGroup group in Groups)
             foreach (ParameterReport report in group.Optimizer.TakeReport(group.Parameters))
-                diagnostics.Add(new ParameterDiagnostics(NameOf(report.Parameter), group.Optimizer.Name, report.FlipRatio, report.MaxAccumulator));
+                diagnostics.Add(new ParameterDiagnostics(NameOf(report.Parameter), group.Optimizer.Name, report.FlipRatio, report.MaxAccumulator) { MeanStep = report.MeanStep });
         clock.Restart();
         (double testLoss, double testAccuracy) = Evaluate(data.Test, Options.TestLimit);
         var result = new EpochResult
@@ -158,6 +160,8 @@ public sealed class Trainer
             ForwardSeconds = forward,
             BackwardSeconds = backward,
             UpdateSeconds = update,
+            LayerForwardSeconds = layerForward,
+            LayerBackwardSeconds = layerBackward,
             EvaluationSeconds = clock.Elapsed.TotalSeconds,
             Parameters = diagnostics,
         };

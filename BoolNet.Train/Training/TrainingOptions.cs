@@ -50,7 +50,11 @@ public sealed record TrainingOptions
 /// <param name="Optimizer">optimizer name</param>
 /// <param name="FlipRatio">flips / (weights * steps) (Boolean)</param>
 /// <param name="MaxAccumulator">max |m| over the epoch (Boolean)</param>
-public sealed record ParameterDiagnostics(string Parameter, string Optimizer, double FlipRatio, double MaxAccumulator);
+public sealed record ParameterDiagnostics(string Parameter, string Optimizer, double FlipRatio, double MaxAccumulator)
+{
+    /// <summary>Mean |eta q| per weight and step (Boolean).</summary>
+    public double MeanStep { get; init; }
+}
 
 /// <summary>One epoch's results.</summary>
 public sealed record EpochResult
@@ -81,6 +85,12 @@ public sealed record EpochResult
 
     /// <summary>Optimizer seconds.</summary>
     public double UpdateSeconds { get; init; }
+
+    /// <summary>Training-pass seconds in each layer's forward, input first.</summary>
+    public double[] LayerForwardSeconds { get; init; } = [];
+
+    /// <summary>Training-pass seconds in each layer's backward, input first.</summary>
+    public double[] LayerBackwardSeconds { get; init; } = [];
 
     /// <summary>Wall-clock seconds of the test evaluation.</summary>
     public double EvaluationSeconds { get; init; }

@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace BoolNet.Core.Kernels;
+
+/// <summary>
+/// One ISA's register tiles, written as static members of a struct so that
+/// <see cref="TileDriver"/> is compiled once per ISA and operation with every call inlined or direct.
+/// All pointers address rows of <c>words</c> 64-bit words, <c>words</c> a multiple of
+/// <see cref="WordsPerChunk"/> (the driver pads); every routine ADDS its counts into <c>c</c>.
+/// </summary>
+internal unsafe interface ITileSet
+{
+    /// <summary>A rows of the main tile.</summary>
+    static abstract int TileRows { get; }
+
+    /// <summary>B rows of the main tile.</summary>
+    static abstract int TileColumns { get; }
+
+    /// <summary>Words one vector step consumes; rows are zero-padded to a multiple of it.</summary>
+    static abstract int WordsPerChunk { get; }
+
+    /// <summary>
+    /// The main tile: A rows a[0..TileRows) against B rows b[0..TileColumns);
+    /// c[r * n + col] += popcount(op(A[r], B[col])).
+    /// </summary>
+    static abstract void Tile<TOperation>(ulong* a, ulong* b, int words, int* c, int n)
+        where TOperation : struct, IVectorOperation;
+
+    /// <summary>One row against four rows (edges): c[t * cStride] += popcount(op(one, four[t])), t &lt; 4.</summary>
+    static abstract void OneVsFour<TOperation>(ulong* one, ulong* four, int words, int* c, int cStride)
+        where TOperation : struct, IVectorOperation;
+
+    /// <summary>One row against one row: *c += popcount(op(x, y)).</summary>
+    static abstract void OneVsOne<TOperation>(ulong* x, ulong* y, int words, int* c)
+        where TOperation : struct, IVectorOperation;
+}
+
+/// <summary>
+/// Shared blocking for the SIMD kernels: pads rows to whole vector chunks, covers the output with
+/// main tiles, then the column and row edges with one-against-four and one-against-one passes.
+/// Each output is produced by exactly one routine, so the layout of work never changes a result.
+/// </summary>
+internal static unsafe class TileDriver
+{
+    /// <summary>
+    /// counts[(i - rowStart) * n + j] = popcount(op(A[i], B[j])) for i in [rowStart, rowEnd), j &lt; n.
+    /// When <paramref name="words"/> is not a multiple of the tile set's chunk, A's rows in range and
+    /// all of B are copied once per call into zero-padded buffers (the copy is O((rows + n) * words),
+    /// small against the O(rows * n * words) product, and keeps masked loads out of the inner loop).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TTiles, TOperation>(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
+        int rowStart, int rowEnd, int n, int words, Span<int> counts)
+        where TTiles : struct, ITileSet
+        where TOperation : struct, IVectorOperation
+    {
+        int rows = rowEnd - rowStart;
+        if (rows < 0 || rowStart < 0) throw new ArgumentException($"bad row range [{rowStart}, {rowEnd})");
+        if (a.Length < (long)rowEnd * words) throw new ArgumentException($"A holds {a.Length} words, rows up to {rowEnd} need {(long)rowEnd * words}");
+        if (b.Length < (long)n * words) throw new ArgumentException($"B holds {b.Length} words, needs {(long)n * words}");
+        if (counts.Length < (long)rows * n) throw new ArgumentException($"counts hold {counts.Length} ints, need {(long)rows * n}");
+        counts.Slice(0, rows * n).Clear();
+        if (rows == 0 || n == 0 || words == 0) return;
+
+        ReadOnlySpan<ulong> aRows = a.Slice(rowStart * words, rows * words);
+        int chunk = TTiles.WordsPerChunk;
+        int padded = (words + chunk - 1) / chunk * chunk;
+        if (padded == words)
+        {
+            fixed (ulong* pa = aRows)
+            fixed (ulong* pb = b)
+            fixed (int* pc = counts)
+                Cover<TTiles, TOperation>(pa, pb, rows, n, words, pc);
+            return;
+        }
+        ulong[] paddedA = ArrayPool<ulong>.Shared.Rent(rows * padded);
+        ulong[] paddedB = ArrayPool<ulong>.Shared.Rent(n * padded);
+        try
+        {
+            Pad(aRows, rows, words, padded, paddedA);
+            Pad(b, n, words, padded, paddedB);
+            fixed (ulong* pa = paddedA)
+            fixed (ulong* pb = paddedB)
+            fixed (int* pc = counts)
+                Cover<TTiles, TOperation>(pa, pb, rows, n, padded, pc);
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(paddedA);
+            ArrayPool<ulong>.Shared.Return(paddedB);
+        }
+    }
+
+    private static void Pad(ReadOnlySpan<ulong> source, int rows, int words, int padded, ulong[] target)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            source.Slice(r * words, words).CopyTo(target.AsSpan(r * padded, words));
+            target.AsSpan(r * padded + words, padded - words).Clear();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Cover<TTiles, TOperation>(ulong* a, ulong* b, int rows, int n, int words, int* c)
+        where TTiles : struct, ITileSet
+        where TOperation : struct, IVectorOperation
+    {
+        int tileRows = TTiles.TileRows, tileColumns = TTiles.TileColumns;
+        int mainRows = rows - rows % tileRows, mainColumns = n - n % tileColumns;
+        // Main tiles: the A tile stays in L1 while B streams past it from L2.
+        for (int i = 0; i < mainRows; i += tileRows)
+            for (int j = 0; j < mainColumns; j += tileColumns)
+                TTiles.Tile<TOperation>(a + (long)i * words, b + (long)j * words, words, c + (long)i * n + j, n);
+        // Column edge: each leftover B row against the main rows, four A rows at a time.
+        for (int j = mainColumns; j < n; j++)
+        {
+            int i = 0;
+            for (; i + 4 <= mainRows; i += 4)
+                TTiles.OneVsFour<TOperation>(b + (long)j * words, a + (long)i * words, words, c + (long)i * n + j, n);
+            for (; i < mainRows; i++)
+                TTiles.OneVsOne<TOperation>(a + (long)i * words, b + (long)j * words, words, c + (long)i * n + j);
+        }
+        // Row edge: each leftover A row against every B row, four B rows at a time.
+        for (int i = mainRows; i < rows; i++)
+        {
+            int j = 0;
+            for (; j + 4 <= n; j += 4)
+                TTiles.OneVsFour<TOperation>(a + (long)i * words, b + (long)j * words, words, c + (long)i * n + j, 1);
+            for (; j < n; j++)
+                TTiles.OneVsOne<TOperation>(a + (long)i * words, b + (long)j * words, words, c + (long)i * n + j);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using BoolNet.Layers;
+using BoolNet.Layers.Numerics;
+using static BoolNet.Tests.Layers.LayerTestHelpers;
+
+namespace BoolNet.Tests.Layers;
+
+/// <summary>Float layers, the loss and the surrogate by finite differences and naive formulas.</summary>
+public class RealLayerTests
+{
+    /// <summary>Checks dL/dx of L = sum(y * probe) against central differences.</summary>
+    private static void CheckInputGradient(ILayer layer, float[] x, int count, float step = 1e-2f, float tolerance = 2e-2f)
+    {
+        var random = new Random(99);
+        var train = new LayerContext { Training = true, Threads = 1 };
+        float[] y = layer.Forward(Batch.FromReal(x, count, layer.InputShape), train).Real!;
+        float[] probe = RandomReals(random, y.Length);
+        float[] dx = layer.Backward(probe, train)!;
+        for (int i = 0; i < x.Length; i += Math.Max(1, x.Length / 25))
+        {
+            float saved = x[i];
+            x[i] = saved + step;
+            double plus = Dot(layer.Forward(Batch.FromReal(x, count, layer.InputShape), train).Real!, probe);
+            x[i] = saved - step;
+            double minus = Dot(layer.Forward(Batch.FromReal(x, count, layer.InputShape), train).Real!, probe);
+            x[i] = saved;
+            Assert.That(dx[i], Is.EqualTo((plus - minus) / (2 * step)).Within(tolerance * (1 + Math.Abs(dx[i]))), $"dx[{i}]");
+        }
+    }
+
+    private static double Dot(float[] a, float[] b)
+    {
+        double sum = 0;
+        for (int i = 0; i < b.Length; i++) sum += (double)a[i] * b[i];
+        return sum;
+    }
+
+    [Test]
+    public void BatchNormOnMapsNormalisesPerChannelAndHasTheRightGradient()
+    {
+        var shape = new TensorShape(3, 2, 4);
+        var layer = new BatchNorm(shape);
+        var random = new Random(5);
+        int count = 5;
+        for (int c = 0; c < 4; c++) { layer.Scale!.Value[c] = 0.5f + c; layer.Shift!.Value[c] = c - 1; }
+        float[] x = RandomReals(random, count * shape.Size, 3f);
+        float[] y = layer.Forward(Batch.FromReal(x, count, shape), new LayerContext { Training = true }).Real!;
+        for (int c = 0; c < 4; c++)
+        {
+            var values = Enumerable.Range(0, count * shape.Positions).Select(r => (double)y[r * 4 + c]).ToArray();
+            Assert.That(values.Average(), Is.EqualTo(c - 1).Within(1e-4));
+            double variance = values.Select(v => (v - (c - 1)) * (v - (c - 1))).Average();
+            Assert.That(Math.Sqrt(variance), Is.EqualTo(0.5 + c).Within(1e-2));
+        }
+        CheckInputGradient(layer, x, count);
+    }
+
+    [Test]
+    public void BatchNormInferenceUsesRunningStatistics()
+    {
+        var layer = new BatchNorm(TensorShape.Vector(2), momentum: 1f);
+        float[] x = [1, 10, 3, 20];
+        layer.Forward(Batch.FromReal(x, 2, TensorShape.Vector(2)), new LayerContext { Training = true });
+        Assert.That(layer.RunningMean, Is.EqualTo(new[] { 2f, 15f }));
+        Assert.That(layer.RunningVariance[0], Is.EqualTo(2f).Within(1e-5)); // unbiased
+        float[] y = layer.Forward(Batch.FromReal([2, 15], 1, TensorShape.Vector(2)), new LayerContext()).Real!;
+        Assert.That(y[0], Is.EqualTo(0f).Within(1e-6));
+        Assert.That(y[1], Is.EqualTo(0f).Within(1e-6));
+    }
+
+    [Test]
+    public void RealLinearGradientsMatchFiniteDifferences()
+    {
+        var random = new Random(8);
+        var layer = new RealLinear(TensorShape.Vector(19), 7, random, inputScale: 0.5f);
+        float[] x = RandomReals(random, 3 * 19);
+        CheckInputGradient(layer, x, 3);
+        var context = new LayerContext { Training = true, Threads = 2 };
+        float[] y = layer.Forward(Batch.FromReal(x, 3, layer.InputShape), context).Real!;
+        float[] probe = RandomReals(random, y.Length);
+        layer.Backward(probe, context);
+        for (int j = 0; j < 7; j++)
+            for (int i = 0; i < 19; i++)
+            {
+                double expected = 0;
+                for (int k = 0; k < 3; k++) expected += probe[k * 7 + j] * 0.5 * x[k * 19 + i];
+                Assert.That(layer.Weight.Gradient[j * 19 + i], Is.EqualTo(expected).Within(1e-4));
+            }
+    }
+
+    [Test]
+    public void FloatGemmEqualsNaiveProductForOddShapes()
+    {
+        var random = new Random(2);
+        foreach ((int m, int k, int n) in new[] { (1, 1, 1), (5, 7, 33), (9, 64, 16), (4, 3, 100), (0, 3, 2) })
+        {
+            float[] a = RandomReals(random, m * k), b = RandomReals(random, k * n);
+            var c = new float[m * n];
+            FloatGemm.Multiply(a, b, c, m, k, n, threads: 2);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < k; p++) sum += a[i * k + p] * b[p * n + j];
+                    Assert.That(c[i * n + j], Is.EqualTo(sum).Within(1e-4));
+                }
+        }
+    }
+
+    [Test]
+    public void SoftmaxCrossEntropyGradientIsMeanOfSoftmaxMinusOneHot()
+    {
+        float[] logits = [1, 2, 3, 0, 0, 0];
+        byte[] labels = [2, 1];
+        var z = new float[6];
+        (double loss, int correct) = SoftmaxCrossEntropy.Compute(logits, labels, 3, z);
+        double e = Math.Exp(1) + Math.Exp(2) + Math.Exp(3);
+        Assert.That(loss, Is.EqualTo(-Math.Log(Math.Exp(3) / e) + Math.Log(3)).Within(1e-9));
+        Assert.That(correct, Is.EqualTo(1));
+        Assert.That(z[2], Is.EqualTo((Math.Exp(3) / e - 1) / 2).Within(1e-6));
+        Assert.That(z[4], Is.EqualTo((1.0 / 3 - 1) / 2).Within(1e-6));
+        Assert.That(z.Sum(), Is.EqualTo(0).Within(1e-6));
+    }
+
+    [Test]
+    public void ThresholdForwardAndSurrogates()
+    {
+        var shape = new TensorShape(1, 2, 3);
+        float[] a = [-2f, -0.5f, 0f, 0.4f, 1.5f, 3f];
+        var tanh = new ThresholdActivation(shape, Surrogate.Tanh, width: 0.9f, threshold: 0.4f);
+        var context = new LayerContext { Training = true };
+        Batch y = tanh.Forward(Batch.FromReal(a, 1, shape), context);
+        Assert.That(y.Bits!.Rows, Is.EqualTo(2));
+        bool[] expected = [false, false, false, true, true, true];
+        for (int i = 0; i < 6; i++) Assert.That(y.Bits[i / 3, i % 3], Is.EqualTo(expected[i]));
+        float[] g = tanh.Backward([1, 1, 1, 1, 1, 2], context)!;
+        for (int i = 0; i < 6; i++)
+        {
+            double t = Math.Tanh(0.9 * (a[i] - 0.4));
+            Assert.That(g[i], Is.EqualTo((i == 5 ? 2 : 1) * (1 - t * t)).Within(1e-4));
+        }
+        var box = new ThresholdActivation(shape, Surrogate.Box, width: 1f);
+        box.Forward(Batch.FromReal(a, 1, shape), context);
+        Assert.That(box.Backward([1, 1, 1, 1, 1, 1], context), Is.EqualTo(new[] { 0f, 1, 1, 1, 0, 0 }));
+    }
+}

@@ -1,0 +1,78 @@
+using BoolNet.Core.Bits;
+using BoolNet.Layers.Numerics;
+using static BoolNet.Tests.Layers.LayerTestHelpers;
+
+namespace BoolNet.Tests.Layers;
+
+/// <summary>Two's-complement signal planes and their quantiser.</summary>
+public class SignalQuantizerTests
+{
+    [TestCase(2)]
+    [TestCase(4)]
+    [TestCase(8)]
+    public void PlanesReconstructTheLevelsInBothLayouts(int planes)
+    {
+        var random = new Random(planes);
+        int rows = 37, columns = 131, top = (1 << (planes - 1)) - 1;
+        var levels = new sbyte[rows * columns];
+        for (int i = 0; i < levels.Length; i++) levels[i] = (sbyte)random.Next(-top, top + 1);
+        int[] weights = SignalQuantizer.PlaneWeights(planes);
+        BitMatrix rowPlanes = SignalQuantizer.PackPlanes(levels, rows, columns, planes);
+        BitMatrix columnPlanes = SignalQuantizer.PackPlanesTransposed(levels, rows, columns, planes);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++)
+            {
+                int fromRows = 0, fromColumns = 0;
+                for (int p = 0; p < planes; p++)
+                {
+                    if (rowPlanes[r * planes + p, c]) fromRows += weights[p];
+                    if (columnPlanes[c * planes + p, r]) fromColumns += weights[p];
+                }
+                Assert.That(fromRows, Is.EqualTo(levels[r * columns + c]));
+                Assert.That(fromColumns, Is.EqualTo(levels[r * columns + c]));
+            }
+    }
+
+    [Test]
+    public void NearestRoundingIsWithinHalfAStepAndIntegersAreExact()
+    {
+        var random = new Random(3);
+        float[] z = RandomReals(random, 1000, 2.5f);
+        var levels = new sbyte[z.Length];
+        float scale = SignalQuantizer.Quantize(z, 4, SignalRounding.Nearest, 0, levels);
+        Assert.That(scale, Is.EqualTo(z.Max(Math.Abs) / 7).Within(1e-6));
+        for (int i = 0; i < z.Length; i++) Assert.That(Math.Abs(levels[i] * scale - z[i]), Is.LessThanOrEqualTo(scale / 2 + 1e-6));
+        float[] integers = IntegerSignal(random, 500, 7);
+        SignalQuantizer.Quantize(integers, 4, SignalRounding.Nearest, 0, levels);
+        for (int i = 0; i < integers.Length; i++) Assert.That(levels[i], Is.EqualTo((sbyte)integers[i]));
+    }
+
+    [Test]
+    public void StochasticRoundingIsReproducibleAndUnbiased()
+    {
+        float[] z = Enumerable.Repeat(0.3f, 20000).Append(7f).ToArray();
+        var first = new sbyte[z.Length];
+        var second = new sbyte[z.Length];
+        float scale = SignalQuantizer.Quantize(z, 4, SignalRounding.Stochastic, 42, first);
+        SignalQuantizer.Quantize(z, 4, SignalRounding.Stochastic, 42, second);
+        Assert.That(first, Is.EqualTo(second));
+        Assert.That(scale, Is.EqualTo(1f));
+        double mean = first.Take(20000).Average(v => (double)v);
+        Assert.That(mean, Is.EqualTo(0.3).Within(0.02));
+        Assert.That(first.Take(20000).All(v => v is 0 or 1));
+        var other = new sbyte[z.Length];
+        SignalQuantizer.Quantize(z, 4, SignalRounding.Stochastic, 43, other);
+        Assert.That(other, Is.Not.EqualTo(first));
+    }
+
+    [Test]
+    public void ZeroSignalGivesZeroScaleAndBadInputIsRejected()
+    {
+        var levels = new sbyte[4];
+        Assert.That(SignalQuantizer.Quantize(new float[4], 4, SignalRounding.Nearest, 0, levels), Is.EqualTo(0f));
+        Assert.That(levels, Is.All.EqualTo(0));
+        Assert.Throws<ArithmeticException>(() => SignalQuantizer.Quantize([1f, float.NaN], 4, SignalRounding.Nearest, 0, levels));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SignalQuantizer.PlaneWeights(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SignalQuantizer.PlaneWeights(9));
+    }
+}

@@ -1,0 +1,181 @@
+using BoolNet.Layers;
+using BoolNet.Train.Data;
+using BoolNet.Train.Models;
+using BoolNet.Train.Optimizers;
+using BoolNet.Train.Training;
+
+namespace BoolNet.Tests.Training;
+
+/// <summary>Reproducibility, resume and learning of the trainer on a small synthetic image task.</summary>
+public class TrainerTests
+{
+    private static readonly TensorShape Shape = new(28, 28, 1);
+
+    /// <summary>10 random prototype images; each sample is its class prototype with 25% of pixels redrawn.</summary>
+    internal static Dataset Synthetic(int train = 2000, int test = 500)
+    {
+        var random = new Random(123);
+        var prototypes = new byte[10][];
+        for (int c = 0; c < 10; c++)
+        {
+            prototypes[c] = new byte[Shape.Size];
+            for (int i = 0; i < Shape.Size; i++) prototypes[c][i] = random.Next(3) == 0 ? (byte)0 : (byte)random.Next(256);
+        }
+        LabeledImages Make(int count)
+        {
+            var pixels = new byte[count * Shape.Size];
+            var labels = new byte[count];
+            for (int k = 0; k < count; k++)
+            {
+                int c = random.Next(10);
+                labels[k] = (byte)c;
+                for (int i = 0; i < Shape.Size; i++)
+                    pixels[k * Shape.Size + i] = random.Next(4) == 0 ? (byte)random.Next(256) : prototypes[c][i];
+            }
+            return new LabeledImages(pixels, labels, Shape);
+        }
+        return new Dataset("synthetic", Make(train), Make(test), 10);
+    }
+
+    private static readonly ModelSettings Small = new() { Hidden = [96, 64], SignalPlanes = 4, Rounding = BoolNet.Layers.Numerics.SignalRounding.Stochastic };
+
+    private static TrainingOptions Options(int threads, int epochs = 2) => new()
+    {
+        Epochs = epochs, BatchSize = 100, Seed = 9, Threads = threads,
+        Boolean = new BooleanOptimizerOptions { LearningRate = 0.2, NormalizeSignal = true },
+    };
+
+    private static Trainer NewTrainer(int threads, int epochs = 2) =>
+        new(ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 9, Small)), Options(threads, epochs));
+
+    private static void AssertSameWeights(Network a, Network b)
+    {
+        var pa = a.Parameters.Select(p => p.Parameter).ToArray();
+        var pb = b.Parameters.Select(p => p.Parameter).ToArray();
+        Assert.That(pa.Length, Is.EqualTo(pb.Length));
+        for (int i = 0; i < pa.Length; i++)
+        {
+            switch (pa[i])
+            {
+                case BooleanParameter x: Assert.That(x.Weights.ContentEquals(((BooleanParameter)pb[i]).Weights), $"parameter {i}"); break;
+                case RealParameter x: Assert.That(x.Value, Is.EqualTo(((RealParameter)pb[i]).Value), $"parameter {i}"); break;
+            }
+        }
+        for (int l = 0; l < a.Layers.Count; l++)
+            if (a.Layers[l] is IHasBuffers ba)
+                for (int j = 0; j < ba.Buffers.Count; j++)
+                    Assert.That(ba.Buffers[j].Values, Is.EqualTo(((IHasBuffers)b.Layers[l]).Buffers[j].Values));
+    }
+
+    [Test]
+    public void SameSeedGivesTheSameMetricsAndWeightsForOneAndTwoThreads()
+    {
+        Dataset data = Synthetic();
+        Trainer one = NewTrainer(1), two = NewTrainer(2);
+        one.Run(data);
+        two.Run(data);
+        for (int e = 0; e < 2; e++)
+        {
+            Assert.That(two.History[e].TrainLoss, Is.EqualTo(one.History[e].TrainLoss));
+            Assert.That(two.History[e].TestAccuracy, Is.EqualTo(one.History[e].TestAccuracy));
+            Assert.That(two.History[e].Parameters.Select(p => p.FlipRatio), Is.EqualTo(one.History[e].Parameters.Select(p => p.FlipRatio)));
+        }
+        Assert.That(one.History[^1].Parameters.Where(p => p.Optimizer == "flip-with-reset").All(p => p.FlipRatio > 0), "Boolean weights must flip");
+        AssertSameWeights(one.Network, two.Network);
+    }
+
+    [Test]
+    public void ResumedRunReachesTheSameFinalWeightsAsAnUninterruptedOne()
+    {
+        Dataset data = Synthetic();
+        Trainer straight = NewTrainer(2, epochs: 3);
+        straight.Run(data);
+
+        string folder = Path.Combine(Path.GetTempPath(), $"boolnet-resume-{Guid.NewGuid():N}");
+        try
+        {
+            string path = Path.Combine(folder, "checkpoint.bin");
+            var header = new CheckpointHeader { Model = "test", Settings = Small, Options = Options(2, 3) };
+            Trainer first = NewTrainer(2, epochs: 3);
+            first.TrainEpoch(data); // "interrupted" after epoch 1
+            Checkpoint.Save(path, header, first);
+
+            CheckpointHeader read = Checkpoint.ReadHeader(path);
+            Assert.That(read.Settings.Hidden, Is.EqualTo(Small.Hidden));
+            Assert.That(read.History.Count, Is.EqualTo(1));
+            Trainer resumed = new(ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 9, read.Settings)), read.Options);
+            Checkpoint.Load(path, resumed);
+            Assert.That(resumed.CompletedEpochs, Is.EqualTo(1));
+            resumed.Run(data);
+            Assert.That(resumed.History.Select(r => r.TestAccuracy), Is.EqualTo(straight.History.Select(r => r.TestAccuracy)));
+            Assert.That(resumed.History[^1].TrainLoss, Is.EqualTo(straight.History[^1].TrainLoss));
+            AssertSameWeights(straight.Network, resumed.Network);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public void TrainingLearnsTheSyntheticTask()
+    {
+        Trainer trainer = NewTrainer(2);
+        trainer.Run(Synthetic());
+        Assert.That(trainer.History[^1].TestAccuracy, Is.GreaterThan(0.8), "far above the 10% of chance");
+        Assert.That(trainer.History[^1].TrainLoss, Is.LessThan(trainer.History[0].TrainLoss));
+    }
+
+    [Test]
+    public void CorruptOrMismatchedCheckpointsFailWithTheFileName()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"boolnet-bad-{Guid.NewGuid():N}.bin");
+        try
+        {
+            File.WriteAllBytes(path, [1, 2, 3]);
+            var error = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadHeader(path));
+            Assert.That(error!.Message, Does.Contain(path));
+            Trainer trainer = NewTrainer(1, epochs: 1);
+            Checkpoint.Save(path, new CheckpointHeader { Settings = Small }, trainer);
+            var other = new Trainer(ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 9, Small with { Hidden = [32] })), Options(1));
+            Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, other));
+            byte[] bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+            Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, NewTrainer(1, epochs: 1)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
+    public void ShuffleIsAPermutationThatDependsOnSeedAndEpoch()
+    {
+        int[] a = Trainer.Shuffle(1000, 1, 1);
+        Assert.That(a.Order(), Is.EqualTo(Enumerable.Range(0, 1000)));
+        Assert.That(Trainer.Shuffle(1000, 1, 1), Is.EqualTo(a));
+        Assert.That(Trainer.Shuffle(1000, 1, 2), Is.Not.EqualTo(a));
+        Assert.That(Trainer.Shuffle(1000, 2, 1), Is.Not.EqualTo(a));
+    }
+
+    [Test]
+    public void IntegerParametersNeedASuppliedOptimizer()
+    {
+        var network = new Network([new IntegerProbe()]);
+        Assert.Throws<InvalidOperationException>(() => new Trainer(network, new TrainingOptions()));
+        var trainer = new Trainer(network, new TrainingOptions { IntegerOptimizerFactory = ps => new SgdOptimizer(new RealOptimizerOptions()) });
+        Assert.That(trainer.Groups.Single().Parameters.Single(), Is.InstanceOf<IntegerParameter>());
+    }
+
+    private sealed class IntegerProbe : ILayer
+    {
+        public string Kind => "probe";
+        public TensorShape InputShape => TensorShape.Vector(1);
+        public TensorShape OutputShape => TensorShape.Vector(1);
+        public bool OutputIsBits => false;
+        public IReadOnlyList<Parameter> Parameters { get; } = [new IntegerParameter("w", 1)];
+        public Batch Forward(Batch input, LayerContext context) => input;
+        public float[]? Backward(float[] outputGradient, LayerContext context) => outputGradient;
+    }
+}

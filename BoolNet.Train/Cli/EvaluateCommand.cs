@@ -1,0 +1,37 @@
+using System.CommandLine;
+using BoolNet.Core.Kernels;
+using BoolNet.Layers;
+using BoolNet.Train.Data;
+using BoolNet.Train.Models;
+using BoolNet.Train.Training;
+
+namespace BoolNet.Train.Cli;
+
+/// <summary><c>boolnet evaluate</c>: test accuracy of a training checkpoint.</summary>
+internal static partial class Commands
+{
+    static partial void AddEvaluate(RootCommand root)
+    {
+        var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "Run folder or checkpoint.bin written by train", Required = true };
+        var dataset = new Option<string?>("--dataset") { Description = "Dataset name (default: the one the checkpoint was trained on)" };
+        var data = new Option<string?>("--data") { Description = "Folder holding the dataset files" };
+        var threads = new Option<int?>("--threads") { Description = "Threads (default: all cores)" };
+        var limit = new Option<int?>("--limit") { Description = "Evaluate only the first N test images" };
+        var command = new Command("evaluate", "Test accuracy of a trained checkpoint") { checkpoint, dataset, data, threads, limit };
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            string path = parse.GetValue(checkpoint)!;
+            if (Directory.Exists(path)) path = Path.Combine(path, TrainRunner.CheckpointFile);
+            CheckpointHeader header = Checkpoint.ReadHeader(path);
+            if (parse.GetValue(threads) is { } t) Threading.DefaultThreads = t;
+            Dataset set = DatasetLoader.Load(parse.GetValue(dataset) ?? header.Dataset, parse.GetValue(data));
+            Network network = ModelCatalog.Get(header.Model).Build(set.Test.Shape, set.ClassCount, header.Options.Seed, header.Settings);
+            Checkpoint.LoadNetwork(path, network);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            (double loss, double accuracy) = Trainer.Evaluate(network, set.Test, parse.GetValue(limit) ?? 0, 1000, parse.GetValue(threads) ?? 0);
+            Console.WriteLine($"{header.Model} ({header.History.Count} epochs) on {set.Name} test: accuracy {accuracy:P2}, loss {loss:F4}, {clock.Elapsed.TotalSeconds:F2} s");
+            return 0;
+        }));
+        root.Subcommands.Add(command);
+    }
+}
