@@ -42,9 +42,20 @@ public static class Im2Col
                         for (int kx = 0; kx < kernelWidth; kx++, position += channels)
                         {
                             int x = outputX * stride - padding + kx;
-                            Span<float> destination = row.Slice(position, channels);
-                            if (y < 0 || y >= height || x < 0 || x >= width) destination.Clear();
-                            else input.AsSpan(((sample * height + y) * width + x) * channels, channels).CopyTo(destination);
+                            if (y < 0 || y >= height || x < 0 || x >= width)
+                            {
+                                row.Slice(position, channels).Clear();
+                            }
+                            else if (channels >= 16)
+                            {
+                                input.AsSpan(((sample * height + y) * width + x) * channels, channels).CopyTo(row.Slice(position, channels));
+                            }
+                            else
+                            {
+                                // A few channels (the 1-channel first layer): a plain loop beats a memmove call per value.
+                                int source = ((sample * height + y) * width + x) * channels;
+                                for (int c = 0; c < channels; c++) row[position + c] = input[source + c];
+                            }
                         }
                     }
                 }
@@ -84,14 +95,29 @@ public static class Im2Col
                             {
                                 int x = outputX * stride - padding + kx;
                                 if (y < 0 || y >= height || x < 0 || x >= width) continue;
-                                Span<float> destination = gradient.Slice((y * width + x) * channels, channels);
-                                ReadOnlySpan<float> source = columns.AsSpan((int)(rowStart + position), channels);
-                                for (int c = 0; c < channels; c++) destination[c] += source[c];
+                                AddInPlace(gradient.Slice((y * width + x) * channels, channels), columns.AsSpan((int)(rowStart + position), channels));
                             }
                         }
                     }
             }
         }, work: (long)count * outputHeight * outputWidth * depth);
+    }
+
+    /// <summary>destination[i] += source[i], vectorised (elementwise, so the result equals the scalar loop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddInPlace(Span<float> destination, ReadOnlySpan<float> source)
+    {
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int width = System.Numerics.Vector<float>.Count;
+            for (; i + width <= destination.Length; i += width)
+            {
+                var sum = new System.Numerics.Vector<float>(destination.Slice(i)) + new System.Numerics.Vector<float>(source.Slice(i));
+                sum.CopyTo(destination.Slice(i));
+            }
+        }
+        for (; i < destination.Length; i++) destination[i] += source[i];
     }
 
     private static void CheckLengths(float[] image, long imageLength, float[] columns, long columnsLength)

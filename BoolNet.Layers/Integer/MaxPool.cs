@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace BoolNet.Layers;
 
 /// <summary>
@@ -7,6 +9,7 @@ namespace BoolNet.Layers;
 /// </summary>
 public sealed class MaxPool : ILayer
 {
+    private static readonly Vector<int> Lane = CreateLanes();
     private readonly int _window;
     private float[] _output = [];
     private int[] _argument = [];       // flat input index of each output's maximum
@@ -50,30 +53,58 @@ public sealed class MaxPool : ILayer
         int outputHeight = OutputShape.Height, outputWidth = OutputShape.Width;
         ConvolutionArithmetic.Resize(ref _output, (long)count * OutputShape.Size);
         if (_argument.Length != _output.Length) _argument = new int[_output.Length];
+        // Window elements in row-major order, channels innermost: each (dy, dx) is one contiguous run
+        // of C channels compared against the running maximum (strictly greater keeps the first maximum).
+        Span<float> output = _output;
+        Span<int> argument = _argument;
         for (int n = 0; n < count; n++)
             for (int oy = 0; oy < outputHeight; oy++)
                 for (int ox = 0; ox < outputWidth; ox++)
                 {
                     int outputBase = ((n * outputHeight + oy) * outputWidth + ox) * channels;
-                    for (int c = 0; c < channels; c++)
-                    {
-                        int best = ((n * height + oy * _window) * width + ox * _window) * channels + c;
-                        float maximum = x[best];
-                        for (int dy = 0; dy < _window; dy++)
-                            for (int dx = 0; dx < _window; dx++)
+                    Span<float> maximum = output.Slice(outputBase, channels);
+                    Span<int> best = argument.Slice(outputBase, channels);
+                    for (int dy = 0; dy < _window; dy++)
+                        for (int dx = 0; dx < _window; dx++)
+                        {
+                            int source = ((n * height + oy * _window + dy) * width + ox * _window + dx) * channels;
+                            ReadOnlySpan<float> values = x.AsSpan(source, channels);
+                            if (dy == 0 && dx == 0)
                             {
-                                int index = ((n * height + oy * _window + dy) * width + ox * _window + dx) * channels + c;
-                                if (x[index] > maximum)
+                                values.CopyTo(maximum);
+                                for (int lane = 0; lane < channels; lane++) best[lane] = source + lane;
+                                continue;
+                            }
+                            int c = 0;
+                            if (Vector.IsHardwareAccelerated)
+                            {
+                                // Branch-free: the comparison is data-dependent noise to the branch predictor.
+                                int lanes = Vector<float>.Count;
+                                for (; c + lanes <= channels; c += lanes)
                                 {
-                                    maximum = x[index];
-                                    best = index;
+                                    var value = new Vector<float>(values.Slice(c));
+                                    var current = new Vector<float>(maximum.Slice(c));
+                                    Vector<int> greater = Vector.GreaterThan(value, current);
+                                    Vector.ConditionalSelect(greater, value, current).CopyTo(maximum.Slice(c));
+                                    Vector.ConditionalSelect(greater, new Vector<int>(source + c) + Lane, new Vector<int>(best.Slice(c))).CopyTo(best.Slice(c));
                                 }
                             }
-                        _output[outputBase + c] = maximum;
-                        _argument[outputBase + c] = best;
-                    }
+                            for (; c < channels; c++)
+                                if (values[c] > maximum[c])
+                                {
+                                    maximum[c] = values[c];
+                                    best[c] = source + c;
+                                }
+                        }
                 }
         return Batch.FromReal(_output, count, OutputShape);
+    }
+
+    private static Vector<int> CreateLanes()
+    {
+        var lanes = new int[Vector<int>.Count];
+        for (int i = 0; i < lanes.Length; i++) lanes[i] = i;
+        return new Vector<int>(lanes);
     }
 
     /// <summary>Differentiates <see cref="Forward"/>: each output's gradient goes to its window's maximum.</summary>

@@ -28,7 +28,7 @@ public static class FloatGemm
         Threading.For(blocks, threads, (start, end) =>
         {
             for (int block = start; block < end; block++) MultiplyBlock(a, b, c, m, k, n, block * BlockColumns);
-        }, work: (long)m * n * k / 4);
+        }, work: SmallWork((long)m * n * k));
     }
 
     /// <summary>
@@ -52,7 +52,7 @@ public static class FloatGemm
                     float dot = VectorDot(a.AsSpan(i * k, k), b.AsSpan(j * k, k));
                     c[i * n + j] = accumulate ? c[i * n + j] + dot : dot;
                 }
-        }, work: (long)m * n * k / 4);
+        }, work: SmallWork((long)m * n * k));
     }
 
     /// <summary>Dot product with eight partial sums in fixed lanes (deterministic for a given length).</summary>
@@ -71,6 +71,13 @@ public static class FloatGemm
     /// <summary>C[M, N] = A[K, M]^T x B[K, N].</summary>
     public static void MultiplyTransposedA(float[] a, float[] b, float[] c, int m, int k, int n, int threads = 0, bool accumulate = false) =>
         Multiply(Transpose(a, k, m), b, c, m, k, n, threads, accumulate);
+
+    /// <summary>
+    /// The work estimate handed to <see cref="Threading.For"/>: products under ~4M multiply-adds
+    /// (a classifier head) run on the calling thread, since waking pool threads costs more than
+    /// they save, most of all on a loaded machine.
+    /// </summary>
+    private static long SmallWork(long multiplyAdds) => multiplyAdds < 1 << 22 ? 0 : multiplyAdds;
 
     /// <summary>Transpose of a row-major [rows, columns] matrix.</summary>
     public static float[] Transpose(float[] source, int rows, int columns)

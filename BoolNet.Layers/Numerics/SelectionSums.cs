@@ -50,10 +50,15 @@ public static class SelectionSums
         // int16 lanes stay exact while at most `chunk` rows of |v| <= maxAbs are added.
         int chunk = Math.Max(1, short.MaxValue / Math.Max(1, maxAbs));
         int tasks = (inputs + InputsPerTask - 1) / InputsPerTask;
+        // Four Russians: with 16 subset sums per group of 4 samples, a selector row costs one row add
+        // per non-zero nibble instead of one per set bit (about half for dense activations).
+        int groups = (count + 3) / 4;
+        short[]? tables = (long)groups * 16 * columns <= TableLimit ? BuildTables(values, count, columns, groups) : null;
+        int tableChunk = Math.Max(1, short.MaxValue / Math.Max(1, 4 * maxAbs));
         Threading.For(tasks, threads, (start, end) =>
         {
             int[] sums = ArrayPool<int>.Shared.Rent(InputsPerTask * columns);
-            int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(1, count));
+            int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(1, count + 4));
             try
             {
                 for (int task = start; task < end; task++)
@@ -62,8 +67,11 @@ public static class SelectionSums
                     Array.Clear(sums, 0, (i1 - i0) * columns);
                     for (int i = i0; i < i1; i++)
                         for (int b = 0; b < planes; b++)
-                            SumSelected(selectors.Row(planeMajor ? b * inputs + i : i * planes + b), values, columns, chunk, weights[b], indices,
-                                sums.AsSpan((i - i0) * columns, columns));
+                        {
+                            ReadOnlySpan<ulong> selector = selectors.Row(planeMajor ? b * inputs + i : i * planes + b);
+                            if (tables is null) SumSelected(selector, values, columns, chunk, weights[b], indices, sums.AsSpan((i - i0) * columns, columns));
+                            else SumNibbles(selector, tables, columns, tableChunk, weights[b], indices, sums.AsSpan((i - i0) * columns, columns));
+                        }
                     for (int j = 0; j < columns; j++)
                     {
                         int offset = offsets is null ? 0 : offsets[j];
@@ -78,6 +86,43 @@ public static class SelectionSums
                 ArrayPool<int>.Shared.Return(indices);
             }
         }, work: (long)selectors.Rows * count * columns / 32);
+    }
+
+    private const long TableLimit = 1 << 20; // int16 entries: 2 MiB of subset sums at most
+
+    /// <summary>tables[(g * 16 + s) * columns + c] = sum over bits t of s of values[4g + t, c] (rows past count are 0).</summary>
+    private static short[] BuildTables(short[] values, int count, int columns, int groups)
+    {
+        var tables = new short[groups * 16 * columns];
+        for (int g = 0; g < groups; g++)
+            for (int subset = 1; subset < 16; subset++)
+            {
+                int lowest = BitOperations.TrailingZeroCount(subset), k = 4 * g + lowest;
+                Span<short> target = tables.AsSpan((g * 16 + subset) * columns, columns);
+                tables.AsSpan((g * 16 + (subset & (subset - 1))) * columns, columns).CopyTo(target);
+                if (k >= count) continue;
+                ReadOnlySpan<short> row = values.AsSpan(k * columns, columns);
+                for (int c = 0; c < columns; c++) target[c] += row[c];
+            }
+        return tables;
+    }
+
+    /// <summary>total[:] += weight * sum over the non-zero nibbles of <paramref name="selector"/> of their subset-sum rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SumNibbles(ReadOnlySpan<ulong> selector, short[] tables, int columns, int chunk, int weight,
+        int[] rows, Span<int> total)
+    {
+        int count = 0;
+        for (int w = 0; w < selector.Length; w++)
+        {
+            ulong word = selector[w];
+            for (int nibble = 0; word != 0; nibble++, word >>= 4)
+            {
+                int subset = (int)(word & 15);
+                if (subset != 0) rows[count++] = ((w * 16 + nibble) * 16 + subset);
+            }
+        }
+        AddRows(tables, rows, count, columns, chunk, weight, total);
     }
 
     /// <summary>total[:] += weight * sum over set bits k of <paramref name="selector"/> of values[k, :].</summary>
@@ -95,7 +140,14 @@ public static class SelectionSums
                 word &= word - 1;
             }
         }
-        ref short source = ref values[0];
+        AddRows(values, indices, count, columns, chunk, weight, total);
+    }
+
+    /// <summary>total[:] += weight * sum of rows source[rows[t], :] for t &lt; count, in int16 chunks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddRows(short[] sourceArray, int[] indices, int count, int columns, int chunk, int weight, Span<int> total)
+    {
+        ref short source = ref sourceArray[0];
         for (int c0 = 0; c0 < count; c0 += chunk)
         {
             int c1 = Math.Min(count, c0 + chunk);
@@ -127,7 +179,7 @@ public static class SelectionSums
             for (; column < columns; column++)
             {
                 int sum = 0;
-                for (int t = c0; t < c1; t++) sum += values[indices[t] * columns + column];
+                for (int t = c0; t < c1; t++) sum += sourceArray[indices[t] * columns + column];
                 total[column] += weight * sum;
             }
         }

@@ -113,6 +113,39 @@ public class IntegerLayerTests
         Assert.That(y[(1 * 2 + 1) * 3 + 2], Is.EqualTo(expected));
     }
 
+    [TestCase(19)]
+    [TestCase(32)]
+    public void MaxPoolVectorPathKeepsTheFirstMaximumUnderTies(int channels)
+    {
+        // Values from {0, 1, 2}: many ties; the gradient must go to the first maximum in row-major order.
+        var random = new Random(channels);
+        var shape = new TensorShape(4, 6, channels);
+        float[] x = Enumerable.Range(0, 2 * shape.Size).Select(_ => (float)random.Next(3)).ToArray();
+        var pool = new MaxPool(shape);
+        var context = new LayerContext { Training = true };
+        float[] y = (float[])pool.Forward(Batch.FromReal(x, 2, shape), context).Real!.Clone();
+        float[] dy = Enumerable.Range(0, y.Length).Select(i => (float)(i + 1)).ToArray();
+        float[] dx = pool.Backward(dy, context)!;
+        var expected = new float[x.Length];
+        for (int n = 0; n < 2; n++)
+            for (int oy = 0; oy < 2; oy++)
+                for (int ox = 0; ox < 3; ox++)
+                    for (int c = 0; c < channels; c++)
+                    {
+                        int best = -1;
+                        for (int dyy = 0; dyy < 2; dyy++)
+                            for (int dxx = 0; dxx < 2; dxx++)
+                            {
+                                int index = ((n * 4 + oy * 2 + dyy) * 6 + ox * 2 + dxx) * channels + c;
+                                if (best < 0 || x[index] > x[best]) best = index;
+                            }
+                        int output = ((n * 2 + oy) * 3 + ox) * channels + c;
+                        Assert.That(y[output], Is.EqualTo(x[best]));
+                        expected[best] += dy[output];
+                    }
+        Assert.That(dx, Is.EqualTo(expected));
+    }
+
     [Test]
     public void LayersRejectWrongInputs()
     {

@@ -78,7 +78,8 @@ internal static partial class Commands
                 string target = parse.GetValue(output) ?? Path.Combine("runs", $"compare-{options.Model}");
                 ComparisonResult merged = ComparisonReport.Combine(folders, options);
                 int seedCount = merged.Points.Select(p => p.Seed).Distinct().Count();
-                ComparisonReport.Write(target, merged, $"{parse.GetValue(dataset)}: {(options.Model == "cnn" ? "small CNN" : "MLP 784-128-10")}, {seedCount} seed(s)");
+                int epochCount = merged.Points.Count == 0 ? 0 : merged.Points.Max(p => p.Epoch);
+                ComparisonReport.Write(target, merged, $"{parse.GetValue(dataset)}: {(options.Model == "cnn" ? "small CNN" : "MLP 784-128-10")}, {epochCount} epoch(s), {seedCount} seed(s)");
                 Console.Write(ComparisonReport.Summary(merged));
                 Console.WriteLine($"wrote {Path.Combine(target, "comparison.csv")}, timing.csv, summary.txt, comparison.png");
                 return 0;

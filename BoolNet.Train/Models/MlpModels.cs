@@ -9,21 +9,24 @@ public static partial class ModelCatalog
 {
     static partial void RegisterMlpModels(List<ModelEntry> models)
     {
-        var defaults = new TrainingOptions();
+        // Recipe found on Fashion-MNIST (see the recipe table in the issue 3 notes): eta 1000 on the
+        // batch-mean signal, adaptive beta, cosine schedule, batch 100, 4 signal planes (nearest),
+        // BN + tanh surrogate, Adam 1e-3 for the float first layer, BN affine and head.
+        var defaults = new TrainingOptions { Boolean = new BooleanOptimizerOptions { LearningRate = 1000 } };
         models.Add(new ModelEntry(DefaultModel,
-            "Boolean MLP 784-1024-1024-10: bit-plane first layer (Boolean weights on 8-bit pixels), XNOR hidden layer, BN + threshold, float head",
-            new ModelSettings(), defaults, BuildMlp));
-        models.Add(new ModelEntry("bold-mlp-thermometer",
-            "Boolean MLP on thermometer-coded pixels (3 bits each), all-Boolean but the float head",
-            new ModelSettings { First = FirstLayerKind.Thermometer }, defaults, BuildMlp));
-        models.Add(new ModelEntry("bold-mlp-real-first",
-            "Boolean MLP with a float first layer (Adam) and Boolean hidden layers",
+            "Boolean MLP 784-1024-1024-10: float first layer (Adam), Boolean XNOR 1024x1024 hidden layer (flip with reset), BN + threshold, float head",
             new ModelSettings { First = FirstLayerKind.Real }, defaults, BuildMlp));
+        models.Add(new ModelEntry("bold-mlp-bitplane",
+            "Boolean MLP 784-1024-1024-10 with Boolean first-layer weights on the 4 top bit-planes of the pixels (exact popcount sums), float head",
+            new ModelSettings { First = FirstLayerKind.BitPlane }, defaults, BuildMlp));
+        models.Add(new ModelEntry("bold-mlp-thermometer",
+            "Boolean MLP on thermometer-coded pixels (3 bits each): Boolean first layer, float head",
+            new ModelSettings { First = FirstLayerKind.Thermometer }, defaults, BuildMlp));
         models.Add(new ModelEntry("bold-mlp-boolean-head",
-            "Boolean MLP whose head is Boolean too (scaled centred counts are the logits)",
-            new ModelSettings { Head = HeadKind.Boolean }, defaults, BuildMlp));
+            "Boolean MLP whose head is Boolean too (scaled centred counts are the logits), float first layer",
+            new ModelSettings { First = FirstLayerKind.Real, Head = HeadKind.Boolean }, defaults, BuildMlp));
         models.Add(new ModelEntry("bold-mlp-small",
-            "Small Boolean MLP 784-256-256-10 for quick checks and tests",
+            "Small Boolean MLP 784-256-256-10 (bit-plane first layer) for quick checks and tests",
             new ModelSettings { Hidden = [256, 256] }, defaults with { Epochs = 2 }, BuildMlp));
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using BoolNet.Layers;
 
 namespace BoolNet.Train.Optimizers;
@@ -70,7 +71,20 @@ public sealed class AdamOptimizer : IOptimizer
         {
             (float[] value, float[] gradient) = RealSgdOptimizerHelpers.Tensors(parameter);
             (float[] m, float[] v) = StateOf(parameter);
-            for (int i = 0; i < value.Length; i++)
+            int i = 0;
+            // 8 values per 256-bit vector with the scalar loop's exact operation order (IEEE sqrt and
+            // division), so the vector and scalar parts agree bit for bit.
+            for (; i + 8 <= value.Length; i += 8)
+            {
+                Vector256<float> g = Vector256.Create(gradient.AsSpan(i, 8));
+                Vector256<float> mi = Vector256.Create(b1) * Vector256.Create(m.AsSpan(i, 8)) + Vector256.Create(1 - b1) * g;
+                Vector256<float> vi = Vector256.Create(b2) * Vector256.Create(v.AsSpan(i, 8)) + Vector256.Create(1 - b2) * g * g;
+                mi.CopyTo(m.AsSpan(i, 8));
+                vi.CopyTo(v.AsSpan(i, 8));
+                Vector256<float> delta = Vector256.Create(lr) * (mi / Vector256.Create(c1)) / (Vector256.Sqrt(vi / Vector256.Create(c2)) + Vector256.Create(eps));
+                (Vector256.Create(value.AsSpan(i, 8)) - delta).CopyTo(value.AsSpan(i, 8));
+            }
+            for (; i < value.Length; i++)
             {
                 float g = gradient[i];
                 m[i] = b1 * m[i] + (1 - b1) * g;
