@@ -4,8 +4,9 @@ namespace BoolNet.Bench;
 
 /// <summary>
 /// Benchmarks entry point. Sub-modes:
-/// <c>gemm --m M --k K --n N [--threads T] [--isa scalar|avx2|avx512] [--op xor|and] [--repetitions R]</c>
-/// prints one JSON line (quick, machine-readable); anything else goes to BenchmarkDotNet's switcher,
+/// <c>gemm --m M --k K --n N [--threads T] [--isa scalar|avx2|avx512|all] [--op xor|and] [--repetitions R]</c>
+/// prints one JSON line per ISA (quick, machine-readable; <c>all</c> interleaves every supported path in
+/// one process, the fair comparison on a loaded machine); anything else goes to BenchmarkDotNet's switcher,
 /// e.g. <c>--filter *GemmBenchmarks*</c>.
 /// </summary>
 public static class Program

@@ -7,7 +7,11 @@ namespace BoolNet.Core.Kernels;
 /// <summary>
 /// AVX2 counting GEMM: bytes counted with the <c>vpshufb</c> nibble lookup (a 16-entry table per
 /// 128-bit lane, indexed by the low and the high nibble), accumulated as bytes and widened with
-/// <c>vpsadbw</c>. Register tiles of 2 A rows x 4 B rows fit AVX2's 16 ymm registers.
+/// <c>vpsadbw</c>. With n &gt;= 4 and K &gt;= 512, B is packed four rows to a group interleaved by words
+/// (<see cref="PackedDriver{TPacked, TEdge}"/>) so one ymm input op(broadcast A word, B words) feeds four
+/// outputs, and a Harley-Seal carry-save tree (five plain logic ops per adder, AVX2 has no vpternlogq)
+/// makes the 6-op lookups eight times rarer. Otherwise register tiles of 2 A rows x 4 B rows, which fit
+/// AVX2's 16 ymm registers, count every input.
 /// </summary>
 public sealed class Avx2BinaryGemmKernel : IBinaryGemmKernel
 {
@@ -23,9 +27,155 @@ public sealed class Avx2BinaryGemmKernel : IBinaryGemmKernel
         int rowStart, int rowEnd, int n, int words, Span<int> counts)
     {
         if (!Avx2.IsSupported) throw new PlatformNotSupportedException("AVX2 is not supported on this machine");
+        if (PackedDriver<Avx2PackedKernel, Avx2Tiles>.Applies(n, words))
+        {
+            PackedDriver<Avx2PackedKernel, Avx2Tiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
+            return;
+        }
         if (operation == CountOperation.Xor) TileDriver.Run<Avx2Tiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
         else TileDriver.Run<Avx2Tiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
     }
+}
+
+/// <summary>
+/// The AVX2 Harley-Seal kernel over 4-row packed B groups (see <see cref="Avx2BinaryGemmKernel"/>): one A row
+/// at a time, so the bit-sliced counters ones, twos, fours, the byte counters of the eights and the
+/// transients of a tree stay within AVX2's 16 ymm registers.
+/// </summary>
+internal unsafe struct Avx2PackedKernel : IPackedKernel
+{
+    private const int GroupRowCount = 4;
+
+    public static int GroupRows => GroupRowCount;
+    public static int TileRows => 2;
+
+    // A byte counts at most 8 per lookup, so 31 lookups fit a byte accumulator (31 * 8 = 248 <= 255).
+    private const int LookupsPerFlush = 31;
+
+    /// <summary>
+    /// Two A rows against one group: each B load feeds both rows' trees, and the two independent adder
+    /// chains overlap in the out-of-order core. (About 20 live ymm values: on a 16-register AVX2 machine
+    /// a few spill to L1; the JIT on an AVX-512 machine has 32.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile<TOperation>(ulong* a, int words, ulong* group, int* c, int n)
+        where TOperation : struct, IVectorOperation
+    {
+        Vector256<byte> table = Avx2Popcount.NibbleTable, nibble = Vector256.Create((byte)0x0F);
+        ulong* a0 = a, a1 = a + words;
+        Vector256<ulong> ones0 = default, twos0 = default, fours0 = default, flushed0 = default;
+        Vector256<ulong> ones1 = default, twos1 = default, fours1 = default, flushed1 = default;
+        Vector256<byte> eights0 = default, eights1 = default;
+        int treeWords = words - words % 8;
+        int lookups = 0;
+        for (int t = 0; t < treeWords; t += 8)
+        {
+            ulong* y = group + GroupRowCount * t;
+            ulong* x0 = a0 + t, x1 = a1 + t;
+            Vector256<ulong> p = Vector256.Load(y), q = Vector256.Load(y + 4);
+            Vector256<ulong> twosA0 = CarrySave(ref ones0, TOperation.Apply(p, Vector256.Create(x0[0])), TOperation.Apply(q, Vector256.Create(x0[1])));
+            Vector256<ulong> twosA1 = CarrySave(ref ones1, TOperation.Apply(p, Vector256.Create(x1[0])), TOperation.Apply(q, Vector256.Create(x1[1])));
+            p = Vector256.Load(y + 8); q = Vector256.Load(y + 12);
+            Vector256<ulong> twosB0 = CarrySave(ref ones0, TOperation.Apply(p, Vector256.Create(x0[2])), TOperation.Apply(q, Vector256.Create(x0[3])));
+            Vector256<ulong> twosB1 = CarrySave(ref ones1, TOperation.Apply(p, Vector256.Create(x1[2])), TOperation.Apply(q, Vector256.Create(x1[3])));
+            Vector256<ulong> foursA0 = CarrySave(ref twos0, twosA0, twosB0);
+            Vector256<ulong> foursA1 = CarrySave(ref twos1, twosA1, twosB1);
+            p = Vector256.Load(y + 16); q = Vector256.Load(y + 20);
+            twosA0 = CarrySave(ref ones0, TOperation.Apply(p, Vector256.Create(x0[4])), TOperation.Apply(q, Vector256.Create(x0[5])));
+            twosA1 = CarrySave(ref ones1, TOperation.Apply(p, Vector256.Create(x1[4])), TOperation.Apply(q, Vector256.Create(x1[5])));
+            p = Vector256.Load(y + 24); q = Vector256.Load(y + 28);
+            twosB0 = CarrySave(ref ones0, TOperation.Apply(p, Vector256.Create(x0[6])), TOperation.Apply(q, Vector256.Create(x0[7])));
+            twosB1 = CarrySave(ref ones1, TOperation.Apply(p, Vector256.Create(x1[6])), TOperation.Apply(q, Vector256.Create(x1[7])));
+            Vector256<ulong> foursB0 = CarrySave(ref twos0, twosA0, twosB0);
+            Vector256<ulong> foursB1 = CarrySave(ref twos1, twosA1, twosB1);
+            eights0 += Avx2Popcount.Bytes(CarrySave(ref fours0, foursA0, foursB0), table, nibble);
+            eights1 += Avx2Popcount.Bytes(CarrySave(ref fours1, foursA1, foursB1), table, nibble);
+            if (++lookups == LookupsPerFlush)
+            {
+                flushed0 += Widen(eights0); eights0 = default;
+                flushed1 += Widen(eights1); eights1 = default;
+                lookups = 0;
+            }
+        }
+        Finish<TOperation>(a0, group, treeWords, words, ones0, twos0, fours0, eights0, flushed0, table, nibble, c);
+        Finish<TOperation>(a1, group, treeWords, words, ones1, twos1, fours1, eights1, flushed1, table, nibble, c + n);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void OneRow<TOperation>(ulong* a, int words, ulong* group, int* c)
+        where TOperation : struct, IVectorOperation
+    {
+        Vector256<byte> table = Avx2Popcount.NibbleTable, nibble = Vector256.Create((byte)0x0F);
+        Vector256<ulong> ones = default, twos = default, fours = default, flushed = default;
+        Vector256<byte> eights = default;
+        int treeWords = words - words % 8;
+        int lookups = 0;
+        for (int t = 0; t < treeWords; t += 8)
+        {
+            ulong* y = group + GroupRowCount * t;
+            ulong* x = a + t;
+            Vector256<ulong> twosA = CarrySave(ref ones, Input<TOperation>(x, y, 0), Input<TOperation>(x, y, 1));
+            Vector256<ulong> twosB = CarrySave(ref ones, Input<TOperation>(x, y, 2), Input<TOperation>(x, y, 3));
+            Vector256<ulong> foursA = CarrySave(ref twos, twosA, twosB);
+            twosA = CarrySave(ref ones, Input<TOperation>(x, y, 4), Input<TOperation>(x, y, 5));
+            twosB = CarrySave(ref ones, Input<TOperation>(x, y, 6), Input<TOperation>(x, y, 7));
+            Vector256<ulong> foursB = CarrySave(ref twos, twosA, twosB);
+            eights += Avx2Popcount.Bytes(CarrySave(ref fours, foursA, foursB), table, nibble);
+            if (++lookups == LookupsPerFlush)
+            {
+                flushed += Widen(eights);
+                eights = default;
+                lookups = 0;
+            }
+        }
+        Finish<TOperation>(a, group, treeWords, words, ones, twos, fours, eights, flushed, table, nibble, c);
+    }
+
+    /// <summary>
+    /// c[0..3] += the counts of one row: 8 * eights + ones + 2 twos + 4 fours (at most 56 per byte left in the
+    /// counters) plus under 8 words after the last tree counted directly (at most 56 more): no byte overflows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish<TOperation>(ulong* a, ulong* group, int start, int words,
+        Vector256<ulong> ones, Vector256<ulong> twos, Vector256<ulong> fours, Vector256<byte> eights, Vector256<ulong> flushed,
+        Vector256<byte> table, Vector256<byte> nibble, int* c)
+        where TOperation : struct, IVectorOperation
+    {
+        Vector256<byte> rest = Avx2Popcount.Bytes(ones, table, nibble);
+        for (int t = start; t < words; t++) rest += Avx2Popcount.Bytes(Input<TOperation>(a + t, group + GroupRowCount * t, 0), table, nibble);
+        Vector256<byte> weighted = Avx2Popcount.Bytes(fours, table, nibble);
+        weighted += weighted;
+        weighted += Avx2Popcount.Bytes(twos, table, nibble);
+        rest += weighted + weighted;
+        Vector256<ulong> lanes = ((flushed + Widen(eights)) << 3) + Widen(rest);
+        // The four qword totals (each under 2^31) narrowed to ints: vpermd gathers their low dwords.
+        Vector128<int> totals = Avx2.PermuteVar8x32(lanes.AsInt32(), Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6)).GetLower();
+        Vector128.Store(Vector128.Load(c) + totals, c);
+    }
+
+    /// <summary>Input t of a tree: op(A word t broadcast to the four lanes, word t of the group's four B rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> Input<TOperation>(ulong* x, ulong* y, int t)
+        where TOperation : struct, IVectorOperation =>
+        TOperation.Apply(Vector256.Load(y + GroupRowCount * t), Vector256.Create(x[t]));
+
+    /// <summary>
+    /// Full adder of the bit-sliced counter <paramref name="sum"/> with inputs p, q: sum ^= p ^ q and the
+    /// returned carry is majority(sum, p, q) = (p AND q) OR (sum AND (p XOR q)), five logic ops in AVX2.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> CarrySave(ref Vector256<ulong> sum, Vector256<ulong> p, Vector256<ulong> q)
+    {
+        Vector256<ulong> either = p ^ q;
+        Vector256<ulong> carry = (p & q) | (sum & either);
+        sum ^= either;
+        return carry;
+    }
+
+    /// <summary>vpsadbw against zero: each qword lane gets the sum of its 8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> Widen(Vector256<byte> counters) =>
+        Avx2.SumAbsoluteDifferences(counters, Vector256<byte>.Zero).AsUInt64();
 }
 
 /// <summary>The AVX2 register tiles (see <see cref="Avx2BinaryGemmKernel"/>).</summary>
@@ -120,7 +270,7 @@ internal unsafe struct Avx2Tiles : ITileSet
 internal static class Avx2Popcount
 {
     /// <summary>popcount of 0..15, repeated in both 128-bit lanes (vpshufb looks up within a lane).</summary>
-    public static Vector256<byte> NibbleTable => Vector256.Create(
+    public static readonly Vector256<byte> NibbleTable = Vector256.Create(
         (byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
 

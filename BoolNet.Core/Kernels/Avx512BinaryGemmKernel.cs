@@ -5,9 +5,23 @@ using System.Runtime.Intrinsics.X86;
 namespace BoolNet.Core.Kernels;
 
 /// <summary>
-/// AVX-512 (F/BW/VBMI) counting GEMM. .NET exposes no vector popcount (VPOPCNTQ), so bytes are
-/// counted with two <c>vpermb</c> table lookups (6-bit index each), accumulated as bytes and widened
-/// with <c>vpsadbw</c>; register tiles of 4 A rows x 4 B rows reuse every load four times.
+/// AVX-512 (F/BW/VBMI) counting GEMM. .NET exposes no vector popcount (VPOPCNTQ), so bytes are counted
+/// with two <c>vpermb</c> lookups; on Zen 4 those (and the shift between them) run on only two of the
+/// four vector pipes at one zmm per cycle, so the kernel is built to do as few lookups as possible:
+/// <list type="bullet">
+/// <item>B is repacked once per call with eight rows interleaved by 64-bit words, and each A word is
+/// broadcast to the eight qword lanes (EVEX embedded broadcast, folded into the XOR/AND's load), so one
+/// zmm input is an outer product of 1 A word x 8 B words: eight outputs, each in its own qword lane up to
+/// the final <c>vpsadbw</c>, which then yields the eight counts directly.</item>
+/// <item>A Harley-Seal carry-save adder tree per zmm stream (sum = xor3 = <c>vpternlogq 0x96</c>,
+/// carry = majority, one more <c>vpternlogq</c>, both on any pipe) turns 8 inputs into one lookup:
+/// count = 8 lookups(eights) + 4 popcount(fours) + 2 popcount(twos) + popcount(ones).</item>
+/// <item>Register tile of 4 A rows x 1 B group (32 outputs): the group's 8 inputs of a tree stay in
+/// registers for the four A rows, so an input costs one 8-byte broadcast load plus a quarter zmm load.</item>
+/// </list>
+/// The last n % 8 B rows, and whole products with n &lt; 8 or fewer than 8 words per row (K &lt;= 448),
+/// use <see cref="Avx512LookupTiles"/>.
+/// Packing B costs O(n * words) once per call (once per call for all threads too), charged to the call.
 /// </summary>
 public sealed class Avx512BinaryGemmKernel : IBinaryGemmKernel
 {
@@ -23,146 +37,173 @@ public sealed class Avx512BinaryGemmKernel : IBinaryGemmKernel
         int rowStart, int rowEnd, int n, int words, Span<int> counts)
     {
         if (!IsaSelection.IsSupported(Isa.Avx512)) throw new PlatformNotSupportedException("AVX-512 F/BW/VBMI is not supported on this machine");
-        if (operation == CountOperation.Xor) TileDriver.Run<Avx512Tiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
-        else TileDriver.Run<Avx512Tiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
+        if (PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Applies(n, words))
+        {
+            PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
+            return;
+        }
+        // Too few B rows to interleave, or K under one tree of 8 words: plain lookups. On a short row whose
+        // last 512-bit chunk would leave 4 or more words to scalar popcnt (784 bits = 13 words: 1 chunk + 5),
+        // 256-bit steps (every AVX-512 CPU has AVX2) keep more of the row in vectors (3 chunks + 1).
+        if (words % 8 >= 4 && words < 64)
+        {
+            if (operation == CountOperation.Xor) TileDriver.Run<Avx2Tiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
+            else TileDriver.Run<Avx2Tiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
+            return;
+        }
+        if (operation == CountOperation.Xor) TileDriver.Run<Avx512LookupTiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
+        else TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
     }
 }
 
-/// <summary>The AVX-512 register tiles (see <see cref="Avx512BinaryGemmKernel"/>).</summary>
-internal unsafe struct Avx512Tiles : ITileSet
+/// <summary>The AVX-512 Harley-Seal tiles over 8-row packed B groups (see <see cref="Avx512BinaryGemmKernel"/>).</summary>
+internal unsafe struct Avx512PackedKernel : IPackedKernel
 {
-    public static int TileRows => 4;
-    public static int TileColumns => 4;
-    public static int WordsPerChunk => 8;
+    private const int GroupRowCount = 8;
 
-    // A byte counts at most 8 per chunk, so 31 chunks fit a byte accumulator (31 * 8 = 248 <= 255).
-    private const int ChunksPerFlush = 31;
+    public static int GroupRows => GroupRowCount;
+    public static int TileRows => 4;
+
+    // A byte counts at most 8 per lookup, so 31 lookups fit a byte accumulator (31 * 8 = 248 <= 255).
+    private const int LookupsPerFlush = 31;
+
+    private static readonly Vector512<byte> LowTable = Avx512Popcount.LowTable, HighTable = Avx512Popcount.HighTable;
 
     /// <summary>
-    /// vpermb uses only the low 6 bits of each index byte: this table gives popcount(bits 0..5).
+    /// Four A rows against one packed B group: c[r * n + q] += popcount(op(A[r], B[8g + q])), r &lt; 4, q &lt; 8.
     /// </summary>
-    private static readonly Vector512<byte> LowTable = Avx512Popcount.Table(weight: 1, lowBit: 0);
-
-    /// <summary>Indexed by the byte shifted right by 2 (bits 2..7 land in 0..5): popcount(bits 6..7).</summary>
-    private static readonly Vector512<byte> HighTable = Avx512Popcount.Table(weight: 1, lowBit: 4);
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile<TOperation>(ulong* a, ulong* b, int words, int* c, int n)
+    public static void Tile<TOperation>(ulong* a, int words, ulong* group, int* c, int n)
         where TOperation : struct, IVectorOperation
     {
         Vector512<byte> low = LowTable, high = HighTable;
         ulong* a0 = a, a1 = a + words, a2 = a + 2 * words, a3 = a + 3 * words;
-        ulong* b0 = b, b1 = b + words, b2 = b + 2 * words, b3 = b + 3 * words;
-        int chunks = words / 8;
-        for (int start = 0; start < chunks; start += ChunksPerFlush)
+        Vector512<ulong> ones0 = default, twos0 = default, fours0 = default;
+        Vector512<ulong> ones1 = default, twos1 = default, fours1 = default;
+        Vector512<ulong> ones2 = default, twos2 = default, fours2 = default;
+        Vector512<ulong> ones3 = default, twos3 = default, fours3 = default;
+        Vector512<byte> eights0 = default, eights1 = default, eights2 = default, eights3 = default;
+        Vector512<ulong> flushed0 = default, flushed1 = default, flushed2 = default, flushed3 = default;
+        int treeWords = words - words % 8;
+        int lookups = 0;
+        for (int t = 0; t < treeWords; t += 8)
         {
-            int end = Math.Min(chunks, start + ChunksPerFlush) * 8;
-            Vector512<byte> c00 = default, c01 = default, c02 = default, c03 = default;
-            Vector512<byte> c10 = default, c11 = default, c12 = default, c13 = default;
-            Vector512<byte> c20 = default, c21 = default, c22 = default, c23 = default;
-            Vector512<byte> c30 = default, c31 = default, c32 = default, c33 = default;
-            for (int k = start * 8; k < end; k += 8)
+            ulong* y = group + GroupRowCount * t;
+            Vector512<ulong> y0 = Vector512.Load(y), y1 = Vector512.Load(y + 8), y2 = Vector512.Load(y + 16), y3 = Vector512.Load(y + 24);
+            Vector512<ulong> y4 = Vector512.Load(y + 32), y5 = Vector512.Load(y + 40), y6 = Vector512.Load(y + 48), y7 = Vector512.Load(y + 56);
+            eights0 += Tree<TOperation>(ref ones0, ref twos0, ref fours0, a0 + t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            eights1 += Tree<TOperation>(ref ones1, ref twos1, ref fours1, a1 + t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            eights2 += Tree<TOperation>(ref ones2, ref twos2, ref fours2, a2 + t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            eights3 += Tree<TOperation>(ref ones3, ref twos3, ref fours3, a3 + t, y0, y1, y2, y3, y4, y5, y6, y7, low, high);
+            if (++lookups == LookupsPerFlush)
             {
-                Vector512<ulong> x0 = Vector512.Load(a0 + k), x1 = Vector512.Load(a1 + k);
-                Vector512<ulong> x2 = Vector512.Load(a2 + k), x3 = Vector512.Load(a3 + k);
-                Vector512<ulong> y = Vector512.Load(b0 + k);
-                c00 += Avx512Popcount.Bytes(TOperation.Apply(x0, y), low, high);
-                c10 += Avx512Popcount.Bytes(TOperation.Apply(x1, y), low, high);
-                c20 += Avx512Popcount.Bytes(TOperation.Apply(x2, y), low, high);
-                c30 += Avx512Popcount.Bytes(TOperation.Apply(x3, y), low, high);
-                y = Vector512.Load(b1 + k);
-                c01 += Avx512Popcount.Bytes(TOperation.Apply(x0, y), low, high);
-                c11 += Avx512Popcount.Bytes(TOperation.Apply(x1, y), low, high);
-                c21 += Avx512Popcount.Bytes(TOperation.Apply(x2, y), low, high);
-                c31 += Avx512Popcount.Bytes(TOperation.Apply(x3, y), low, high);
-                y = Vector512.Load(b2 + k);
-                c02 += Avx512Popcount.Bytes(TOperation.Apply(x0, y), low, high);
-                c12 += Avx512Popcount.Bytes(TOperation.Apply(x1, y), low, high);
-                c22 += Avx512Popcount.Bytes(TOperation.Apply(x2, y), low, high);
-                c32 += Avx512Popcount.Bytes(TOperation.Apply(x3, y), low, high);
-                y = Vector512.Load(b3 + k);
-                c03 += Avx512Popcount.Bytes(TOperation.Apply(x0, y), low, high);
-                c13 += Avx512Popcount.Bytes(TOperation.Apply(x1, y), low, high);
-                c23 += Avx512Popcount.Bytes(TOperation.Apply(x2, y), low, high);
-                c33 += Avx512Popcount.Bytes(TOperation.Apply(x3, y), low, high);
+                flushed0 += Widen(eights0); eights0 = default;
+                flushed1 += Widen(eights1); eights1 = default;
+                flushed2 += Widen(eights2); eights2 = default;
+                flushed3 += Widen(eights3); eights3 = default;
+                lookups = 0;
             }
-            int* r0 = c, r1 = c + n, r2 = c + 2 * n, r3 = c + 3 * n;
-            r0[0] += Avx512Popcount.Total(c00); r0[1] += Avx512Popcount.Total(c01); r0[2] += Avx512Popcount.Total(c02); r0[3] += Avx512Popcount.Total(c03);
-            r1[0] += Avx512Popcount.Total(c10); r1[1] += Avx512Popcount.Total(c11); r1[2] += Avx512Popcount.Total(c12); r1[3] += Avx512Popcount.Total(c13);
-            r2[0] += Avx512Popcount.Total(c20); r2[1] += Avx512Popcount.Total(c21); r2[2] += Avx512Popcount.Total(c22); r2[3] += Avx512Popcount.Total(c23);
-            r3[0] += Avx512Popcount.Total(c30); r3[1] += Avx512Popcount.Total(c31); r3[2] += Avx512Popcount.Total(c32); r3[3] += Avx512Popcount.Total(c33);
         }
+        Store(c, Finish<TOperation>(a0, group, treeWords, words, ones0, twos0, fours0, eights0, flushed0, low, high));
+        Store(c + n, Finish<TOperation>(a1, group, treeWords, words, ones1, twos1, fours1, eights1, flushed1, low, high));
+        Store(c + 2 * n, Finish<TOperation>(a2, group, treeWords, words, ones2, twos2, fours2, eights2, flushed2, low, high));
+        Store(c + 3 * n, Finish<TOperation>(a3, group, treeWords, words, ones3, twos3, fours3, eights3, flushed3, low, high));
     }
 
+    /// <summary>One A row against one packed B group (the last rows % 4 rows).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OneVsFour<TOperation>(ulong* one, ulong* four, int words, int* c, int cStride)
+    public static void OneRow<TOperation>(ulong* a, int words, ulong* group, int* c)
         where TOperation : struct, IVectorOperation
     {
         Vector512<byte> low = LowTable, high = HighTable;
-        ulong* y0 = four, y1 = four + words, y2 = four + 2 * words, y3 = four + 3 * words;
-        int chunks = words / 8;
-        for (int start = 0; start < chunks; start += ChunksPerFlush)
+        Vector512<ulong> ones = default, twos = default, fours = default, flushed = default;
+        Vector512<byte> eights = default;
+        int treeWords = words - words % 8;
+        int lookups = 0;
+        for (int t = 0; t < treeWords; t += 8)
         {
-            int end = Math.Min(chunks, start + ChunksPerFlush) * 8;
-            Vector512<byte> c0 = default, c1 = default, c2 = default, c3 = default;
-            for (int k = start * 8; k < end; k += 8)
+            ulong* y = group + GroupRowCount * t;
+            eights += Tree<TOperation>(ref ones, ref twos, ref fours, a + t,
+                Vector512.Load(y), Vector512.Load(y + 8), Vector512.Load(y + 16), Vector512.Load(y + 24),
+                Vector512.Load(y + 32), Vector512.Load(y + 40), Vector512.Load(y + 48), Vector512.Load(y + 56), low, high);
+            if (++lookups == LookupsPerFlush)
             {
-                Vector512<ulong> x = Vector512.Load(one + k);
-                c0 += Avx512Popcount.Bytes(TOperation.Apply(x, Vector512.Load(y0 + k)), low, high);
-                c1 += Avx512Popcount.Bytes(TOperation.Apply(x, Vector512.Load(y1 + k)), low, high);
-                c2 += Avx512Popcount.Bytes(TOperation.Apply(x, Vector512.Load(y2 + k)), low, high);
-                c3 += Avx512Popcount.Bytes(TOperation.Apply(x, Vector512.Load(y3 + k)), low, high);
+                flushed += Widen(eights);
+                eights = default;
+                lookups = 0;
             }
-            c[0] += Avx512Popcount.Total(c0);
-            c[cStride] += Avx512Popcount.Total(c1);
-            c[2 * cStride] += Avx512Popcount.Total(c2);
-            c[3 * cStride] += Avx512Popcount.Total(c3);
         }
+        Store(c, Finish<TOperation>(a, group, treeWords, words, ones, twos, fours, eights, flushed, low, high));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OneVsOne<TOperation>(ulong* x, ulong* y, int words, int* c)
+    /// <summary>
+    /// Feeds 8 inputs op(broadcast A word t, word t of the group's 8 B rows) through the Harley-Seal tree of
+    /// one A row and returns the byte popcount of the eights that leave it (weight 8, applied at the end).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> Tree<TOperation>(ref Vector512<ulong> ones, ref Vector512<ulong> twos, ref Vector512<ulong> fours,
+        ulong* a, Vector512<ulong> y0, Vector512<ulong> y1, Vector512<ulong> y2, Vector512<ulong> y3,
+        Vector512<ulong> y4, Vector512<ulong> y5, Vector512<ulong> y6, Vector512<ulong> y7,
+        Vector512<byte> low, Vector512<byte> high)
         where TOperation : struct, IVectorOperation
     {
-        Vector512<byte> low = LowTable, high = HighTable;
-        int chunks = words / 8;
-        for (int start = 0; start < chunks; start += ChunksPerFlush)
-        {
-            int end = Math.Min(chunks, start + ChunksPerFlush) * 8;
-            Vector512<byte> total = default;
-            for (int k = start * 8; k < end; k += 8)
-                total += Avx512Popcount.Bytes(TOperation.Apply(Vector512.Load(x + k), Vector512.Load(y + k)), low, high);
-            *c += Avx512Popcount.Total(total);
-        }
+        Vector512<ulong> twosA = CarrySave(ref ones, TOperation.Apply(y0, Vector512.Create(a[0])), TOperation.Apply(y1, Vector512.Create(a[1])));
+        Vector512<ulong> twosB = CarrySave(ref ones, TOperation.Apply(y2, Vector512.Create(a[2])), TOperation.Apply(y3, Vector512.Create(a[3])));
+        Vector512<ulong> foursA = CarrySave(ref twos, twosA, twosB);
+        twosA = CarrySave(ref ones, TOperation.Apply(y4, Vector512.Create(a[4])), TOperation.Apply(y5, Vector512.Create(a[5])));
+        twosB = CarrySave(ref ones, TOperation.Apply(y6, Vector512.Create(a[6])), TOperation.Apply(y7, Vector512.Create(a[7])));
+        Vector512<ulong> foursB = CarrySave(ref twos, twosA, twosB);
+        Vector512<ulong> eights = CarrySave(ref fours, foursA, foursB);
+        return Avx512Popcount.Bytes(eights, low, high);
     }
-}
 
-/// <summary>Byte-wise popcount on AVX-512 VBMI by table lookup.</summary>
-internal static class Avx512Popcount
-{
     /// <summary>
-    /// A 64-entry vpermb table: entry i = weight * popcount(i &gt;&gt; lowBit). With lowBit 0 it counts bits
-    /// 0..5 of a byte; applied to the byte shifted right by 2 with lowBit 4 it counts the byte's bits 6..7.
-    /// The two windows together cover the 8 bits exactly once.
+    /// Per-lane totals (one qword per B row) of one A row: 8 * eights + ones + 2 twos + 4 fours, plus the
+    /// words after the last whole tree counted directly (under 8: at most 56 per byte, and with
+    /// ones + 2 twos + 4 fours at most 56 more, no byte overflows).
     /// </summary>
-    public static Vector512<byte> Table(int weight, int lowBit)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> Finish<TOperation>(ulong* a, ulong* group, int start, int words,
+        Vector512<ulong> ones, Vector512<ulong> twos, Vector512<ulong> fours, Vector512<byte> eights, Vector512<ulong> flushed,
+        Vector512<byte> low, Vector512<byte> high)
+        where TOperation : struct, IVectorOperation
     {
-        Span<byte> entries = stackalloc byte[64];
-        for (int i = 0; i < 64; i++) entries[i] = (byte)(weight * int.PopCount(i >> lowBit));
-        return Vector512.Create((ReadOnlySpan<byte>)entries);
+        Vector512<byte> rest = Avx512Popcount.Bytes(ones, low, high);
+        for (int t = start; t < words; t++)
+            rest += Avx512Popcount.Bytes(TOperation.Apply(Vector512.Load(group + GroupRowCount * t), Vector512.Create(a[t])), low, high);
+        Vector512<byte> weighted = Avx512Popcount.Bytes(fours, low, high);
+        weighted += weighted;
+        weighted += Avx512Popcount.Bytes(twos, low, high);
+        rest += weighted + weighted;
+        return ((flushed + Widen(eights)) << 3) + Widen(rest);
     }
 
+    /// <summary>Adds the eight qword totals (one per B row of the group) into c[0..7] (cleared by the caller).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(int* c, Vector512<ulong> lanes)
+    {
+        // vpmovqd narrows the eight counts (each under 2^31) to ints in one instruction.
+        Vector256<int> totals = Avx512F.ConvertToVector256Int32(lanes.AsInt64());
+        Vector256.Store(Vector256.Load(c) + totals, c);
+    }
+
+    /// <summary>vpsadbw against zero: each qword lane gets the sum of its 8 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ulong> Widen(Vector512<byte> counters) =>
+        Avx512BW.SumAbsoluteDifferences(counters, Vector512<byte>.Zero).AsUInt64();
+
     /// <summary>
-    /// popcount of every byte of <paramref name="x"/> (times the tables' weight). vpermb ignores index
-    /// bits 6..7, so the first lookup needs no mask; the qword shift by 2 brings bits 6..7 into the window
-    /// of the second lookup (bits shifted in from the next byte land in 6..7, which vpermb ignores again).
+    /// Full adder of the bit-sliced counter <paramref name="sum"/> with inputs p and q: sum becomes
+    /// sum XOR p XOR q (vpternlogq 0x96, written in place) and the returned carry is majority(old sum, p, q).
+    /// vpternlogq overwrites its first operand, and computing the majority from the old sum would need a
+    /// register copy (a vmovdqa64 per adder); instead the carry is derived from the NEW sum: where p = q the
+    /// majority is p, where p != q the old sum was NOT the new sum, so carry = ternlog(p, q, sum', 0xD4),
+    /// which overwrites p, dead by then.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Bytes(Vector512<ulong> x, Vector512<byte> low, Vector512<byte> high) =>
-        Avx512Vbmi.PermuteVar64x8(low, x.AsByte()) + Avx512Vbmi.PermuteVar64x8(high, Avx512F.ShiftRightLogical(x, 2).AsByte());
-
-    /// <summary>Sum of all 64 byte counters: vpsadbw against zero widens 8 bytes into each qword.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Total(Vector512<byte> counters) =>
-        (int)Vector512.Sum(Avx512BW.SumAbsoluteDifferences(counters, Vector512<byte>.Zero).AsUInt64());
+    private static Vector512<ulong> CarrySave(ref Vector512<ulong> sum, Vector512<ulong> p, Vector512<ulong> q)
+    {
+        sum = Avx512F.TernaryLogic(sum, p, q, 0x96);
+        return Avx512F.TernaryLogic(p, q, sum, 0xD4);
+    }
 }

@@ -34,7 +34,8 @@ public static class BinaryGemm
         if (logic == BinaryLogic.Xnor)
         {
             int k = a.Columns;
-            for (int i = 0; i < c.Length; i++) c[i] = k - c[i];
+            int outputs = a.Rows * b.Rows;  // C may be longer than [M, N]: leave the rest untouched
+            for (int i = 0; i < outputs; i++) c[i] = k - c[i];
         }
     }
 
@@ -57,7 +58,9 @@ public static class BinaryGemm
 
     /// <summary>
     /// Raw form over packed words: A [m, words], B [n, words] with zero tails, C [m, n].
-    /// Threads split A's rows; each output is computed by exactly one thread.
+    /// Threads split A's rows, or B's rows when A has too few rows to go round (m &lt; 8 per thread while
+    /// n has 8 per thread); each output is computed by exactly one thread, so the result never depends on
+    /// the thread count.
     /// </summary>
     public static void Count(CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
         int m, int n, int words, Span<int> c, int threads = 0, Isa? isa = null)
@@ -77,6 +80,22 @@ public static class BinaryGemm
         if (threads == 1 || work < 1 << 16)
         {
             kernel.Count(operation, a, b, 0, m, n, words, c);
+            return;
+        }
+        if (m < threads * MinimumRowsPerThread && n >= threads * MinimumRowsPerThread)
+        {
+            CountSplittingColumns(kernel, operation, a, b, m, n, words, c, threads);
+            return;
+        }
+        // The SIMD kernels repack B: do it once for all threads rather than once per chunk of rows.
+        if (kernel is Avx512BinaryGemmKernel && PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Applies(n, words))
+        {
+            PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.CountParallel(operation, a, b, m, n, words, c, threads);
+            return;
+        }
+        if (kernel is Avx2BinaryGemmKernel && PackedDriver<Avx2PackedKernel, Avx2Tiles>.Applies(n, words))
+        {
+            PackedDriver<Avx2PackedKernel, Avx2Tiles>.CountParallel(operation, a, b, m, n, words, c, threads);
             return;
         }
         unsafe
@@ -100,26 +119,54 @@ public static class BinaryGemm
         }
     }
 
+    /// <summary>Rows per thread below which a split has too little to share (tiles are 4 to 8 rows tall).</summary>
+    private const int MinimumRowsPerThread = 8;
+
+    /// <summary>
+    /// Threads take contiguous blocks of B's rows: each computes C[:, j0..j1) into a side buffer with the
+    /// same kernel (same counts, exact integers) and scatters it into its columns of C.
+    /// </summary>
+    private static unsafe void CountSplittingColumns(IBinaryGemmKernel kernel, CountOperation operation,
+        ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, Span<int> c, int threads)
+    {
+        fixed (ulong* pa = a)
+        fixed (ulong* pb = b)
+        fixed (int* pc = c)
+        {
+            // Spans cannot cross into the parallel lambda; the arrays behind them are pinned for its duration.
+            ulong* aPointer = pa, bPointer = pb;
+            int* cPointer = pc;
+            Threading.For(n, threads, (start, end) =>
+            {
+                int columns = end - start;
+                int[] block = System.Buffers.ArrayPool<int>.Shared.Rent(m * columns);
+                try
+                {
+                    var aSpan = new ReadOnlySpan<ulong>(aPointer, m * words);
+                    var bSpan = new ReadOnlySpan<ulong>(bPointer + (long)start * words, columns * words);
+                    kernel.Count(operation, aSpan, bSpan, 0, m, columns, words, block);
+                    for (int i = 0; i < m; i++)
+                        block.AsSpan(i * columns, columns).CopyTo(new Span<int>(cPointer + (long)i * n + start, columns));
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<int>.Shared.Return(block);
+                }
+            }, alignment: MinimumRowsPerThread, work: (long)m * n * words);
+        }
+    }
+
     /// <summary>Single dot product: sum_k B(a_k, b_k) over <paramref name="bits"/> logical bits.</summary>
     public static int Dot(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int bits, BinaryLogic logic, Isa? isa = null)
     {
         int words = BitMatrix.WordsFor(bits);
         if (a.Length < words || b.Length < words) throw new ArgumentException($"{bits} bits need {words} words in each operand");
         if (bits == 0) return 0;
-        // Mask the tail so callers may pass vectors whose unused bits are not zero.
-        ulong mask = BitMatrix.TailMaskFor(bits);
-        Span<int> result = stackalloc int[1];
-        if (mask == ulong.MaxValue)
-        {
-            KernelFor(isa ?? IsaSelection.Current).Count(CountOperation.Xor, a[..words], b[..words], 0, 1, 1, words, result);
-        }
-        else
-        {
-            ulong[] left = a[..words].ToArray(), right = b[..words].ToArray();
-            left[^1] &= mask; right[^1] &= mask;
-            KernelFor(isa ?? IsaSelection.Current).Count(CountOperation.Xor, left, right, 0, 1, 1, words, result);
-        }
-        return logic == BinaryLogic.Xnor ? bits - result[0] : result[0];
+        // The tail is masked so callers may pass vectors whose unused bits are not zero.
+        Isa path = isa ?? IsaSelection.Current;
+        if (!IsaSelection.IsSupported(path)) throw new PlatformNotSupportedException($"{path} is not supported on this machine");
+        int mismatches = BinaryDot.XorCount(a, b, words, BitMatrix.TailMaskFor(bits), path);
+        return logic == BinaryLogic.Xnor ? bits - mismatches : mismatches;
     }
 
     /// <summary>Single dot product of two bit vectors of equal length.</summary>

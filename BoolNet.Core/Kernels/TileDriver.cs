@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace BoolNet.Core.Kernels;
@@ -6,8 +6,9 @@ namespace BoolNet.Core.Kernels;
 /// <summary>
 /// One ISA's register tiles, written as static members of a struct so that
 /// <see cref="TileDriver"/> is compiled once per ISA and operation with every call inlined or direct.
-/// All pointers address rows of <c>words</c> 64-bit words, <c>words</c> a multiple of
-/// <see cref="WordsPerChunk"/> (the driver pads); every routine ADDS its counts into <c>c</c>.
+/// All pointers address rows of <c>words</c> 64-bit words (the row stride); the routines count the
+/// floor(words / <see cref="WordsPerChunk"/>) whole chunks of each row, the driver the rest, and every
+/// routine ADDS its counts into <c>c</c>.
 /// </summary>
 internal unsafe interface ITileSet
 {
@@ -17,7 +18,7 @@ internal unsafe interface ITileSet
     /// <summary>B rows of the main tile.</summary>
     static abstract int TileColumns { get; }
 
-    /// <summary>Words one vector step consumes; rows are zero-padded to a multiple of it.</summary>
+    /// <summary>Words one vector step consumes.</summary>
     static abstract int WordsPerChunk { get; }
 
     /// <summary>
@@ -37,17 +38,17 @@ internal unsafe interface ITileSet
 }
 
 /// <summary>
-/// Shared blocking for the SIMD kernels: pads rows to whole vector chunks, covers the output with
-/// main tiles, then the column and row edges with one-against-four and one-against-one passes.
+/// Shared blocking for the SIMD kernels: covers the output with main tiles, then the column and row
+/// edges with one-against-four and one-against-one passes, then the words after the last whole vector chunk.
 /// Each output is produced by exactly one routine, so the layout of work never changes a result.
 /// </summary>
 internal static unsafe class TileDriver
 {
     /// <summary>
     /// counts[(i - rowStart) * n + j] = popcount(op(A[i], B[j])) for i in [rowStart, rowEnd), j &lt; n.
-    /// When <paramref name="words"/> is not a multiple of the tile set's chunk, A's rows in range and
-    /// all of B are copied once per call into zero-padded buffers (the copy is O((rows + n) * words),
-    /// small against the O(rows * n * words) product, and keeps masked loads out of the inner loop).
+    /// The tiles count the whole vector chunks of each row (they read floor(words / chunk) chunks at row
+    /// stride <paramref name="words"/>); the last words % chunk words of every pair are counted here with
+    /// scalar popcnt. No copy, no allocation: small products (64x784x1) are dominated by such overheads.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TTiles, TOperation>(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
@@ -63,41 +64,32 @@ internal static unsafe class TileDriver
         counts.Slice(0, rows * n).Clear();
         if (rows == 0 || n == 0 || words == 0) return;
 
-        ReadOnlySpan<ulong> aRows = a.Slice(rowStart * words, rows * words);
-        int chunk = TTiles.WordsPerChunk;
-        int padded = (words + chunk - 1) / chunk * chunk;
-        if (padded == words)
+        int tail = words % TTiles.WordsPerChunk;
+        fixed (ulong* pa = a.Slice(rowStart * words, rows * words))
+        fixed (ulong* pb = b)
+        fixed (int* pc = counts)
         {
-            fixed (ulong* pa = aRows)
-            fixed (ulong* pb = b)
-            fixed (int* pc = counts)
-                Cover<TTiles, TOperation>(pa, pb, rows, n, words, pc);
-            return;
-        }
-        ulong[] paddedA = ArrayPool<ulong>.Shared.Rent(rows * padded);
-        ulong[] paddedB = ArrayPool<ulong>.Shared.Rent(n * padded);
-        try
-        {
-            Pad(aRows, rows, words, padded, paddedA);
-            Pad(b, n, words, padded, paddedB);
-            fixed (ulong* pa = paddedA)
-            fixed (ulong* pb = paddedB)
-            fixed (int* pc = counts)
-                Cover<TTiles, TOperation>(pa, pb, rows, n, padded, pc);
-        }
-        finally
-        {
-            ArrayPool<ulong>.Shared.Return(paddedA);
-            ArrayPool<ulong>.Shared.Return(paddedB);
+            if (words >= TTiles.WordsPerChunk) Cover<TTiles, TOperation>(pa, pb, rows, n, words, pc);
+            if (tail != 0) CountTail<TOperation>(pa, pb, rows, n, words, words - tail, pc);
         }
     }
 
-    private static void Pad(ReadOnlySpan<ulong> source, int rows, int words, int padded, ulong[] target)
+    /// <summary>c[i * n + j] += popcount(op(A[i, w], B[j, w])) for w in [start, words): the words after the last chunk.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CountTail<TOperation>(ulong* a, ulong* b, int rows, int n, int words, int start, int* c)
+        where TOperation : struct, IVectorOperation
     {
-        for (int r = 0; r < rows; r++)
+        for (int i = 0; i < rows; i++)
         {
-            source.Slice(r * words, words).CopyTo(target.AsSpan(r * padded, words));
-            target.AsSpan(r * padded + words, padded - words).Clear();
+            ulong* x = a + (long)i * words;
+            int* row = c + (long)i * n;
+            for (int j = 0; j < n; j++)
+            {
+                ulong* y = b + (long)j * words;
+                int count = 0;
+                for (int w = start; w < words; w++) count += BitOperations.PopCount(TOperation.Apply(x[w], y[w]));
+                row[j] += count;
+            }
         }
     }
 

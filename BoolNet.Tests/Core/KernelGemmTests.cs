@@ -17,7 +17,7 @@ public class KernelGemmTests
     [
         (0, 10, 3), (3, 0, 2), (2, 5, 0), (1, 1, 1), (3, 1, 5), (1, 64, 1), (5, 63, 7), (4, 64, 4),
         (7, 65, 9), (1, 200, 1), (9, 511, 13), (17, 513, 5), (8, 1024, 8), (13, 4097, 6), (64, 784, 1),
-        (1, 784, 33), (6, 257, 11), (11, 448, 17), (5, 17000, 6),
+        (1, 784, 33), (6, 257, 11), (11, 448, 17), (5, 17000, 6), (6, 33000, 9), (7, 2048, 4),
     ];
 
     private static IEnumerable<TestCaseData> IsaAndShape() =>
@@ -117,7 +117,7 @@ public class KernelGemmTests
 
     private static IEnumerable<TestCaseData> IsaAndThreadShapes() =>
         from isa in IsaSelection.Supported
-        from shape in new[] { (301, 777, 67), (64, 784, 1), (3, 4096, 70), (9, 1000, 300) }
+        from shape in new[] { (301, 777, 67), (64, 784, 1), (3, 4096, 70), (9, 1000, 300), (5, 2000, 41), (1, 4096, 100) }
         from operation in new[] { CountOperation.Xor, CountOperation.And }
         select new TestCaseData(isa, shape.Item1, shape.Item2, shape.Item3, operation);
 
@@ -125,7 +125,7 @@ public class KernelGemmTests
     public void DotEqualsNaiveAndMasksDirtyTails(Isa isa)
     {
         var random = new Random(17);
-        foreach (int bits in new[] { 0, 1, 63, 64, 65, 511, 512, 513, 784, 4097 })
+        foreach (int bits in new[] { 0, 1, 63, 64, 65, 255, 256, 257, 511, 512, 513, 784, 4097, 20000 })
         {
             int words = BitMatrix.WordsFor(bits);
             var a = new ulong[words];
@@ -141,6 +141,16 @@ public class KernelGemmTests
 
     [TestCaseSource(nameof(SupportedIsas))]
     public void KernelForReturnsThatIsa(Isa isa) => Assert.That(BinaryGemm.KernelFor(isa).Isa, Is.EqualTo(isa));
+
+    [TestCaseSource(nameof(SupportedIsas))]
+    public void XnorLeavesOutputPastMxNUntouched(Isa isa)
+    {
+        var (a, b) = RandomOperands(3, 100, 5, 9);
+        var c = Enumerable.Repeat(-7, 3 * 5 + 4).ToArray();
+        BinaryGemm.Multiply(a, b, c, BinaryLogic.Xnor, threads: 1, isa: isa);
+        Assert.That(c[15..], Is.All.EqualTo(-7));
+        Assert.That(c[..15], Is.All.InRange(0, 100));
+    }
 
     [Test]
     public void CountRejectsShortBuffers()
