@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
 
@@ -72,12 +73,7 @@ public static class SelectionSums
                             if (tables is null) SumSelected(selector, values, columns, chunk, weights[b], indices, sums.AsSpan((i - i0) * columns, columns));
                             else SumNibbles(selector, tables, columns, tableChunk, weights[b], indices, sums.AsSpan((i - i0) * columns, columns));
                         }
-                    for (int j = 0; j < columns; j++)
-                    {
-                        int offset = offsets is null ? 0 : offsets[j];
-                        Span<float> target = output.AsSpan(j * inputs + i0, i1 - i0);
-                        for (int i = 0; i < target.Length; i++) target[i] = scale * (sums[i * columns + j] - offset);
-                    }
+                    WriteTransposed(sums, i1 - i0, columns, offsets, scale, output, inputs, i0);
                 }
             }
             finally
@@ -86,6 +82,54 @@ public static class SelectionSums
                 ArrayPool<int>.Shared.Return(indices);
             }
         }, work: (long)selectors.Rows * count * columns / 32);
+    }
+
+    /// <summary>
+    /// output[j * inputs + i0 + i] = scale * (sums[i, j] - offsets[j]) for i &lt; rows: 8x8 blocks are
+    /// transposed in registers (unpack/permute), so each output row gets 8 contiguous floats per store
+    /// instead of one strided scalar at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteTransposed(int[] sums, int rows, int columns, int[]? offsets, float scale, float[] output, int inputs, int i0)
+    {
+        int fullRows = Avx2.IsSupported ? rows & ~7 : 0, fullColumns = Avx2.IsSupported ? columns & ~7 : 0;
+        var scaleVector = Vector256.Create(scale);
+        for (int ib = 0; ib < fullRows; ib += 8)
+            for (int jb = 0; jb < fullColumns; jb += 8)
+            {
+                ref int source = ref sums[ib * columns + jb];
+                Vector256<int> r0 = Vector256.LoadUnsafe(ref source), r1 = Vector256.LoadUnsafe(ref source, (nuint)columns);
+                Vector256<int> r2 = Vector256.LoadUnsafe(ref source, (nuint)(2 * columns)), r3 = Vector256.LoadUnsafe(ref source, (nuint)(3 * columns));
+                Vector256<int> r4 = Vector256.LoadUnsafe(ref source, (nuint)(4 * columns)), r5 = Vector256.LoadUnsafe(ref source, (nuint)(5 * columns));
+                Vector256<int> r6 = Vector256.LoadUnsafe(ref source, (nuint)(6 * columns)), r7 = Vector256.LoadUnsafe(ref source, (nuint)(7 * columns));
+                Vector256<int> t0 = Avx2.UnpackLow(r0, r1), t1 = Avx2.UnpackHigh(r0, r1), t2 = Avx2.UnpackLow(r2, r3), t3 = Avx2.UnpackHigh(r2, r3);
+                Vector256<int> t4 = Avx2.UnpackLow(r4, r5), t5 = Avx2.UnpackHigh(r4, r5), t6 = Avx2.UnpackLow(r6, r7), t7 = Avx2.UnpackHigh(r6, r7);
+                Vector256<int> u0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()).AsInt32(), u1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64()).AsInt32();
+                Vector256<int> u2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64()).AsInt32(), u3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64()).AsInt32();
+                Vector256<int> u4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64()).AsInt32(), u5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64()).AsInt32();
+                Vector256<int> u6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()).AsInt32(), u7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64()).AsInt32();
+                Store(Avx2.Permute2x128(u0, u4, 0x20), jb + 0);
+                Store(Avx2.Permute2x128(u1, u5, 0x20), jb + 1);
+                Store(Avx2.Permute2x128(u2, u6, 0x20), jb + 2);
+                Store(Avx2.Permute2x128(u3, u7, 0x20), jb + 3);
+                Store(Avx2.Permute2x128(u0, u4, 0x31), jb + 4);
+                Store(Avx2.Permute2x128(u1, u5, 0x31), jb + 5);
+                Store(Avx2.Permute2x128(u2, u6, 0x31), jb + 6);
+                Store(Avx2.Permute2x128(u3, u7, 0x31), jb + 7);
+
+                void Store(Vector256<int> column, int j)
+                {
+                    Vector256<int> shifted = offsets is null ? column : column - Vector256.Create(offsets[j]);
+                    (scaleVector * Vector256.ConvertToSingle(shifted)).StoreUnsafe(ref output[j * inputs + i0 + ib]);
+                }
+            }
+        // Edges (rows or columns past the last full 8x8 block): scalar, same arithmetic.
+        for (int j = 0; j < columns; j++)
+        {
+            int offset = offsets is null ? 0 : offsets[j];
+            int start = j < fullColumns ? fullRows : 0;
+            for (int i = start; i < rows; i++) output[j * inputs + i0 + i] = scale * (sums[i * columns + j] - offset);
+        }
     }
 
     private const long TableLimit = 1 << 20; // int16 entries: 2 MiB of subset sums at most
