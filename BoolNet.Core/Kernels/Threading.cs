@@ -38,10 +38,6 @@ public static class Threading
         int chunkSize = (count + chunks - 1) / chunks;
         chunkSize = (chunkSize + alignment - 1) / alignment * alignment;
         chunks = (count + chunkSize - 1) / chunkSize;
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, chunk =>
-        {
-            int start = chunk * chunkSize;
-            body(start, Math.Min(count, start + chunkSize));
-        });
+        WorkerTeam.Run(count, chunkSize, chunks, threads, body);
     }
 }
