@@ -22,8 +22,13 @@ namespace BoolNet.Core.Convolution;
 /// </remarks>
 public static class BooleanConvolution
 {
-    /// <summary>Output rows lowered and multiplied together (a multiple of 8 for the GEMM's row tiles).</summary>
-    public const int RowBlock = 128;
+    /// <summary>
+    /// Output rows lowered and multiplied together (a multiple of 8 for the GEMM's row tiles). 1024 rows of a
+    /// 3x3x128 lowering are ~147 KiB, inside the 1 MiB L2; larger blocks amortise the per-call packing of the
+    /// weights and the dispatch. Measured (14x14x128, 3x3, c_out 128, batch 64, 1 thread, same run as the plain
+    /// GEMM): conv/GEMM 0.62 at 128 rows, 0.66 at 512, 0.68 at 1024 and 2048.
+    /// </summary>
+    public const int RowBlock = 1024;
 
     /// <summary>Rows per lowered block actually used (a multiple of 8; <see cref="RowBlock"/> unless a bench overrides it).</summary>
     public static int RowBlockSize { get; set; } = RowBlock;

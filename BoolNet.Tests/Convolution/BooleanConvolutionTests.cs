@@ -62,6 +62,34 @@ public class BooleanConvolutionTests
         Assert.That(scalar, Is.EqualTo(ConvolutionReference.Forward(input, 3, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude)));
     }
 
+    [TestCase(8)]
+    [TestCase(40)]
+    [TestCase(128)]
+    public void RowBlocksSmallerThanTheOutputGiveTheSameResult(int rowBlock)
+    {
+        // The default block (1024 rows) covers every other test's output in one block; this forces
+        // several full blocks and a partial last one through the lowering.
+        var random = new Random(23);
+        var geometry = new ConvolutionGeometry(9, 9, 70, 3, 3, 2, 1);
+        BitMatrix input = ConvolutionReference.RandomInput(random, 5, geometry);
+        var weights = new BitMatrix(11, geometry.FanIn);
+        weights.Randomize(random);
+        int saved = BooleanConvolution.RowBlockSize;
+        try
+        {
+            BooleanConvolution.RowBlockSize = rowBlock;
+            foreach (int threads in new[] { 1, 2 })
+            {
+                int[] actual = ConvolutionReference.Lowered(input, 5, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude, threads);
+                Assert.That(actual, Is.EqualTo(ConvolutionReference.Forward(input, 5, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude)), $"block {rowBlock}, threads {threads}");
+            }
+        }
+        finally
+        {
+            BooleanConvolution.RowBlockSize = saved;
+        }
+    }
+
     [Test]
     public void GeometryRejectsImpossibleShapes()
     {
