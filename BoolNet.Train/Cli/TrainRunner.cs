@@ -1,3 +1,4 @@
+using BoolNet.Core.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BoolNet.Core.Kernels;

@@ -1,3 +1,4 @@
+using BoolNet.Core.IO;
 using System.Globalization;
 using System.Text;
 using BoolNet.Train.IO;

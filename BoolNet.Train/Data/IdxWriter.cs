@@ -1,3 +1,4 @@
+using BoolNet.Core.IO;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using BoolNet.Train.IO;

@@ -1,3 +1,4 @@
+using BoolNet.Core.IO;
 using ScottPlot;
 
 namespace BoolNet.Train.IO;

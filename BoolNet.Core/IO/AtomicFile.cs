@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace BoolNet.Train.IO;
+namespace BoolNet.Core.IO;
 
 /// <summary>
 /// Writes files atomically: the content goes to a temporary file in the target's folder, is flushed
