@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace BoolNet.Core.Bits;
 
@@ -59,10 +60,23 @@ public static class BitPacking
     }
 
     /// <summary>Unpacks <paramref name="destination"/>.Length bits to +-1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void UnpackSigns(ReadOnlySpan<ulong> words, Span<float> destination)
     {
         CheckWords(destination.Length, words.Length);
-        for (int i = 0; i < destination.Length; i++)
+        int i = 0;
+        // Eight bits per step: broadcast the byte, isolate bit t in lane t (AND with 1 << t), and
+        // turn "bit set" into +1 / -1 with one compare and a select; no per-bit branch or shift chain.
+        var lanesBits = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+        var plus = Vector256.Create(1f);
+        var minus = Vector256.Create(-1f);
+        for (; i + 8 <= destination.Length; i += 8)
+        {
+            int bits = (int)(words[i >> 6] >> (i & 63)) & 0xFF;
+            Vector256<int> set = Vector256.Equals(Vector256.Create(bits) & lanesBits, lanesBits);
+            Vector256.ConditionalSelect(set.AsSingle(), plus, minus).CopyTo(destination.Slice(i, 8));
+        }
+        for (; i < destination.Length; i++)
             destination[i] = ((words[i >> 6] >> (i & 63)) & 1UL) != 0 ? 1f : -1f;
     }
 

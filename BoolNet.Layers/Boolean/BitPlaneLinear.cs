@@ -124,7 +124,19 @@ public sealed class BitPlaneLinear : ILayer
     {
         var levels = new byte[length];
         int shift = 8 - InputBits;
-        for (int i = 0; i < length; i++)
+        int i = 0;
+        // Eight pixels per step: Vector256.Round rounds half to even, as MathF.Round does; a lane
+        // outside [0, 255.5] (or NaN) sends the whole step to the scalar loop, which names the value.
+        var low = Vector256<float>.Zero;
+        var high = Vector256.Create(255.5f);
+        for (; i + 8 <= length; i += 8)
+        {
+            Vector256<float> v = Vector256.Create(x.AsSpan(i, 8));
+            if ((Vector256.GreaterThanOrEqual(v, low) & Vector256.LessThanOrEqual(v, high)).ExtractMostSignificantBits() != 0xFF) break;
+            Vector256<int> rounded = Vector256.ShiftRightArithmetic(Vector256.ConvertToInt32(Vector256.Round(v)), shift);
+            for (int lane = 0; lane < 8; lane++) levels[i + lane] = (byte)rounded.GetElement(lane);
+        }
+        for (; i < length; i++)
         {
             float v = x[i];
             if (!(v >= 0f && v <= 255.5f)) throw new ArgumentException($"{Kind} expects raw intensities 0..255, got {v}");

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 using BoolNet.Layers.Numerics;
 
@@ -74,17 +76,38 @@ public static class BooleanSignals
     }
 
     /// <summary>Z as int16 [N, out] and its column sums sum_k Z[k, j].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (short[] Values, int[] ColumnSums) Widen(QuantizedSignal z)
     {
         var values = new short[z.Levels.Length];
         var sums = new int[z.Columns];
+        int columns = z.Columns;
         for (int k = 0; k < z.Rows; k++)
-            for (int j = 0; j < z.Columns; j++)
+        {
+            ReadOnlySpan<sbyte> row = z.Levels.AsSpan(k * columns, columns);
+            Span<short> target = values.AsSpan(k * columns, columns);
+            int j = 0;
+            // 16 levels per step: sign-extend to int16 (one vpmovsxbw), and to int32 for the sums.
+            for (; j + 16 <= columns; j += 16)
             {
-                int v = z.Levels[k * z.Columns + j];
-                values[k * z.Columns + j] = (short)v;
-                sums[j] += v;
+                Vector128<sbyte> bytes = Vector128.Create<sbyte>(row.Slice(j, 16));
+                (Vector128<short> low, Vector128<short> high) = Vector128.Widen(bytes);
+                low.CopyTo(target.Slice(j, 8));
+                high.CopyTo(target.Slice(j + 8, 8));
+                Span<int> sum = sums.AsSpan(j, 16);
+                (Vector128<int> s0, Vector128<int> s1) = Vector128.Widen(low);
+                (Vector128<int> s2, Vector128<int> s3) = Vector128.Widen(high);
+                (Vector128.Create<int>(sum[..4]) + s0).CopyTo(sum[..4]);
+                (Vector128.Create<int>(sum.Slice(4, 4)) + s1).CopyTo(sum.Slice(4, 4));
+                (Vector128.Create<int>(sum.Slice(8, 4)) + s2).CopyTo(sum.Slice(8, 4));
+                (Vector128.Create<int>(sum.Slice(12, 4)) + s3).CopyTo(sum.Slice(12, 4));
             }
+            for (; j < columns; j++)
+            {
+                target[j] = row[j];
+                sums[j] += row[j];
+            }
+        }
         return (values, sums);
     }
 

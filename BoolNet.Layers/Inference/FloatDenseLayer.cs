@@ -71,7 +71,7 @@ public sealed class FloatDenseLayer : InferenceLayer
     public FloatSumOrder Order { get; }
 
     /// <summary>The order the training GEMM (FloatGemm.MultiplyTransposedB) uses for <paramref name="outputs"/> outputs.</summary>
-    public static FloatSumOrder TrainingOrder(int outputs) => outputs < 16 ? FloatSumOrder.Dot8 : FloatSumOrder.Chain;
+    public static FloatSumOrder TrainingOrder(int outputs) => outputs < Numerics.FloatGemm.NarrowOutputs ? FloatSumOrder.Dot8 : FloatSumOrder.Chain;
 
     /// <summary>Outputs rounded up to whole vectors.</summary>
     public int PaddedOutputs { get; }

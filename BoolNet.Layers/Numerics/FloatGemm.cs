@@ -16,6 +16,9 @@ public static class FloatGemm
 {
     private const int BlockColumns = 16; // two 8-float vectors: 4 rows x 2 vectors = 8 accumulators fit the 16 AVX2 registers
 
+    /// <summary>Products with fewer output columns than this use row dot products (<see cref="VectorDot"/>).</summary>
+    public const int NarrowOutputs = BlockColumns;
+
     /// <summary>C[M, N] = A[M, K] x B[K, N] (or C += A x B when <paramref name="accumulate"/>).</summary>
     public static void Multiply(float[] a, float[] b, float[] c, int m, int k, int n, int threads = 0, bool accumulate = false)
     {
@@ -37,7 +40,7 @@ public static class FloatGemm
     /// </summary>
     public static void MultiplyTransposedB(float[] a, float[] b, float[] c, int m, int k, int n, int threads = 0, bool accumulate = false)
     {
-        if (n >= BlockColumns)
+        if (n >= NarrowOutputs)
         {
             Multiply(a, Transpose(b, n, k), c, m, k, n, threads, accumulate);
             return;
@@ -47,12 +50,53 @@ public static class FloatGemm
         Threading.For(m, threads, (start, end) =>
         {
             for (int i = start; i < end; i++)
-                for (int j = 0; j < n; j++)
+            {
+                ReadOnlySpan<float> row = a.AsSpan(i * k, k);
+                int j = 0;
+                for (; j + 4 <= n; j += 4)
                 {
-                    float dot = VectorDot(a.AsSpan(i * k, k), b.AsSpan(j * k, k));
-                    c[i * n + j] = accumulate ? c[i * n + j] + dot : dot;
+                    (float d0, float d1, float d2, float d3) = VectorDot4(row, b.AsSpan(j * k, k), b.AsSpan((j + 1) * k, k), b.AsSpan((j + 2) * k, k), b.AsSpan((j + 3) * k, k));
+                    Write(i * n + j, d0);
+                    Write(i * n + j + 1, d1);
+                    Write(i * n + j + 2, d2);
+                    Write(i * n + j + 3, d3);
                 }
+                for (; j < n; j++) Write(i * n + j, VectorDot(row, b.AsSpan(j * k, k)));
+            }
         }, work: SmallWork((long)m * n * k));
+
+        void Write(int index, float dot) => c[index] = accumulate ? c[index] + dot : dot;
+    }
+
+    /// <summary>
+    /// Four <see cref="VectorDot"/>s of one x, each with exactly VectorDot's arithmetic: one FMA chain
+    /// has a 4-cycle latency, so interleaving four independent chains keeps the FMA units busy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static (float, float, float, float) VectorDot4(ReadOnlySpan<float> x, ReadOnlySpan<float> y0, ReadOnlySpan<float> y1,
+        ReadOnlySpan<float> y2, ReadOnlySpan<float> y3)
+    {
+        if (y0.Length != x.Length || y1.Length != x.Length || y2.Length != x.Length || y3.Length != x.Length)
+            throw new ArgumentException("dot products of unequal lengths");
+        Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        for (; i + 8 <= x.Length; i += 8)
+        {
+            Vector256<float> v = Vector256.Create(x.Slice(i, 8));
+            s0 = MultiplyAdd(v, Vector256.Create(y0.Slice(i, 8)), s0);
+            s1 = MultiplyAdd(v, Vector256.Create(y1.Slice(i, 8)), s1);
+            s2 = MultiplyAdd(v, Vector256.Create(y2.Slice(i, 8)), s2);
+            s3 = MultiplyAdd(v, Vector256.Create(y3.Slice(i, 8)), s3);
+        }
+        return (Finish(s0, x, y0, i), Finish(s1, x, y1, i), Finish(s2, x, y2, i), Finish(s3, x, y3, i));
+
+        static float Finish(Vector256<float> sum, ReadOnlySpan<float> x, ReadOnlySpan<float> y, int i)
+        {
+            float total = 0f;
+            for (int lane = 0; lane < 8; lane++) total += sum[lane];
+            for (; i < x.Length; i++) total = MathF.FusedMultiplyAdd(x[i], y[i], total);
+            return total;
+        }
     }
 
     /// <summary>Dot product with eight partial sums in fixed lanes (deterministic for a given length).</summary>

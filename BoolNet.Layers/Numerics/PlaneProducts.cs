@@ -93,7 +93,12 @@ public static class PlaneProducts
                 (new Vector<int>(sum.Slice(i)) + wv * new Vector<int>(c.Slice(i))).CopyTo(sum.Slice(i));
             for (; i < n; i++) sum[i] += w * c[i];
         }
-        for (int i = 0; i < n; i++) target[i] = scale * (sum[i] - offset);
+        int j = 0;
+        var offsetVector = new Vector<int>(offset);
+        var scaleVector = new Vector<float>(scale);
+        for (; j + Vector<int>.Count <= n; j += Vector<int>.Count)
+            (scaleVector * Vector.ConvertToSingle(new Vector<int>(sum.Slice(j)) - offsetVector)).CopyTo(target.Slice(j));
+        for (; j < n; j++) target[j] = scale * (sum[j] - offset);
     }
 
     private static void CombineUncentred(ReadOnlySpan<int> counts, int[] aWeights, int[] bWeights, int n, float scale, Span<float> target)

@@ -15,14 +15,24 @@ namespace BoolNet.Layers.Numerics;
 /// <code>
 ///   q[j, i] = sum_k Z[k, j] e(x_ki) = 2 sum_(k: x_ki = 1) Z[k, j] - sum_k Z[k, j]
 /// </code>
-/// is, per input i, a sum of the int16 rows Z[k, :] over the set bits of X^T[i, :]: vector adds
-/// along the outputs, m * popcount * out / 16 of them, exact integers (hence identical to the
-/// bit-plane path and independent of the thread count). Each task sums a block of inputs into an
-/// L2-resident int buffer and writes its q columns directly, so no per-weight temporary is held.
+/// is, per input i, a sum of the int16 rows Z[k, :] over the set bits of X^T[i, :]: exact integers
+/// (hence identical to the bit-plane path and independent of the thread count).
+/// <para>
+/// Four Russians: the batch is cut into groups of 4 samples, and a table holds the 16 subset sums
+/// of each group, so a selector costs one row add per non-zero nibble (about half the set bits).
+/// The work is split over blocks of 32 outputs j: a thread builds the table of its block alone,
+/// groups x 16 rows of 32 int16 = one 64-byte line each (25 KiB for a batch of 100), which stays
+/// in L1 while every selector of every input reads it. A table over all outputs (800 KiB) would
+/// live in L2, and its rows, 2 KiB apart, would all fall into the same few L1 sets.
+/// </para>
 /// </summary>
 public static class SelectionSums
 {
-    private const int InputsPerTask = 32;
+    /// <summary>Outputs j per block: 32 int16 lanes, two 256-bit registers, one cache line.</summary>
+    private const int BlockWidth = 32;
+
+    /// <summary>Inputs whose sums are buffered before one transposed write.</summary>
+    private const int InputsPerFlush = 32;
 
     /// <summary>
     /// output[j, i] = scale * (sum_b planeWeights[b] * sum_(k: selectors[i*B + b, k] = 1) values[k, j] - offsets[j])
@@ -46,62 +56,234 @@ public static class SelectionSums
         int inputs = selectors.Rows / planes;
         if (values.Length < (long)count * columns) throw new ArgumentException($"values hold {values.Length}, need {(long)count * columns}");
         if (output.Length < (long)inputs * columns) throw new ArgumentException($"output holds {output.Length}, needs {(long)inputs * columns}");
+        if (offsets is not null && offsets.Length < columns) throw new ArgumentException($"offsets hold {offsets.Length}, need {columns}");
         if (inputs == 0 || columns == 0) return;
         int[] weights = planeWeights.ToArray();
-        // int16 lanes stay exact while at most `chunk` rows of |v| <= maxAbs are added.
-        int chunk = Math.Max(1, short.MaxValue / Math.Max(1, maxAbs));
-        int tasks = (inputs + InputsPerTask - 1) / InputsPerTask;
-        // Four Russians: with 16 subset sums per group of 4 samples, a selector row costs one row add
-        // per non-zero nibble instead of one per set bit (about half for dense activations).
         int groups = (count + 3) / 4;
-        short[]? tables = (long)groups * 16 * columns <= TableLimit ? BuildTables(values, count, columns, groups) : null;
-        int tableChunk = Math.Max(1, short.MaxValue / Math.Max(1, 4 * maxAbs));
-        Threading.For(tasks, threads, (start, end) =>
+        // A subset sum is at most 4 * maxAbs, so an int16 lane stays exact over this many of them.
+        int chunk = Math.Max(1, short.MaxValue / Math.Max(1, 4 * maxAbs));
+        // When the whole weighted sum is bounded by the int16 range (the usual case: a batch of 100
+        // and 4-plane signals give at most 2 * 25 * 28 = 1400), every plane adds into one int16
+        // accumulator and the sum is widened once, with no per-chunk flushes.
+        long bound = 0;
+        foreach (int weight in weights) bound += Math.Abs((long)weight) * groups * 4 * Math.Max(1, maxAbs);
+        bool narrow = bound <= short.MaxValue;
+        (int[] tableRows, int[] rowCounts) = NibbleRows(selectors, groups, threads);
+        int blocks = (columns + BlockWidth - 1) / BlockWidth;
+        try
         {
-            int[] sums = ArrayPool<int>.Shared.Rent(InputsPerTask * columns);
-            int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(1, count + 4));
-            try
+            Threading.For(blocks, threads, (start, end) =>
             {
-                for (int task = start; task < end; task++)
+                short[] table = ArrayPool<short>.Shared.Rent(Math.Max(1, groups) * 16 * BlockWidth);
+                int[] sums = ArrayPool<int>.Shared.Rent(InputsPerFlush * BlockWidth);
+                try
                 {
-                    int i0 = task * InputsPerTask, i1 = Math.Min(inputs, i0 + InputsPerTask);
-                    Array.Clear(sums, 0, (i1 - i0) * columns);
-                    for (int i = i0; i < i1; i++)
-                        for (int b = 0; b < planes; b++)
+                    for (int block = start; block < end; block++)
+                    {
+                        int j0 = block * BlockWidth, width = Math.Min(BlockWidth, columns - j0);
+                        BuildTable(values, count, columns, groups, j0, width, table);
+                        for (int i0 = 0; i0 < inputs; i0 += InputsPerFlush)
                         {
-                            ReadOnlySpan<ulong> selector = selectors.Row(planeMajor ? b * inputs + i : i * planes + b);
-                            if (tables is null) SumSelected(selector, values, columns, chunk, weights[b], indices, sums.AsSpan((i - i0) * columns, columns));
-                            else SumNibbles(selector, tables, columns, tableChunk, weights[b], indices, sums.AsSpan((i - i0) * columns, columns));
+                            int i1 = Math.Min(inputs, i0 + InputsPerFlush);
+                            for (int i = i0; i < i1; i++)
+                                if (narrow) SumInputNarrow(table, tableRows, rowCounts, groups, i, inputs, planeMajor, weights, sums.AsSpan((i - i0) * BlockWidth, BlockWidth));
+                                else SumInput(table, tableRows, rowCounts, groups, i, inputs, planeMajor, weights, chunk, sums.AsSpan((i - i0) * BlockWidth, BlockWidth));
+                            WriteTransposed(sums, BlockWidth, i1 - i0, width, j0, offsets, scale, output, inputs, i0);
                         }
-                    WriteTransposed(sums, i1 - i0, columns, offsets, scale, output, inputs, i0);
+                    }
                 }
-            }
-            finally
-            {
-                ArrayPool<int>.Shared.Return(sums);
-                ArrayPool<int>.Shared.Return(indices);
-            }
-        }, work: (long)selectors.Rows * count * columns / 32);
+                finally
+                {
+                    ArrayPool<short>.Shared.Return(table);
+                    ArrayPool<int>.Shared.Return(sums);
+                }
+            }, work: (long)selectors.Rows * count * columns / 32);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(tableRows);
+            ArrayPool<int>.Shared.Return(rowCounts);
+        }
     }
 
     /// <summary>
-    /// output[j * inputs + i0 + i] = scale * (sums[i, j] - offsets[j]) for i &lt; rows: 8x8 blocks are
-    /// transposed in registers (unpack/permute), so each output row gets 8 contiguous floats per store
-    /// instead of one strided scalar at a time.
+    /// For each selector row r, the table rows g * 16 + s of its non-zero nibbles s (group g), at
+    /// tableRows[r * groups ..], and how many there are in rowCounts[r]. Shared by every block.
+    /// </summary>
+    private static (int[] TableRows, int[] RowCounts) NibbleRows(BitMatrix selectors, int groups, int threads)
+    {
+        int rows = selectors.Rows;
+        int[] tableRows = ArrayPool<int>.Shared.Rent(Math.Max(1, rows * groups));
+        int[] rowCounts = ArrayPool<int>.Shared.Rent(Math.Max(1, rows));
+        Threading.For(rows, threads, (start, end) =>
+        {
+            for (int r = start; r < end; r++)
+            {
+                ReadOnlySpan<ulong> selector = selectors.Row(r);
+                Span<int> target = tableRows.AsSpan(r * groups, groups);
+                int n = 0;
+                for (int w = 0; w < selector.Length; w++)
+                {
+                    ulong word = selector[w];
+                    while (word != 0)
+                    {
+                        int nibble = BitOperations.TrailingZeroCount(word) >> 2;
+                        target[n++] = (w * 16 + nibble) * 16 + (int)((word >> (4 * nibble)) & 15);
+                        word &= ~(15UL << (4 * nibble));
+                    }
+                }
+                rowCounts[r] = n;
+            }
+        }, work: (long)rows * selectors.WordsPerRow * 16);
+        return (tableRows, rowCounts);
+    }
+
+    /// <summary>
+    /// table[(g * 16 + s) * 32 + c] = sum over the bits t of s of values[4g + t, j0 + c] for c &lt; width
+    /// (zero past width and past the last sample): each subset is its lowest bit's row plus an
+    /// earlier subset, one vector add per 16 lanes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteTransposed(int[] sums, int rows, int columns, int[]? offsets, float scale, float[] output, int inputs, int i0)
+    private static void BuildTable(short[] values, int count, int columns, int groups, int j0, int width, short[] table)
+    {
+        Span<short> row = stackalloc short[BlockWidth];
+        ref short t = ref table[0];
+        for (int g = 0; g < groups; g++)
+        {
+            nuint groupBase = (nuint)(g * 16 * BlockWidth);
+            Vector256<short>.Zero.StoreUnsafe(ref t, groupBase);
+            Vector256<short>.Zero.StoreUnsafe(ref t, groupBase + 16);
+            // Highest bit first, so the earlier subset (this one without its lowest bit, which has
+            // only higher bits) is always filled before it is read.
+            for (int bit = 3; bit >= 0; bit--)
+            {
+                int k = 4 * g + bit;
+                row.Clear();
+                if (k < count) values.AsSpan(k * columns + j0, width).CopyTo(row);
+                Vector256<short> low = Vector256.Create<short>(row[..16]), high = Vector256.Create<short>(row[16..]);
+                // Subsets whose lowest set bit is `bit`: (1 << bit) | (higher bits) = earlier subset + this row.
+                for (int subset = 1 << bit; subset < 16; subset += 2 << bit)
+                {
+                    nuint target = groupBase + (nuint)(subset * BlockWidth), source = groupBase + (nuint)((subset & (subset - 1)) * BlockWidth);
+                    (Vector256.LoadUnsafe(ref t, source) + low).StoreUnsafe(ref t, target);
+                    (Vector256.LoadUnsafe(ref t, source + 16) + high).StoreUnsafe(ref t, target + 16);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="SumInput"/> when |sum_b weights[b] * rows| provably fits int16: one int16 total,
+    /// each plane's rows added into its own accumulator and multiplied in (vpmullw) once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SumInputNarrow(short[] table, int[] tableRows, int[] rowCounts, int groups, int i, int inputs, bool planeMajor,
+        int[] weights, Span<int> sums)
+    {
+        ref short t = ref table[0];
+        ref int rowIndex = ref tableRows[0];
+        Vector256<short> totalLow = default, totalHigh = default;
+        for (int b = 0; b < weights.Length; b++)
+        {
+            int r = planeMajor ? b * inputs + i : i * weights.Length + b;
+            int c = r * groups, last = c + rowCounts[r];
+            Vector256<short> low = default, high = default, low2 = default, high2 = default;
+            for (; c + 2 <= last; c += 2)
+            {
+                nuint one = (nuint)(Unsafe.Add(ref rowIndex, c) * BlockWidth), two = (nuint)(Unsafe.Add(ref rowIndex, c + 1) * BlockWidth);
+                low += Vector256.LoadUnsafe(ref t, one);
+                high += Vector256.LoadUnsafe(ref t, one + 16);
+                low2 += Vector256.LoadUnsafe(ref t, two);
+                high2 += Vector256.LoadUnsafe(ref t, two + 16);
+            }
+            if (c < last)
+            {
+                nuint one = (nuint)(Unsafe.Add(ref rowIndex, c) * BlockWidth);
+                low += Vector256.LoadUnsafe(ref t, one);
+                high += Vector256.LoadUnsafe(ref t, one + 16);
+            }
+            short weight = (short)weights[b];
+            totalLow += (low + low2) * weight;
+            totalHigh += (high + high2) * weight;
+        }
+        (Vector256<int> s0, Vector256<int> s1) = Vector256.Widen(totalLow);
+        (Vector256<int> s2, Vector256<int> s3) = Vector256.Widen(totalHigh);
+        ref int target = ref sums[0];
+        s0.StoreUnsafe(ref target);
+        s1.StoreUnsafe(ref target, 8);
+        s2.StoreUnsafe(ref target, 16);
+        s3.StoreUnsafe(ref target, 24);
+    }
+
+    /// <summary>sums[c] = sum_b weights[b] * sum of the table rows of selector (i, b), for the 32 lanes of a block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SumInput(short[] table, int[] tableRows, int[] rowCounts, int groups, int i, int inputs, bool planeMajor,
+        int[] weights, int chunk, Span<int> sums)
+    {
+        ref short t = ref table[0];
+        Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
+        for (int b = 0; b < weights.Length; b++)
+        {
+            int r = planeMajor ? b * inputs + i : i * weights.Length + b;
+            int first = r * groups, last = first + rowCounts[r];
+            for (int c0 = first; c0 < last; c0 += chunk)
+            {
+                int c1 = Math.Min(last, c0 + chunk);
+                // Each row is two loads and two adds from L1; two rows per iteration into separate
+                // accumulators keep four independent add chains in flight.
+                Vector256<short> low = default, high = default, low2 = default, high2 = default;
+                ref int rowIndex = ref tableRows[0];
+                int c = c0;
+                for (; c + 2 <= c1; c += 2)
+                {
+                    nuint one = (nuint)(Unsafe.Add(ref rowIndex, c) * BlockWidth), two = (nuint)(Unsafe.Add(ref rowIndex, c + 1) * BlockWidth);
+                    low += Vector256.LoadUnsafe(ref t, one);
+                    high += Vector256.LoadUnsafe(ref t, one + 16);
+                    low2 += Vector256.LoadUnsafe(ref t, two);
+                    high2 += Vector256.LoadUnsafe(ref t, two + 16);
+                }
+                if (c < c1)
+                {
+                    nuint offset = (nuint)(Unsafe.Add(ref rowIndex, c) * BlockWidth);
+                    low += Vector256.LoadUnsafe(ref t, offset);
+                    high += Vector256.LoadUnsafe(ref t, offset + 16);
+                }
+                low += low2;
+                high += high2;
+                int weight = weights[b];
+                (Vector256<int> w0, Vector256<int> w1) = Vector256.Widen(low);
+                (Vector256<int> w2, Vector256<int> w3) = Vector256.Widen(high);
+                s0 += w0 * weight;
+                s1 += w1 * weight;
+                s2 += w2 * weight;
+                s3 += w3 * weight;
+            }
+        }
+        ref int target = ref sums[0];
+        s0.StoreUnsafe(ref target);
+        s1.StoreUnsafe(ref target, 8);
+        s2.StoreUnsafe(ref target, 16);
+        s3.StoreUnsafe(ref target, 24);
+    }
+
+    /// <summary>
+    /// output[(j0 + j) * inputs + i0 + i] = scale * (sums[i * stride + j] - offsets[j0 + j]) for i &lt; rows,
+    /// j &lt; columns: 8x8 blocks are transposed in registers (unpack/permute), so each output row gets
+    /// 8 contiguous floats per store instead of one strided scalar at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteTransposed(int[] sums, int stride, int rows, int columns, int j0, int[]? offsets, float scale, float[] output, int inputs, int i0)
     {
         int fullRows = Avx2.IsSupported ? rows & ~7 : 0, fullColumns = Avx2.IsSupported ? columns & ~7 : 0;
         var scaleVector = Vector256.Create(scale);
         for (int ib = 0; ib < fullRows; ib += 8)
             for (int jb = 0; jb < fullColumns; jb += 8)
             {
-                ref int source = ref sums[ib * columns + jb];
-                Vector256<int> r0 = Vector256.LoadUnsafe(ref source), r1 = Vector256.LoadUnsafe(ref source, (nuint)columns);
-                Vector256<int> r2 = Vector256.LoadUnsafe(ref source, (nuint)(2 * columns)), r3 = Vector256.LoadUnsafe(ref source, (nuint)(3 * columns));
-                Vector256<int> r4 = Vector256.LoadUnsafe(ref source, (nuint)(4 * columns)), r5 = Vector256.LoadUnsafe(ref source, (nuint)(5 * columns));
-                Vector256<int> r6 = Vector256.LoadUnsafe(ref source, (nuint)(6 * columns)), r7 = Vector256.LoadUnsafe(ref source, (nuint)(7 * columns));
+                ref int source = ref sums[ib * stride + jb];
+                Vector256<int> r0 = Vector256.LoadUnsafe(ref source), r1 = Vector256.LoadUnsafe(ref source, (nuint)stride);
+                Vector256<int> r2 = Vector256.LoadUnsafe(ref source, (nuint)(2 * stride)), r3 = Vector256.LoadUnsafe(ref source, (nuint)(3 * stride));
+                Vector256<int> r4 = Vector256.LoadUnsafe(ref source, (nuint)(4 * stride)), r5 = Vector256.LoadUnsafe(ref source, (nuint)(5 * stride));
+                Vector256<int> r6 = Vector256.LoadUnsafe(ref source, (nuint)(6 * stride)), r7 = Vector256.LoadUnsafe(ref source, (nuint)(7 * stride));
                 Vector256<int> t0 = Avx2.UnpackLow(r0, r1), t1 = Avx2.UnpackHigh(r0, r1), t2 = Avx2.UnpackLow(r2, r3), t3 = Avx2.UnpackHigh(r2, r3);
                 Vector256<int> t4 = Avx2.UnpackLow(r4, r5), t5 = Avx2.UnpackHigh(r4, r5), t6 = Avx2.UnpackLow(r6, r7), t7 = Avx2.UnpackHigh(r6, r7);
                 Vector256<int> u0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()).AsInt32(), u1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64()).AsInt32();
@@ -119,122 +301,16 @@ public static class SelectionSums
 
                 void Store(Vector256<int> column, int j)
                 {
-                    Vector256<int> shifted = offsets is null ? column : column - Vector256.Create(offsets[j]);
-                    (scaleVector * Vector256.ConvertToSingle(shifted)).StoreUnsafe(ref output[j * inputs + i0 + ib]);
+                    Vector256<int> shifted = offsets is null ? column : column - Vector256.Create(offsets[j0 + j]);
+                    (scaleVector * Vector256.ConvertToSingle(shifted)).StoreUnsafe(ref output[(j0 + j) * inputs + i0 + ib]);
                 }
             }
         // Edges (rows or columns past the last full 8x8 block): scalar, same arithmetic.
         for (int j = 0; j < columns; j++)
         {
-            int offset = offsets is null ? 0 : offsets[j];
+            int offset = offsets is null ? 0 : offsets[j0 + j];
             int start = j < fullColumns ? fullRows : 0;
-            for (int i = start; i < rows; i++) output[j * inputs + i0 + i] = scale * (sums[i * columns + j] - offset);
+            for (int i = start; i < rows; i++) output[(j0 + j) * inputs + i0 + i] = scale * (sums[i * stride + j] - offset);
         }
-    }
-
-    private const long TableLimit = 1 << 20; // int16 entries: 2 MiB of subset sums at most
-
-    /// <summary>tables[(g * 16 + s) * columns + c] = sum over bits t of s of values[4g + t, c] (rows past count are 0).</summary>
-    private static short[] BuildTables(short[] values, int count, int columns, int groups)
-    {
-        var tables = new short[groups * 16 * columns];
-        for (int g = 0; g < groups; g++)
-            for (int subset = 1; subset < 16; subset++)
-            {
-                int lowest = BitOperations.TrailingZeroCount(subset), k = 4 * g + lowest;
-                Span<short> target = tables.AsSpan((g * 16 + subset) * columns, columns);
-                tables.AsSpan((g * 16 + (subset & (subset - 1))) * columns, columns).CopyTo(target);
-                if (k >= count) continue;
-                ReadOnlySpan<short> row = values.AsSpan(k * columns, columns);
-                for (int c = 0; c < columns; c++) target[c] += row[c];
-            }
-        return tables;
-    }
-
-    /// <summary>total[:] += weight * sum over the non-zero nibbles of <paramref name="selector"/> of their subset-sum rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SumNibbles(ReadOnlySpan<ulong> selector, short[] tables, int columns, int chunk, int weight,
-        int[] rows, Span<int> total)
-    {
-        int count = 0;
-        for (int w = 0; w < selector.Length; w++)
-        {
-            ulong word = selector[w];
-            for (int nibble = 0; word != 0; nibble++, word >>= 4)
-            {
-                int subset = (int)(word & 15);
-                if (subset != 0) rows[count++] = ((w * 16 + nibble) * 16 + subset);
-            }
-        }
-        AddRows(tables, rows, count, columns, chunk, weight, total);
-    }
-
-    /// <summary>total[:] += weight * sum over set bits k of <paramref name="selector"/> of values[k, :].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SumSelected(ReadOnlySpan<ulong> selector, short[] values, int columns, int chunk, int weight,
-        int[] indices, Span<int> total)
-    {
-        int count = 0;
-        for (int w = 0; w < selector.Length; w++)
-        {
-            ulong word = selector[w];
-            while (word != 0)
-            {
-                indices[count++] = (w << 6) + BitOperations.TrailingZeroCount(word);
-                word &= word - 1;
-            }
-        }
-        AddRows(values, indices, count, columns, chunk, weight, total);
-    }
-
-    /// <summary>total[:] += weight * sum of rows source[rows[t], :] for t &lt; count, in int16 chunks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AddRows(short[] sourceArray, int[] indices, int count, int columns, int chunk, int weight, Span<int> total)
-    {
-        ref short source = ref sourceArray[0];
-        for (int c0 = 0; c0 < count; c0 += chunk)
-        {
-            int c1 = Math.Min(count, c0 + chunk);
-            int column = 0;
-            // 64 int16 lanes in four registers accumulate over every selected row before one store:
-            // the loop body is 4 loads + 4 adds, no stores (a load-add-store per row would double the traffic).
-            for (; column + 64 <= columns; column += 64)
-            {
-                Vector256<short> a0 = default, a1 = default, a2 = default, a3 = default;
-                for (int t = c0; t < c1; t++)
-                {
-                    nuint offset = (nuint)(indices[t] * columns + column);
-                    a0 += Vector256.LoadUnsafe(ref source, offset);
-                    a1 += Vector256.LoadUnsafe(ref source, offset + 16);
-                    a2 += Vector256.LoadUnsafe(ref source, offset + 32);
-                    a3 += Vector256.LoadUnsafe(ref source, offset + 48);
-                }
-                AddWidened(total.Slice(column, 16), a0, weight);
-                AddWidened(total.Slice(column + 16, 16), a1, weight);
-                AddWidened(total.Slice(column + 32, 16), a2, weight);
-                AddWidened(total.Slice(column + 48, 16), a3, weight);
-            }
-            for (; column + 16 <= columns; column += 16)
-            {
-                Vector256<short> a = default;
-                for (int t = c0; t < c1; t++) a += Vector256.LoadUnsafe(ref source, (nuint)(indices[t] * columns + column));
-                AddWidened(total.Slice(column, 16), a, weight);
-            }
-            for (; column < columns; column++)
-            {
-                int sum = 0;
-                for (int t = c0; t < c1; t++) sum += sourceArray[indices[t] * columns + column];
-                total[column] += weight * sum;
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddWidened(Span<int> total, Vector256<short> sum, int weight)
-    {
-        (Vector256<int> low, Vector256<int> high) = Vector256.Widen(sum);
-        ref int target = ref total[0];
-        (Vector256.LoadUnsafe(ref target) + low * weight).StoreUnsafe(ref target);
-        (Vector256.LoadUnsafe(ref target, 8) + high * weight).StoreUnsafe(ref target, 8);
     }
 }

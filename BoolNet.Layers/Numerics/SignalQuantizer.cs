@@ -49,8 +49,7 @@ public static class SignalQuantizer
     {
         CheckPlanes(planes);
         if (result.Length < z.Length) throw new ArgumentException("result shorter than the signal");
-        float max = 0f;
-        for (int i = 0; i < z.Length; i++) max = MathF.Max(max, MathF.Abs(z[i]));
+        float max = MaxAbs(z);
         int top = (1 << (planes - 1)) - 1;
         if (max == 0f || top == 0 || !float.IsFinite(max))
         {
@@ -61,7 +60,24 @@ public static class SignalQuantizer
         float scale = max / top, inverse = top / max;
         if (rounding == SignalRounding.Nearest)
         {
-            for (int i = 0; i < z.Length; i++)
+            int i = 0;
+            // round-half-away(v) = t + sign(v) [|v - t| >= 1/2] with t = trunc(v): v - t is exact in
+            // float, so this equals MathF.Round(v, AwayFromZero) bit for bit (adding 0.5 would not:
+            // 0.49999997 + 0.5 rounds up to 1 in float).
+            var scaleVector = Vector256.Create(inverse);
+            var half = Vector256.Create(0.5f);
+            var limit = Vector256.Create((float)top);
+            for (; i + 8 <= z.Length; i += 8)
+            {
+                Vector256<float> v = Vector256.Create(z.Slice(i, 8)) * scaleVector;
+                Vector256<float> t = Vector256.Truncate(v);
+                Vector256<float> up = Vector256.GreaterThanOrEqual(Vector256.Abs(v - t), half);
+                Vector256<float> step = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256.Create(-1f), Vector256.Create(1f));
+                Vector256<float> rounded = Vector256.Min(Vector256.Max(t + (step & up), -limit), limit);
+                Vector256<int> integers = Vector256.ConvertToInt32(rounded);
+                for (int lane = 0; lane < 8; lane++) result[i + lane] = (sbyte)integers.GetElement(lane);
+            }
+            for (; i < z.Length; i++)
                 result[i] = (sbyte)Math.Clamp((int)MathF.Round(z[i] * inverse, MidpointRounding.AwayFromZero), -top, top);
         }
         else
@@ -73,6 +89,25 @@ public static class SignalQuantizer
             }
         }
         return scale;
+    }
+
+    /// <summary>max_i |z_i| (NaN if any element is NaN), eight lanes at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float MaxAbs(ReadOnlySpan<float> z)
+    {
+        var lanes = Vector256<float>.Zero;
+        var nan = Vector256<float>.Zero;
+        int i = 0;
+        for (; i + 8 <= z.Length; i += 8)
+        {
+            Vector256<float> v = Vector256.Create(z.Slice(i, 8));
+            nan |= ~Vector256.Equals(v, v);
+            lanes = Vector256.Max(lanes, Vector256.Abs(v));
+        }
+        float max = 0f;
+        for (int lane = 0; lane < 8; lane++) max = MathF.Max(max, lanes.GetElement(lane));
+        for (; i < z.Length; i++) max = MathF.Max(max, MathF.Abs(z[i]));
+        return nan == Vector256<float>.Zero ? max : float.NaN;
     }
 
     /// <summary>SplitMix64 finaliser of (seed, counter): a counter-based generator.</summary>

@@ -1,4 +1,5 @@
 using BoolNet.Core.Bits;
+using BoolNet.Core.Real;
 using BoolNet.Layers.Numerics;
 
 namespace BoolNet.Layers;
@@ -80,7 +81,13 @@ public sealed class RealLinear : ILayer
             for (int i = 0; i < x.Length; i++) x[i] = real[i] * InputScale;
         }
         var y = new float[count * outputs];
-        FloatGemm.MultiplyTransposedB(x, Weight.Value, y, count, inputs, outputs, context.Threads);
+        // Narrow outputs (a classifier head) keep FloatGemm's row dot products, the order the
+        // inference layer reproduces for them (FloatSumOrder.Dot8); wide ones run on the blocked
+        // AVX-512 GEMM, one FMA chain per output (FloatSumOrder.Chain), as before.
+        if (outputs < FloatGemm.NarrowOutputs)
+            FloatGemm.MultiplyTransposedB(x, Weight.Value, y, count, inputs, outputs, context.Threads);
+        else
+            RealGemm.Multiply(x, false, Weight.Value, true, y, count, outputs, inputs, threads: context.Threads); // [N, in] x [out, in]^T
         if (Bias is not null)
             for (int k = 0; k < count; k++)
                 for (int j = 0; j < outputs; j++) y[k * outputs + j] += Bias.Value[j];
@@ -96,7 +103,7 @@ public sealed class RealLinear : ILayer
     {
         float[] x = _input ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward");
         int inputs = Inputs, outputs = Outputs, count = x.Length / inputs;
-        FloatGemm.MultiplyTransposedA(outputGradient, x, Weight.Gradient, outputs, count, inputs, context.Threads);
+        RealGemm.Multiply(outputGradient, true, x, false, Weight.Gradient, outputs, inputs, count, threads: context.Threads); // [N, out]^T x [N, in]
         if (Bias is not null)
         {
             Array.Clear(Bias.Gradient);
@@ -106,7 +113,7 @@ public sealed class RealLinear : ILayer
         _input = null;
         if (!context.NeedInputGradient) return null;
         var dx = new float[count * inputs];
-        FloatGemm.Multiply(outputGradient, Weight.Value, dx, count, outputs, inputs, context.Threads);
+        RealGemm.Multiply(outputGradient, false, Weight.Value, false, dx, count, inputs, outputs, threads: context.Threads); // [N, out] x [out, in]
         if (InputScale != 1f) for (int i = 0; i < dx.Length; i++) dx[i] *= InputScale;
         return dx;
     }

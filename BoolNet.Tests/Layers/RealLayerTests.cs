@@ -107,6 +107,24 @@ public class RealLayerTests
     }
 
     [Test]
+    public void NarrowTransposedProductGivesVectorDotsBitForBit()
+    {
+        // The narrow path (a classifier head) interleaves four dot products; each must keep
+        // VectorDot's exact arithmetic, which the inference layer reproduces (FloatSumOrder.Dot8).
+        var random = new Random(4);
+        foreach ((int m, int k, int n) in new[] { (3, 1024, 10), (2, 13, 15), (1, 7, 4), (5, 1025, 3), (2, 0, 5) })
+        {
+            float[] a = RandomReals(random, m * k), b = RandomReals(random, n * k);
+            var c = new float[m * n];
+            FloatGemm.MultiplyTransposedB(a, b, c, m, k, n, threads: 1);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    Assert.That(BitConverter.SingleToInt32Bits(c[i * n + j]),
+                        Is.EqualTo(BitConverter.SingleToInt32Bits(FloatGemm.VectorDot(a.AsSpan(i * k, k), b.AsSpan(j * k, k)))), $"{m}x{k}x{n} at ({i}, {j})");
+        }
+    }
+
+    [Test]
     public void SoftmaxCrossEntropyGradientIsMeanOfSoftmaxMinusOneHot()
     {
         float[] logits = [1, 2, 3, 0, 0, 0];

@@ -48,6 +48,40 @@ public class SignalQuantizerTests
     }
 
     [Test]
+    public void VectorNearestRoundingEqualsTheScalarDefinition()
+    {
+        // Ties and near-ties (0.49999997 must go down, 0.5 and 2.5 away from zero), both signs,
+        // lengths around the 8-lane step, and a maximum placed in the scalar tail.
+        var random = new Random(5);
+        foreach (int length in new[] { 1, 7, 8, 9, 16, 63, 1001 })
+            foreach (int planes in new[] { 2, 4, 8 })
+            {
+                int top = (1 << (planes - 1)) - 1;
+                var z = new float[length];
+                for (int i = 0; i < length; i++)
+                {
+                    float step = random.Next(-2 * top, 2 * top + 1) / 2f; // exact half steps
+                    float nearTie = step >= 0 ? MathF.BitDecrement(step) : MathF.BitIncrement(step); // towards zero: |z| <= top
+                    z[i] = (i % 3) switch { 0 => step, 1 => nearTie, _ => (float)(random.NextDouble() * 2 - 1) * top };
+                }
+                z[^1] = top; // max |z| >= top; when it is top, z * inverse = z exactly and the ties stay ties
+                float inverse = top / z.Max(MathF.Abs);
+                var levels = new sbyte[length];
+                SignalQuantizer.Quantize(z, planes, SignalRounding.Nearest, 0, levels);
+                for (int i = 0; i < length; i++)
+                {
+                    int expected = Math.Clamp((int)MathF.Round(z[i] * inverse, MidpointRounding.AwayFromZero), -top, top);
+                    Assert.That(levels[i], Is.EqualTo(expected), $"z = {z[i]:R}, length {length}, planes {planes}");
+                }
+            }
+        Assert.That(SignalQuantizer.MaxAbs([1f, -3f, 2f, 0f, 0f, 0f, 0f, 0f, -9f]), Is.EqualTo(9f));
+        var nanInVector = new float[16];
+        nanInVector[3] = float.NaN;
+        Assert.That(float.IsNaN(SignalQuantizer.MaxAbs(nanInVector)));
+        Assert.Throws<ArithmeticException>(() => SignalQuantizer.Quantize(nanInVector, 4, SignalRounding.Nearest, 0, new sbyte[16]));
+    }
+
+    [Test]
     public void StochasticRoundingIsReproducibleAndUnbiased()
     {
         float[] z = Enumerable.Repeat(0.3f, 20000).Append(7f).ToArray();
