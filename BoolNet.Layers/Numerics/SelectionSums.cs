@@ -180,31 +180,15 @@ public static class SelectionSums
     private static void SumInputNarrow(short[] table, int[] tableRows, int[] rowCounts, int groups, int i, int inputs, bool planeMajor,
         int[] weights, Span<int> sums)
     {
-        ref short t = ref table[0];
-        ref int rowIndex = ref tableRows[0];
         Vector256<short> totalLow = default, totalHigh = default;
         for (int b = 0; b < weights.Length; b++)
         {
             int r = planeMajor ? b * inputs + i : i * weights.Length + b;
-            int c = r * groups, last = c + rowCounts[r];
-            Vector256<short> low = default, high = default, low2 = default, high2 = default;
-            for (; c + 2 <= last; c += 2)
-            {
-                nuint one = (nuint)(Unsafe.Add(ref rowIndex, c) * BlockWidth), two = (nuint)(Unsafe.Add(ref rowIndex, c + 1) * BlockWidth);
-                low += Vector256.LoadUnsafe(ref t, one);
-                high += Vector256.LoadUnsafe(ref t, one + 16);
-                low2 += Vector256.LoadUnsafe(ref t, two);
-                high2 += Vector256.LoadUnsafe(ref t, two + 16);
-            }
-            if (c < last)
-            {
-                nuint one = (nuint)(Unsafe.Add(ref rowIndex, c) * BlockWidth);
-                low += Vector256.LoadUnsafe(ref t, one);
-                high += Vector256.LoadUnsafe(ref t, one + 16);
-            }
+            int first = r * groups;
+            (Vector256<short> low, Vector256<short> high) = AddTableRows(table, tableRows, first, first + rowCounts[r]);
             short weight = (short)weights[b];
-            totalLow += (low + low2) * weight;
-            totalHigh += (high + high2) * weight;
+            totalLow += low * weight;
+            totalHigh += high * weight;
         }
         (Vector256<int> s0, Vector256<int> s1) = Vector256.Widen(totalLow);
         (Vector256<int> s2, Vector256<int> s3) = Vector256.Widen(totalHigh);
@@ -215,12 +199,40 @@ public static class SelectionSums
         s3.StoreUnsafe(ref target, 24);
     }
 
+    /// <summary>
+    /// The int16 sums over 32 lanes (low 16, high 16) of the table rows tableRows[first .. last).
+    /// Each row is two loads and two adds from L1; two rows per iteration into separate
+    /// accumulators keep four independent add chains in flight.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<short> Low, Vector256<short> High) AddTableRows(short[] table, int[] tableRows, int first, int last)
+    {
+        ref short t = ref table[0];
+        ref int rowIndex = ref tableRows[0];
+        Vector256<short> low = default, high = default, low2 = default, high2 = default;
+        int c = first;
+        for (; c + 2 <= last; c += 2)
+        {
+            nuint one = (nuint)(Unsafe.Add(ref rowIndex, c) * BlockWidth), two = (nuint)(Unsafe.Add(ref rowIndex, c + 1) * BlockWidth);
+            low += Vector256.LoadUnsafe(ref t, one);
+            high += Vector256.LoadUnsafe(ref t, one + 16);
+            low2 += Vector256.LoadUnsafe(ref t, two);
+            high2 += Vector256.LoadUnsafe(ref t, two + 16);
+        }
+        if (c < last)
+        {
+            nuint one = (nuint)(Unsafe.Add(ref rowIndex, c) * BlockWidth);
+            low += Vector256.LoadUnsafe(ref t, one);
+            high += Vector256.LoadUnsafe(ref t, one + 16);
+        }
+        return (low + low2, high + high2);
+    }
+
     /// <summary>sums[c] = sum_b weights[b] * sum of the table rows of selector (i, b), for the 32 lanes of a block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SumInput(short[] table, int[] tableRows, int[] rowCounts, int groups, int i, int inputs, bool planeMajor,
         int[] weights, int chunk, Span<int> sums)
     {
-        ref short t = ref table[0];
         Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default;
         for (int b = 0; b < weights.Length; b++)
         {
@@ -229,27 +241,7 @@ public static class SelectionSums
             for (int c0 = first; c0 < last; c0 += chunk)
             {
                 int c1 = Math.Min(last, c0 + chunk);
-                // Each row is two loads and two adds from L1; two rows per iteration into separate
-                // accumulators keep four independent add chains in flight.
-                Vector256<short> low = default, high = default, low2 = default, high2 = default;
-                ref int rowIndex = ref tableRows[0];
-                int c = c0;
-                for (; c + 2 <= c1; c += 2)
-                {
-                    nuint one = (nuint)(Unsafe.Add(ref rowIndex, c) * BlockWidth), two = (nuint)(Unsafe.Add(ref rowIndex, c + 1) * BlockWidth);
-                    low += Vector256.LoadUnsafe(ref t, one);
-                    high += Vector256.LoadUnsafe(ref t, one + 16);
-                    low2 += Vector256.LoadUnsafe(ref t, two);
-                    high2 += Vector256.LoadUnsafe(ref t, two + 16);
-                }
-                if (c < c1)
-                {
-                    nuint offset = (nuint)(Unsafe.Add(ref rowIndex, c) * BlockWidth);
-                    low += Vector256.LoadUnsafe(ref t, offset);
-                    high += Vector256.LoadUnsafe(ref t, offset + 16);
-                }
-                low += low2;
-                high += high2;
+                (Vector256<short> low, Vector256<short> high) = AddTableRows(table, tableRows, c0, c1);
                 int weight = weights[b];
                 (Vector256<int> w0, Vector256<int> w1) = Vector256.Widen(low);
                 (Vector256<int> w2, Vector256<int> w3) = Vector256.Widen(high);
