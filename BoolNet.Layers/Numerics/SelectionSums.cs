@@ -70,12 +70,20 @@ public static class SelectionSums
         bool narrow = bound <= short.MaxValue;
         (int[] tableRows, int[] rowCounts) = NibbleRows(selectors, groups, threads);
         int blocks = (columns + BlockWidth - 1) / BlockWidth;
+        // A block's outputs are a strip of 32 rows of q, filled 32 inputs at a time. Written in place,
+        // those 32 short runs land on 32 rows 4*inputs bytes apart in a 4 MiB array: the writes miss
+        // cache, each line is fetched for ownership at memory latency, and no prefetcher sees a stream
+        // (measured: 1.1 of 1.7 ms for a 1024x1024 q). The strip is filled in a thread-local buffer
+        // (128 KiB, in L2), padded by 16 floats so its rows do not share L1 sets, then copied out row
+        // by row.
+        int stripStride = inputs + 16;
         try
         {
             Threading.For(blocks, threads, (start, end) =>
             {
                 short[] table = ArrayPool<short>.Shared.Rent(Math.Max(1, groups) * 16 * BlockWidth);
                 int[] sums = ArrayPool<int>.Shared.Rent(InputsPerFlush * BlockWidth);
+                float[] strip = ArrayPool<float>.Shared.Rent(BlockWidth * stripStride);
                 try
                 {
                     for (int block = start; block < end; block++)
@@ -88,14 +96,18 @@ public static class SelectionSums
                             for (int i = i0; i < i1; i++)
                                 if (narrow) SumInputNarrow(table, tableRows, rowCounts, groups, i, inputs, planeMajor, weights, sums.AsSpan((i - i0) * BlockWidth, BlockWidth));
                                 else SumInput(table, tableRows, rowCounts, groups, i, inputs, planeMajor, weights, chunk, sums.AsSpan((i - i0) * BlockWidth, BlockWidth));
-                            WriteTransposed(sums, BlockWidth, i1 - i0, width, j0, offsets, scale, output, inputs, i0);
+                            WriteTransposed(sums, BlockWidth, i1 - i0, width, j0, offsets, scale, strip, stripStride, i0);
                         }
+                        // The block's rows leave as whole contiguous rows, which the prefetchers stream.
+                        for (int j = 0; j < width; j++)
+                            strip.AsSpan(j * stripStride, inputs).CopyTo(output.AsSpan((j0 + j) * inputs, inputs));
                     }
                 }
                 finally
                 {
                     ArrayPool<short>.Shared.Return(table);
                     ArrayPool<int>.Shared.Return(sums);
+                    ArrayPool<float>.Shared.Return(strip);
                 }
             }, work: (long)selectors.Rows * count * columns / 32);
         }
@@ -259,12 +271,12 @@ public static class SelectionSums
     }
 
     /// <summary>
-    /// output[(j0 + j) * inputs + i0 + i] = scale * (sums[i * stride + j] - offsets[j0 + j]) for i &lt; rows,
+    /// target[j * targetStride + i0 + i] = scale * (sums[i * stride + j] - offsets[j0 + j]) for i &lt; rows,
     /// j &lt; columns: 8x8 blocks are transposed in registers (unpack/permute), so each output row gets
     /// 8 contiguous floats per store instead of one strided scalar at a time.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteTransposed(int[] sums, int stride, int rows, int columns, int j0, int[]? offsets, float scale, float[] output, int inputs, int i0)
+    private static void WriteTransposed(int[] sums, int stride, int rows, int columns, int j0, int[]? offsets, float scale, float[] target, int targetStride, int i0)
     {
         int fullRows = Avx2.IsSupported ? rows & ~7 : 0, fullColumns = Avx2.IsSupported ? columns & ~7 : 0;
         var scaleVector = Vector256.Create(scale);
@@ -294,7 +306,7 @@ public static class SelectionSums
                 void Store(Vector256<int> column, int j)
                 {
                     Vector256<int> shifted = offsets is null ? column : column - Vector256.Create(offsets[j0 + j]);
-                    (scaleVector * Vector256.ConvertToSingle(shifted)).StoreUnsafe(ref output[(j0 + j) * inputs + i0 + ib]);
+                    (scaleVector * Vector256.ConvertToSingle(shifted)).StoreUnsafe(ref target[j * targetStride + i0 + ib]);
                 }
             }
         // Edges (rows or columns past the last full 8x8 block): scalar, same arithmetic.
@@ -302,7 +314,7 @@ public static class SelectionSums
         {
             int offset = offsets is null ? 0 : offsets[j0 + j];
             int start = j < fullColumns ? fullRows : 0;
-            for (int i = start; i < rows; i++) output[(j0 + j) * inputs + i0 + i] = scale * (sums[i * stride + j] - offset);
+            for (int i = start; i < rows; i++) target[j * targetStride + i0 + i] = scale * (sums[i * stride + j] - offset);
         }
     }
 }

@@ -43,11 +43,12 @@ internal static partial class Commands
         var normalize = new Option<bool?>("--normalize-signal") { Description = "Boolean optimizer: divide eta by the RMS of each tensor's signal (true/false)" };
         var beta = new Option<double?>("--beta") { Description = "Boolean optimizer: constant accumulator decay beta (default: adaptive 1 - flip ratio)" };
         var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule: cosine | constant" };
+        var augment = new Option<string?>("--augment") { Description = "Training-image augmentation: none | flip | flip-shift (mirror, +-2 pixel shifts)" };
         var command = new Command("train", "Train a model (default: the Boolean MLP on Fashion-MNIST)")
         {
             model, dataset, data, epochs, batch, rate, realRate, seed, threads, output, resume, trainLimit, testLimit,
             hidden, first, head, planes, firstPlanes, inputBits, levels, rounding, surrogate, surrogateWidth, noBatchNorm,
-            accumulator, clip, schedule, normalize, beta,
+            accumulator, clip, schedule, normalize, beta, augment,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -81,6 +82,7 @@ internal static partial class Commands
                     Seed = parse.GetValue(seed) ?? o.Seed,
                     TrainLimit = parse.GetValue(trainLimit) ?? o.TrainLimit,
                     TestLimit = parse.GetValue(testLimit) ?? o.TestLimit,
+                    Augmentation = Parse(parse.GetValue(augment), o.Augmentation),
                     Boolean = o.Boolean with
                     {
                         LearningRate = parse.GetValue(rate) ?? o.Boolean.LearningRate,

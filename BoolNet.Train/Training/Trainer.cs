@@ -119,7 +119,7 @@ public sealed class Trainer
         {
             cancellation.ThrowIfCancellationRequested();
             int start = b * batchSize, n = Math.Min(batchSize, count - start);
-            (float[] inputs, byte[] labels) = Gather(data.Train, order.AsSpan(start, n));
+            (float[] inputs, byte[] labels) = Gather(data.Train, order.AsSpan(start, n), Options.Augmentation, Options.Seed, epoch, start);
             context.Step = Step;
             long t0 = Stopwatch.GetTimestamp();
             Batch output = Network.Forward(Batch.FromReal(inputs, n, data.Train.Shape), context);
@@ -259,16 +259,16 @@ public sealed class Trainer
         return order;
     }
 
-    private static (float[] Inputs, byte[] Labels) Gather(LabeledImages images, ReadOnlySpan<int> indices)
+    private static (float[] Inputs, byte[] Labels) Gather(LabeledImages images, ReadOnlySpan<int> indices,
+        AugmentationKind augmentation = AugmentationKind.None, int seed = 0, int epoch = 0, int firstPosition = 0)
     {
         int size = images.Shape.Size;
         var inputs = new float[indices.Length * size];
         var labels = new byte[indices.Length];
         for (int k = 0; k < indices.Length; k++)
         {
-            ReadOnlySpan<byte> image = images.Image(indices[k]);
-            Span<float> target = inputs.AsSpan(k * size, size);
-            for (int i = 0; i < size; i++) target[i] = image[i];
+            ulong key = augmentation == AugmentationKind.None ? 0 : Augmentation.Key(seed, epoch, firstPosition + k);
+            Augmentation.Apply(augmentation, images.Image(indices[k]), inputs.AsSpan(k * size, size), images.Shape, key);
             labels[k] = images.Labels[indices[k]];
         }
         return (inputs, labels);

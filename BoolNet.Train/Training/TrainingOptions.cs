@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using BoolNet.Layers;
+using BoolNet.Train.Data;
 using BoolNet.Train.Optimizers;
 
 namespace BoolNet.Train.Training;
@@ -27,6 +28,9 @@ public sealed record TrainingOptions
 
     /// <summary>Use only the first N test images (0: all).</summary>
     public int TestLimit { get; init; }
+
+    /// <summary>Augmentation of the training images (a pure function of seed, epoch and position).</summary>
+    public AugmentationKind Augmentation { get; init; } = AugmentationKind.None;
 
     /// <summary>Batch size of evaluation passes.</summary>
     public int EvaluationBatchSize { get; init; } = 1000;
