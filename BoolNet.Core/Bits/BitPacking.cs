@@ -123,6 +123,30 @@ public static class BitPacking
         return matrix;
     }
 
+    /// <summary>Bytes 0/1 of the 8 bits of each byte value, little-endian in a ulong (bit t -> byte t).</summary>
+    private static readonly ulong[] ByteSpread = Enumerable.Range(0, 256)
+        .Select(v => Enumerable.Range(0, 8).Aggregate(0UL, (word, t) => word | ((ulong)((v >> t) & 1) << (8 * t)))).ToArray();
+
+    /// <summary>Unpacks a whole matrix to row-major bytes 0/1 (one table lookup per 8 bits).</summary>
+    public static byte[] UnpackBytes(BitMatrix matrix)
+    {
+        int columns = matrix.Columns;
+        var result = new byte[(long)matrix.Rows * columns];
+        for (int r = 0; r < matrix.Rows; r++)
+        {
+            ReadOnlySpan<ulong> words = matrix.Row(r);
+            Span<byte> target = result.AsSpan(r * columns, columns);
+            int c = 0;
+            for (; c + 8 <= columns; c += 8)
+            {
+                int bits = (int)((words[c >> 6] >> (c & 63)) & 0xFF);
+                System.Runtime.InteropServices.MemoryMarshal.Write(target.Slice(c, 8), ByteSpread[bits]);
+            }
+            for (; c < columns; c++) target[c] = (byte)((words[c >> 6] >> (c & 63)) & 1UL);
+        }
+        return result;
+    }
+
     /// <summary>Unpacks a whole matrix to row-major +-1 floats.</summary>
     public static float[] UnpackSigns(BitMatrix matrix)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
 using BoolNet.Layers.Numerics;
 
 namespace BoolNet.Layers;
@@ -91,7 +92,13 @@ public sealed class BitPlaneLinear : ILayer
         {
             ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
             QuantizedSignal z = QuantizedSignal.Create(outputGradient, count, outputs, Signal, seed);
-            if (count <= BooleanSignals.SelectionBatchLimit)
+            if (count <= BooleanSignals.SelectionBatchLimit && SparseByteProducts.Fits(z.Planes, InputBits))
+            {
+                // q[j, i] = scale * sum_k Z[k, j] u[k, i] on the pixel levels directly; exact, so equal to the bit-plane sums.
+                SparseByteProducts.Run(z.Levels, levels, count, outputs, m, factor: 1, offsets: null, z.Scale * OutputScale,
+                    Weight.Signal, context.Threads);
+            }
+            else if (count <= BooleanSignals.SelectionBatchLimit)
             {
                 BitMatrix planeMajor = PackPlanesTransposedPlaneMajor(levels, count, m, InputBits);      // [B*m, N]
                 (short[] values, _) = BooleanSignals.Widen(z);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
 using BoolNet.Layers.Numerics;
 
 namespace BoolNet.Layers;
@@ -75,6 +76,47 @@ public static class BooleanSignals
         SelectionSums.Run(inputsTransposed, [2], values, z.Columns, (1 << (z.Planes - 1)) - 1, columnSums, z.Scale * factor, q, threads);
     }
 
+    /// <summary>
+    /// q from the sparse signal: q[j, i] = factor * scale * (2 sum_k Z[k, j] x_ki - sum_k Z[k, j]), with
+    /// X [N, m] bits as bytes 0/1, on <see cref="SparseByteProducts"/>: each output j visits only its
+    /// non-zero pairs of signal levels (80-90% of Z is zero in training). Exact integers, so it equals
+    /// the selection and popcount paths.
+    /// </summary>
+    public static void WeightSignalSparse(QuantizedSignal z, BitMatrix inputs, float factor, float[] q, int threads)
+    {
+        if (inputs.Rows != z.Rows) throw new ArgumentException($"{inputs.Rows} input rows for a signal of {z.Rows}");
+        int[] columnSums = ColumnSums(z.Levels, z.Rows, z.Columns);
+        SparseByteProducts.Run(z.Levels, BitPacking.UnpackBytes(inputs), z.Rows, z.Columns, inputs.Columns, factor: 2, columnSums,
+            z.Scale * factor, q, threads);
+    }
+
+    /// <summary>sum_k levels[k, j] for j &lt; columns: 16 columns per step, sign-extended and summed in int16 over up to 256 rows at a time (|sum| &lt;= 256 * 128).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int[] ColumnSums(sbyte[] levels, int rows, int columns)
+    {
+        var sums = new int[columns];
+        int j = 0;
+        for (; j + 16 <= columns; j += 16)
+        {
+            var total0 = Vector256<int>.Zero;
+            var total1 = Vector256<int>.Zero;
+            for (int k0 = 0; k0 < rows; k0 += 256)
+            {
+                var partial = Vector256<short>.Zero;
+                for (int k = k0; k < Math.Min(rows, k0 + 256); k++)
+                    partial += Vector256.WidenLower(Vector256.Create(Vector128.Create<sbyte>(levels.AsSpan(k * columns + j, 16)), Vector128<sbyte>.Zero));
+                (Vector256<int> low, Vector256<int> high) = Vector256.Widen(partial);
+                total0 += low;
+                total1 += high;
+            }
+            total0.CopyTo(sums.AsSpan(j, 8));
+            total1.CopyTo(sums.AsSpan(j + 8, 8));
+        }
+        for (; j < columns; j++)
+            for (int k = 0; k < rows; k++) sums[j] += levels[k * columns + j];
+        return sums;
+    }
+
     /// <summary>Z as int16 [N, out] and its column sums sum_k Z[k, j].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (short[] Values, int[] ColumnSums) Widen(QuantizedSignal z)
@@ -134,7 +176,8 @@ public static class BooleanSignals
             return;
         }
         QuantizedSignal quantized = QuantizedSignal.Create(z, count, outputs, settings, seed);
-        WeightSignalPlanes(quantized, BitPacking.Transpose(inputs), weightFactor, q, threads);
+        if (count <= SelectionBatchLimit) WeightSignalSparse(quantized, inputs, weightFactor, q, threads);
+        else WeightSignalPlanes(quantized, BitPacking.Transpose(inputs), weightFactor, q, threads);
         if (g is not null) InputSignalPlanes(quantized, BitPacking.Transpose(weights), inputFactor, g, threads);
     }
 }

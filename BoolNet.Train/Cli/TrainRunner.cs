@@ -77,8 +77,11 @@ internal static class TrainRunner
             {
                 Console.WriteLine(FormatEpoch(r));
                 if (Environment.GetEnvironmentVariable("BOOLNET_PROFILE") is not null)
+                {
                     for (int i = 0; i < network.Layers.Count; i++)
                         Console.WriteLine($"  layer {i} {network.Layers[i].Kind,-16} forward {r.LayerForwardSeconds[i],7:F3} s  backward {r.LayerBackwardSeconds[i],7:F3} s");
+                    Console.WriteLine($"  GC so far: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2, paused {GC.GetTotalPauseDuration().TotalSeconds:F3} s, allocated {GC.GetTotalAllocatedBytes() / (1 << 20)} MiB");
+                }
             };
             trainer.Run(data, AfterEpoch);
         }
