@@ -97,7 +97,7 @@ public sealed class BooleanLinear : ILayer
         int count = input.Count, outputs = Outputs, m = Inputs;
         var counts = new int[count * outputs];
         BinaryGemm.Multiply(x, Weight.Weights, counts, BinaryLogic.Xnor, context.Threads); // s_xnor [N, out]
-        var output = new float[count * outputs];
+        var output = GC.AllocateUninitializedArray<float>(count * outputs); // every element is written below
         float sign = Logic == BinaryLogic.Xnor ? 1f : -1f;
         float[]? biasSigns = Bias is null ? null : BitPacking.UnpackSigns(Bias.Weights);
         for (int k = 0; k < count; k++)

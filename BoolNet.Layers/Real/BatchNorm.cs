@@ -79,10 +79,10 @@ public sealed class BatchNorm : ILayer, IHasBuffers
     {
         float[] x = input.RequireReal(Kind);
         int channels = InputShape.Channels, rows = input.Count * InputShape.Positions;
-        var y = new float[rows * channels];
+        var y = GC.AllocateUninitializedArray<float>(rows * channels); // every element is written below
         var inverseStd = new float[channels];
         var mean = new float[channels];
-        float[]? normalized = context.Training ? new float[rows * channels] : null;
+        float[]? normalized = context.Training ? GC.AllocateUninitializedArray<float>(rows * channels) : null;
         var gamma = new float[channels];
         var beta = new float[channels];
         for (int c = 0; c < channels; c++)
@@ -146,7 +146,7 @@ public sealed class BatchNorm : ILayer, IHasBuffers
         var meanDy = new float[channels];
         var meanDyH = new float[channels];
         var factor = new float[channels];
-        float[]? dx = context.NeedInputGradient ? new float[rows * channels] : null;
+        float[]? dx = context.NeedInputGradient ? GC.AllocateUninitializedArray<float>(rows * channels) : null; // fully written below
         // Channel blocks, as in Forward: the sums and dx of a block read one L1-sized slice.
         for (int c0 = 0; c0 < channels; c0 += BlockChannels)
         {

@@ -51,9 +51,9 @@ public class SignalQuantizerTests
     public void VectorNearestRoundingEqualsTheScalarDefinition()
     {
         // Ties and near-ties (0.49999997 must go down, 0.5 and 2.5 away from zero), both signs,
-        // lengths around the 8-lane step, and a maximum placed in the scalar tail.
+        // lengths around the 8-lane and 32-value steps, and a maximum placed in the scalar tail.
         var random = new Random(5);
-        foreach (int length in new[] { 1, 7, 8, 9, 16, 63, 1001 })
+        foreach (int length in new[] { 1, 7, 8, 9, 16, 31, 32, 33, 63, 64, 65, 1001 })
             foreach (int planes in new[] { 2, 4, 8 })
             {
                 int top = (1 << (planes - 1)) - 1;

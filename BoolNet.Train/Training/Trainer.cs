@@ -263,7 +263,7 @@ public sealed class Trainer
         AugmentationKind augmentation = AugmentationKind.None, int seed = 0, int epoch = 0, int firstPosition = 0)
     {
         int size = images.Shape.Size;
-        var inputs = new float[indices.Length * size];
+        var inputs = GC.AllocateUninitializedArray<float>(indices.Length * size); // Augmentation.Apply writes every element
         var labels = new byte[indices.Length];
         for (int k = 0; k < indices.Length; k++)
         {
