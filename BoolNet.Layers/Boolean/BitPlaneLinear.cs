@@ -92,16 +92,16 @@ public sealed class BitPlaneLinear : ILayer
         {
             ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
             QuantizedSignal z = QuantizedSignal.Create(outputGradient, count, outputs, Signal, seed);
-            if (count <= BooleanSignals.SelectionBatchLimit && SparseByteProducts.Fits(z.Planes, InputBits))
+            if (count <= BooleanSignals.ShortBatchLimit && SparseByteProducts.Fits(z.Planes, InputBits))
             {
                 // q[j, i] = scale * sum_k Z[k, j] u[k, i] on the pixel levels directly; exact, so equal to the bit-plane sums.
                 SparseByteProducts.Run(z.Levels, levels, count, outputs, m, factor: 1, offsets: null, z.Scale * OutputScale,
                     Weight.Signal, context.Threads);
             }
-            else if (count <= BooleanSignals.SelectionBatchLimit)
+            else if (count <= BooleanSignals.ShortBatchLimit)
             {
                 BitMatrix planeMajor = PackPlanesTransposedPlaneMajor(levels, count, m, InputBits);      // [B*m, N]
-                (short[] values, _) = BooleanSignals.Widen(z);
+                short[] values = BooleanSignals.Widen(z);
                 SelectionSums.Run(planeMajor, PowersOfTwo(InputBits), values, outputs, (1 << (z.Planes - 1)) - 1, null,
                     z.Scale * OutputScale, Weight.Signal, context.Threads, planeMajor: true);
             }

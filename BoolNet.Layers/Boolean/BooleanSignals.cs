@@ -56,25 +56,18 @@ public static class BooleanSignals
     }
 
     /// <summary>
-    /// Integer signal: q[out, m] = factor * scale * Z[N, out]^T e(X)[N, m], with X^T [m, N] given.
-    /// Short batches (the usual case) run as selection sums (<see cref="SelectionSums"/>), long
-    /// ones as bit-plane AND-popcounts; both are exact on the integers Z, so they agree exactly.
+    /// Integer signal: q[out, m] = factor * scale * Z[N, out]^T e(X)[N, m], with X [N, m] bits.
+    /// Short batches (the usual case) run on the non-zero signal pairs (<see cref="WeightSignalSparse"/>),
+    /// long ones as bit-plane AND-popcounts over X^T; both are exact on the integers Z, so they agree exactly.
     /// </summary>
-    public static void WeightSignalPlanes(QuantizedSignal z, BitMatrix inputsTransposed, float factor, float[] q, int threads)
+    public static void WeightSignalPlanes(QuantizedSignal z, BitMatrix inputs, float factor, float[] q, int threads)
     {
-        if (z.Rows <= SelectionBatchLimit) WeightSignalSelection(z, inputsTransposed, factor, q, threads);
-        else WeightSignalPopcount(z, inputsTransposed, factor, q, threads);
+        if (z.Rows <= ShortBatchLimit) WeightSignalSparse(z, inputs, factor, q, threads);
+        else WeightSignalPopcount(z, BitPacking.Transpose(inputs), factor, q, threads);
     }
 
-    /// <summary>Batches up to this many samples use selection sums for q.</summary>
-    public const int SelectionBatchLimit = 1024;
-
-    /// <summary>q by selection sums: q[j, i] = factor * scale * (2 sum_(k: x_ki = 1) Z[k, j] - sum_k Z[k, j]).</summary>
-    public static void WeightSignalSelection(QuantizedSignal z, BitMatrix inputsTransposed, float factor, float[] q, int threads)
-    {
-        (short[] values, int[] columnSums) = Widen(z);
-        SelectionSums.Run(inputsTransposed, [2], values, z.Columns, (1 << (z.Planes - 1)) - 1, columnSums, z.Scale * factor, q, threads);
-    }
+    /// <summary>Batches up to this many samples take the short-batch path for q (byte products rather than popcounts).</summary>
+    public const int ShortBatchLimit = 1024;
 
     /// <summary>
     /// q from the sparse signal: q[j, i] = factor * scale * (2 sum_k Z[k, j] x_ki - sum_k Z[k, j]), with
@@ -117,40 +110,20 @@ public static class BooleanSignals
         return sums;
     }
 
-    /// <summary>Z as int16 [N, out] and its column sums sum_k Z[k, j].</summary>
+    /// <summary>Z as int16 [N, out] (the selection-sum operand), 16 levels per sign extension.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static (short[] Values, int[] ColumnSums) Widen(QuantizedSignal z)
+    public static short[] Widen(QuantizedSignal z)
     {
         var values = new short[z.Levels.Length];
-        var sums = new int[z.Columns];
-        int columns = z.Columns;
-        for (int k = 0; k < z.Rows; k++)
+        int i = 0;
+        for (; i + 16 <= values.Length; i += 16)
         {
-            ReadOnlySpan<sbyte> row = z.Levels.AsSpan(k * columns, columns);
-            Span<short> target = values.AsSpan(k * columns, columns);
-            int j = 0;
-            // 16 levels per step: sign-extend to int16 (one vpmovsxbw), and to int32 for the sums.
-            for (; j + 16 <= columns; j += 16)
-            {
-                Vector128<sbyte> bytes = Vector128.Create<sbyte>(row.Slice(j, 16));
-                (Vector128<short> low, Vector128<short> high) = Vector128.Widen(bytes);
-                low.CopyTo(target.Slice(j, 8));
-                high.CopyTo(target.Slice(j + 8, 8));
-                Span<int> sum = sums.AsSpan(j, 16);
-                (Vector128<int> s0, Vector128<int> s1) = Vector128.Widen(low);
-                (Vector128<int> s2, Vector128<int> s3) = Vector128.Widen(high);
-                (Vector128.Create<int>(sum[..4]) + s0).CopyTo(sum[..4]);
-                (Vector128.Create<int>(sum.Slice(4, 4)) + s1).CopyTo(sum.Slice(4, 4));
-                (Vector128.Create<int>(sum.Slice(8, 4)) + s2).CopyTo(sum.Slice(8, 4));
-                (Vector128.Create<int>(sum.Slice(12, 4)) + s3).CopyTo(sum.Slice(12, 4));
-            }
-            for (; j < columns; j++)
-            {
-                target[j] = row[j];
-                sums[j] += row[j];
-            }
+            (Vector128<short> low, Vector128<short> high) = Vector128.Widen(Vector128.Create<sbyte>(z.Levels.AsSpan(i, 16)));
+            low.CopyTo(values.AsSpan(i, 8));
+            high.CopyTo(values.AsSpan(i + 8, 8));
         }
-        return (values, sums);
+        for (; i < values.Length; i++) values[i] = z.Levels[i];
+        return values;
     }
 
     /// <summary>q by bit-plane AND-popcounts (one counting GEMM over stacked planes).</summary>
@@ -176,8 +149,7 @@ public static class BooleanSignals
             return;
         }
         QuantizedSignal quantized = QuantizedSignal.Create(z, count, outputs, settings, seed);
-        if (count <= SelectionBatchLimit) WeightSignalSparse(quantized, inputs, weightFactor, q, threads);
-        else WeightSignalPlanes(quantized, BitPacking.Transpose(inputs), weightFactor, q, threads);
+        WeightSignalPlanes(quantized, inputs, weightFactor, q, threads);
         if (g is not null) InputSignalPlanes(quantized, BitPacking.Transpose(weights), inputFactor, g, threads);
     }
 }

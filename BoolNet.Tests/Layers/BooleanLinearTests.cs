@@ -81,19 +81,19 @@ public class BooleanLinearTests
     }
 
     [Test]
-    public void SelectionAndPopcountWeightSignalsAgreeExactly()
+    public void SparseAndPopcountWeightSignalsAgreeExactly()
     {
         var random = new Random(11);
         foreach ((int count, int outputs, int inputs, int planes) in new[] { (100, 70, 130, 4), (300, 64, 5, 8), (1, 1, 1, 2), (129, 200, 64, 6) })
         {
             float[] z = RandomReals(random, count * outputs, 3f);
             var quantized = QuantizedSignal.Create(z, count, outputs, new SignalSettings(planes), 7);
-            BitMatrix xt = RandomBits(random, inputs, count);
-            var selection = new float[outputs * inputs];
+            BitMatrix x = RandomBits(random, count, inputs);
+            var sparse = new float[outputs * inputs];
             var popcount = new float[outputs * inputs];
-            BooleanSignals.WeightSignalSelection(quantized, xt, 1.5f, selection, threads: 2);
-            BooleanSignals.WeightSignalPopcount(quantized, xt, 1.5f, popcount, threads: 1);
-            Assert.That(selection, Is.EqualTo(popcount), $"count {count}, planes {planes}");
+            BooleanSignals.WeightSignalSparse(quantized, x, 1.5f, sparse, threads: 2);
+            BooleanSignals.WeightSignalPopcount(quantized, BitPacking.Transpose(x), 1.5f, popcount, threads: 1);
+            Assert.That(sparse, Is.EqualTo(popcount), $"count {count}, planes {planes}");
         }
     }
 
