@@ -38,6 +38,13 @@ public sealed class BooleanParameter : Parameter
     /// <summary>q for the last batch, [Rows * Columns].</summary>
     public float[] Signal { get; }
 
+    /// <summary>
+    /// Factor on the optimizer's eta for this tensor (default 1). A layer whose signal q is on a
+    /// different scale from the others (a bit-plane first layer on pixel levels in [0, 1], mostly
+    /// zero background, against +-1 hidden inputs) otherwise flips at a very different rate under one eta.
+    /// </summary>
+    public float LearningRateScale { get; set; } = 1f;
+
     /// <inheritdoc />
     public override int Count => Weights.Rows * Weights.Columns;
 

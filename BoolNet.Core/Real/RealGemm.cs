@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using BoolNet.Core.Kernels;
 
 namespace BoolNet.Core.Real;
@@ -62,7 +64,7 @@ public static class RealGemm
         {
             fixed (float* aPointer = a, bPointer = b, cPointer = c, packedPointer = packedB)
             {
-                PackB(bPointer, transposeB, packedPointer, n, k);
+                PackB(bPointer, transposeB, packedPointer, n, k, threads, path);
                 nint aAddress = (nint)aPointer, cAddress = (nint)cPointer, packedAddress = (nint)packedPointer;
                 Threading.For(m, threads, (start, end) =>
                     MultiplyRows((float*)aAddress, transposeA, (float*)packedAddress, (float*)cAddress,
@@ -117,32 +119,80 @@ public static class RealGemm
             + ((long)panelInBlock * depthLength + depthInBlock) * TileColumns;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PackB(float* b, bool transposeB, float* packed, int n, int k)
+    /// <summary>
+    /// Packs op(B) into 32-column panels, the panels split over threads (packing a [1024, 784]
+    /// weight matrix on one thread cost as much as the product on the other).
+    /// </summary>
+    private static unsafe void PackB(float* b, bool transposeB, float* packed, int n, int k, int threads, RealMicrokernel.Path path)
     {
         int panels = (n + TileColumns - 1) / TileColumns;
-        for (int panel = 0; panel < panels; panel++)
+        nint bAddress = (nint)b, packedAddress = (nint)packed;
+        Threading.For(panels, threads, (start, end) =>
         {
-            int column0 = panel * TileColumns;
-            int width = Math.Min(TileColumns, n - column0);
-            for (int p = 0; p < k; p++)
+            for (int panel = start; panel < end; panel++)
+                PackPanel((float*)bAddress, transposeB, (float*)packedAddress, n, k, panel, panels, path);
+        }, work: (long)n * k);
+    }
+
+    /// <summary>Packs one 32-column panel of op(B) for every depth p, zero-padding columns past n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PackPanel(float* b, bool transposeB, float* packed, int n, int k, int panel, int panels, RealMicrokernel.Path path)
+    {
+        int column0 = panel * TileColumns;
+        int width = Math.Min(TileColumns, n - column0);
+        int p = 0;
+        if (transposeB && width == TileColumns && path != RealMicrokernel.Path.Scalar && Avx.IsSupported)
+        {
+            // B is stored [n, k]: a panel column is a contiguous row of B. Reading it element by
+            // element strides k floats per store; 8x8 register transposes read 8 rows 32 bytes at a
+            // time instead. Depth blocks are multiples of 8, so 8 depths never straddle two blocks.
+            for (; p + 8 <= k; p += 8)
             {
                 float* destination = packed + PackedOffset(panel, p, k, panels);
-                if (!transposeB)
-                {
-                    float* source = b + (long)p * n + column0;
-                    int j = 0;
-                    for (; j < width; j++) destination[j] = source[j];
-                    for (; j < TileColumns; j++) destination[j] = 0f;
-                }
-                else
-                {
-                    int j = 0;
-                    for (; j < width; j++) destination[j] = b[(long)(column0 + j) * k + p];
-                    for (; j < TileColumns; j++) destination[j] = 0f;
-                }
+                for (int j = 0; j < TileColumns; j += 8)
+                    Transpose8x8(b + (long)(column0 + j) * k + p, k, destination + j, TileColumns);
             }
         }
+        for (; p < k; p++)
+        {
+            float* destination = packed + PackedOffset(panel, p, k, panels);
+            int j = 0;
+            if (!transposeB)
+            {
+                float* source = b + (long)p * n + column0;
+                for (; j < width; j++) destination[j] = source[j];
+            }
+            else
+            {
+                for (; j < width; j++) destination[j] = b[(long)(column0 + j) * k + p];
+            }
+            for (; j < TileColumns; j++) destination[j] = 0f;
+        }
+    }
+
+    /// <summary>
+    /// destination[q * destinationStride + r] = source[r * sourceStride + q] for r, q in 0..7: the
+    /// classic unpack (pairs) / shuffle (quads) / 128-bit permute (halves) transpose in 24 shuffles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose8x8(float* source, int sourceStride, float* destination, int destinationStride)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(source), r1 = Avx.LoadVector256(source + sourceStride);
+        Vector256<float> r2 = Avx.LoadVector256(source + 2 * sourceStride), r3 = Avx.LoadVector256(source + 3 * sourceStride);
+        Vector256<float> r4 = Avx.LoadVector256(source + 4 * sourceStride), r5 = Avx.LoadVector256(source + 5 * sourceStride);
+        Vector256<float> r6 = Avx.LoadVector256(source + 6 * sourceStride), r7 = Avx.LoadVector256(source + 7 * sourceStride);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(destination, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(destination + destinationStride, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(destination + 2 * destinationStride, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(destination + 3 * destinationStride, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(destination + 4 * destinationStride, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(destination + 5 * destinationStride, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(destination + 6 * destinationStride, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(destination + 7 * destinationStride, Avx.Permute2x128(s3, s7, 0x31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

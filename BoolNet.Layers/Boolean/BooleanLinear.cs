@@ -1,3 +1,4 @@
+using System.Buffers;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
 using BoolNet.Layers.Numerics;
@@ -95,8 +96,10 @@ public sealed class BooleanLinear : ILayer
         BitMatrix x = input.RequireBits(Kind); // [N, m]
         if (x.Columns != Inputs) throw new ArgumentException($"{Kind} expects {Inputs} input bits per sample, got {x.Columns}");
         int count = input.Count, outputs = Outputs, m = Inputs;
-        var counts = new int[count * outputs];
-        BinaryGemm.Multiply(x, Weight.Weights, counts, BinaryLogic.Xnor, context.Threads); // s_xnor [N, out]
+        // The counts live only until they are centred below: a pooled buffer, not a fresh 400 KB
+        // large-object array per batch (each of those is new memory to fault in after a gen2 GC).
+        int[] counts = ArrayPool<int>.Shared.Rent(count * outputs);
+        BinaryGemm.Multiply(x, Weight.Weights, counts.AsSpan(0, count * outputs), BinaryLogic.Xnor, context.Threads); // s_xnor [N, out]
         var output = GC.AllocateUninitializedArray<float>(count * outputs); // every element is written below
         float sign = Logic == BinaryLogic.Xnor ? 1f : -1f;
         float[]? biasSigns = Bias is null ? null : BitPacking.UnpackSigns(Bias.Weights);
@@ -107,6 +110,7 @@ public sealed class BooleanLinear : ILayer
                 if (biasSigns is not null) centred += biasSigns[j];
                 output[k * outputs + j] = OutputScale * centred;
             }
+        ArrayPool<int>.Shared.Return(counts);
         _input = context.Training ? x : null;
         return Batch.FromReal(output, count, OutputShape);
     }

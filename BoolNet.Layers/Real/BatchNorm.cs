@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using BoolNet.Core.Kernels;
 
 namespace BoolNet.Layers;
 
@@ -95,10 +96,20 @@ public sealed class BatchNorm : ILayer, IHasBuffers
         // Blocks of channels: the statistics and the normalisation of one block read the same
         // rows x block slice, which stays in L1 between the three passes (a whole batch does not
         // fit L2). Per channel the arithmetic is unchanged: one lane per channel, rows added in order.
-        for (int c0 = 0; c0 < channels; c0 += BlockChannels)
+        // Blocks are independent, so threads take whole blocks and the result does not depend on them.
+        bool training = context.Training;
+        Threading.For((channels + BlockChannels - 1) / BlockChannels, context.Threads, (firstBlock, endBlock) =>
+        {
+            for (int block = firstBlock; block < endBlock; block++) ForwardBlock(block * BlockChannels);
+        }, work: (long)rows * channels);
+        _normalized = normalized;
+        _inverseStd = training ? inverseStd : null;
+        return Batch.FromReal(y, input.Count, OutputShape);
+
+        void ForwardBlock(int c0)
         {
             int width = Math.Min(BlockChannels, channels - c0), c1 = c0 + width;
-            if (context.Training)
+            if (training)
             {
                 for (int r = 0; r < rows; r++) AddTo(sum.AsSpan(c0, width), x.AsSpan(r * channels + c0, width));
                 for (int c = c0; c < c1; c++) mean[c] = sum[c] / rows;
@@ -124,9 +135,6 @@ public sealed class BatchNorm : ILayer, IHasBuffers
                 Normalize(x.AsSpan(r * channels + c0, width), mean.AsSpan(c0, width), inverseStd.AsSpan(c0, width), gamma.AsSpan(c0, width), beta.AsSpan(c0, width),
                     normalized is null ? Span<float>.Empty : normalized.AsSpan(r * channels + c0, width), y.AsSpan(r * channels + c0, width));
         }
-        _normalized = normalized;
-        _inverseStd = context.Training ? inverseStd : null;
-        return Batch.FromReal(y, input.Count, OutputShape);
     }
 
     private const int BlockChannels = 64; // 100 rows x 64 channels x 4 B = 25 KiB: one L1
@@ -148,26 +156,10 @@ public sealed class BatchNorm : ILayer, IHasBuffers
         var factor = new float[channels];
         float[]? dx = context.NeedInputGradient ? GC.AllocateUninitializedArray<float>(rows * channels) : null; // fully written below
         // Channel blocks, as in Forward: the sums and dx of a block read one L1-sized slice.
-        for (int c0 = 0; c0 < channels; c0 += BlockChannels)
+        Threading.For((channels + BlockChannels - 1) / BlockChannels, context.Threads, (firstBlock, endBlock) =>
         {
-            int width = Math.Min(BlockChannels, channels - c0), c1 = c0 + width;
-            for (int r = 0; r < rows; r++)
-            {
-                AddTo(sumDy.AsSpan(c0, width), outputGradient.AsSpan(r * channels + c0, width));
-                AddProduct(sumDyH.AsSpan(c0, width), outputGradient.AsSpan(r * channels + c0, width), h.AsSpan(r * channels + c0, width));
-            }
-            if (dx is null) continue;
-            for (int c = c0; c < c1; c++)
-            {
-                float gamma = Scale?.Value[c] ?? 1f;
-                meanDy[c] = sumDy[c] / rows;
-                meanDyH[c] = sumDyH[c] / rows;
-                factor[c] = gamma * inverseStd[c];
-            }
-            for (int r = 0; r < rows; r++)
-                InputGradientRow(outputGradient.AsSpan(r * channels + c0, width), h.AsSpan(r * channels + c0, width),
-                    factor.AsSpan(c0, width), meanDy.AsSpan(c0, width), meanDyH.AsSpan(c0, width), dx.AsSpan(r * channels + c0, width));
-        }
+            for (int block = firstBlock; block < endBlock; block++) BackwardBlock(block * BlockChannels);
+        }, work: (long)rows * channels);
         if (Scale is not null)
         {
             for (int c = 0; c < channels; c++)
@@ -179,6 +171,27 @@ public sealed class BatchNorm : ILayer, IHasBuffers
         _normalized = null;
         _inverseStd = null;
         return dx;
+
+        void BackwardBlock(int c0)
+        {
+            int width = Math.Min(BlockChannels, channels - c0), c1 = c0 + width;
+            for (int r = 0; r < rows; r++)
+            {
+                AddTo(sumDy.AsSpan(c0, width), outputGradient.AsSpan(r * channels + c0, width));
+                AddProduct(sumDyH.AsSpan(c0, width), outputGradient.AsSpan(r * channels + c0, width), h.AsSpan(r * channels + c0, width));
+            }
+            if (dx is null) return;
+            for (int c = c0; c < c1; c++)
+            {
+                float gamma = Scale?.Value[c] ?? 1f;
+                meanDy[c] = sumDy[c] / rows;
+                meanDyH[c] = sumDyH[c] / rows;
+                factor[c] = gamma * inverseStd[c];
+            }
+            for (int r = 0; r < rows; r++)
+                InputGradientRow(outputGradient.AsSpan(r * channels + c0, width), h.AsSpan(r * channels + c0, width),
+                    factor.AsSpan(c0, width), meanDy.AsSpan(c0, width), meanDyH.AsSpan(c0, width), dx.AsSpan(r * channels + c0, width));
+        }
     }
 
     // The row kernels below index with refs and LoadUnsafe: a Vector256.Create(span.Slice(c, 8))

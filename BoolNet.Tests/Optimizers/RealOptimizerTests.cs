@@ -19,6 +19,41 @@ public class RealOptimizerTests
         Assert.That(p.Value[2], Is.EqualTo(3f));
     }
 
+    [TestCase(0, 1)]
+    [TestCase(1, 1)]
+    [TestCase(7, 2)]
+    [TestCase(8, 2)]
+    [TestCase(17, 1)]
+    [TestCase(4099, 2)]
+    [TestCase(300_003, 2)]
+    public void AdamVectorAndThreadedStepsEqualTheScalarLoopBitForBit(int count, int threads)
+    {
+        var random = new Random(count);
+        var p = new RealParameter("w", count);
+        for (int i = 0; i < count; i++) p.Value[i] = (float)(random.NextDouble() * 2 - 1);
+        float[] value = (float[])p.Value.Clone(), m = new float[count], v = new float[count];
+        var options = new RealOptimizerOptions { LearningRate = 0.01, Schedule = LearningRateSchedule.Cosine };
+        var adam = new AdamOptimizer(options);
+        float b1 = (float)options.Beta1, b2 = (float)options.Beta2, eps = (float)options.Epsilon;
+        for (int t = 1; t <= 3; t++)
+        {
+            for (int i = 0; i < count; i++) p.Gradient[i] = (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-6, 2)));
+            var step = new StepInfo(t - 1, 10, threads);
+            adam.Step([p], step);
+            // The textbook scalar update, in the order the class documents.
+            float lr = (float)Schedules.Rate(options.LearningRate, options.Schedule, step);
+            float c1 = (float)(1 - Math.Pow(options.Beta1, t)), c2 = (float)(1 - Math.Pow(options.Beta2, t));
+            for (int i = 0; i < count; i++)
+            {
+                float g = p.Gradient[i];
+                m[i] = b1 * m[i] + (1 - b1) * g;
+                v[i] = b2 * v[i] + (1 - b2) * g * g;
+                value[i] -= lr * (m[i] / c1) / (MathF.Sqrt(v[i] / c2) + eps);
+            }
+            Assert.That(p.Value, Is.EqualTo(value), $"step {t}");
+        }
+    }
+
     [Test]
     public void SgdMomentumAccumulatesVelocityAndCosineReachesZero()
     {

@@ -45,8 +45,10 @@ public static partial class ModelCatalog
         switch (s.First)
         {
             case FirstLayerKind.BitPlane:
-                layers.Add(new BitPlaneLinear(request.Input, width, random, s.InputBits,
-                    s.FirstLayerSignalPlanes > 0 ? new SignalSettings(s.FirstLayerSignalPlanes, s.Rounding) : SignalSettings.Exact));
+                var bitPlane = new BitPlaneLinear(request.Input, width, random, s.InputBits,
+                    s.FirstLayerSignalPlanes > 0 ? new SignalSettings(s.FirstLayerSignalPlanes, s.Rounding) : SignalSettings.Exact);
+                bitPlane.Weight.LearningRateScale = s.FirstLayerLearningRateScale;
+                layers.Add(bitPlane);
                 break;
             case FirstLayerKind.Real:
                 layers.Add(new RealLinear(request.Input, width, random, bias: !s.BatchNorm, inputScale: 1f / 255f));

@@ -102,7 +102,7 @@ public sealed class BooleanOptimizer : IOptimizer
             var boolean = parameter as BooleanParameter
                 ?? throw new ArgumentException($"the Boolean optimizer cannot update '{parameter.Name}' ({parameter.GetType().Name})");
             State state = StateOf(boolean);
-            float tensorEta = Options.NormalizeSignal ? (float)(eta / Math.Max(RootMeanSquare(boolean.Signal), 1e-30)) : eta;
+            float tensorEta = boolean.LearningRateScale * (Options.NormalizeSignal ? (float)(eta / Math.Max(RootMeanSquare(boolean.Signal), 1e-30)) : eta);
             long flips = Options.Accumulator == AccumulatorType.Float32 ? StepFloat(boolean, state, tensorEta, step.Threads) : StepInt16(boolean, state, tensorEta, step.Threads);
             state.Flips += flips;
             state.Steps++;
