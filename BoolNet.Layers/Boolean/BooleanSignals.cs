@@ -150,6 +150,10 @@ public static class BooleanSignals
         }
         QuantizedSignal quantized = QuantizedSignal.Create(z, count, outputs, settings, seed);
         WeightSignalPlanes(quantized, inputs, weightFactor, q, threads);
-        if (g is not null) InputSignalPlanes(quantized, BitPacking.Transpose(weights), inputFactor, g, threads);
+        if (g is null) return;
+        int inputPlanes = settings.PlanesForInputSignal;
+        QuantizedSignal forInput = inputPlanes == settings.Planes ? quantized
+            : QuantizedSignal.Create(z, count, outputs, settings with { Planes = inputPlanes, InputPlanes = null }, seed);
+        InputSignalPlanes(forInput, BitPacking.Transpose(weights), inputFactor, g, threads);
     }
 }

@@ -80,6 +80,34 @@ public class BooleanLinearTests
         }
     }
 
+    [TestCase(6, 4)]
+    [TestCase(4, 6)]
+    [TestCase(3, 8)]
+    public void InputPlanesSetOnlyTheInputSignal(int planes, int inputPlanes)
+    {
+        // q must be what `planes` alone gives and g what `inputPlanes` alone gives, on a real signal
+        // where the two quantisations differ.
+        var random = new Random(planes * 10 + inputPlanes);
+        const int count = 50, inputs = 90, outputs = 70;
+        BitMatrix x = RandomBits(random, count, inputs);
+        float[] z = RandomReals(random, count * outputs, 2f);
+        (float[] q, float[] g) Run(SignalSettings settings)
+        {
+            var layer = new BooleanLinear(inputs, outputs, new Random(5), signal: settings);
+            var context = new LayerContext { Training = true, Threads = 2, Step = 3 };
+            layer.Forward(Bits(x), context);
+            float[] g = layer.Backward((float[])z.Clone(), context)!;
+            return ((float[])layer.Weight.Signal.Clone(), g);
+        }
+        (float[] qSplit, float[] gSplit) = Run(new SignalSettings(planes) { InputPlanes = inputPlanes });
+        (float[] qOnly, float[] gWeightPlanes) = Run(new SignalSettings(planes));
+        (float[] qInputPlanes, float[] gOnly) = Run(new SignalSettings(inputPlanes));
+        Assert.That(qSplit, Is.EqualTo(qOnly), "q follows Planes");
+        Assert.That(gSplit, Is.EqualTo(gOnly), "g follows InputPlanes");
+        Assert.That(gSplit, Is.Not.EqualTo(gWeightPlanes), "the two plane counts must give different g here");
+        Assert.That(qSplit, Is.Not.EqualTo(qInputPlanes), "the two plane counts must give different q here");
+    }
+
     [Test]
     public void SparseAndPopcountWeightSignalsAgreeExactly()
     {

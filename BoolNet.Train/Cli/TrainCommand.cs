@@ -31,6 +31,7 @@ internal static partial class Commands
         var first = new Option<string?>("--first") { Description = "First layer: bitplane | real | thermometer" };
         var head = new Option<string?>("--head") { Description = "Head: real | boolean" };
         var planes = new Option<int?>("--planes") { Description = "Signal bit-planes P in the Boolean backward (0 = exact float path)" };
+        var inputPlanes = new Option<int?>("--input-planes") { Description = "Signal bit-planes of the input signal g in the Boolean backward (default: as --planes, which then sets the weight signal q)" };
         var firstPlanes = new Option<int?>("--first-planes") { Description = "Signal planes of the bit-plane first layer's weight signal (0 = exact)" };
         var firstRate = new Option<float?>("--first-lr-scale") { Description = "Bit-plane first layer: factor on the Boolean eta for its weights" };
         var inputBits = new Option<int?>("--input-bits") { Description = "Bit-plane first layer: input planes kept (1..8)" };
@@ -48,7 +49,7 @@ internal static partial class Commands
         var command = new Command("train", "Train a model (default: the Boolean MLP on Fashion-MNIST)")
         {
             model, dataset, data, epochs, batch, rate, realRate, seed, threads, output, resume, trainLimit, testLimit,
-            hidden, first, head, planes, firstPlanes, firstRate, inputBits, levels, rounding, surrogate, surrogateWidth, noBatchNorm,
+            hidden, first, head, planes, inputPlanes, firstPlanes, firstRate, inputBits, levels, rounding, surrogate, surrogateWidth, noBatchNorm,
             accumulator, clip, schedule, normalize, beta, augment,
         };
         command.SetAction(parse => CliErrors.Run(() =>
@@ -68,6 +69,7 @@ internal static partial class Commands
                     First = Parse(parse.GetValue(first), s.First),
                     Head = Parse(parse.GetValue(head), s.Head),
                     SignalPlanes = parse.GetValue(planes) ?? s.SignalPlanes,
+                    InputSignalPlanes = parse.GetValue(inputPlanes) ?? s.InputSignalPlanes,
                     FirstLayerSignalPlanes = parse.GetValue(firstPlanes) ?? s.FirstLayerSignalPlanes,
                     FirstLayerLearningRateScale = parse.GetValue(firstRate) ?? s.FirstLayerLearningRateScale,
                     InputBits = parse.GetValue(inputBits) ?? s.InputBits,

@@ -10,12 +10,15 @@ public static partial class ModelCatalog
     static partial void RegisterMlpModels(List<ModelEntry> models)
     {
         // Recipe found on Fashion-MNIST (see the recipe table in the issue 3 notes): eta 1000 on the
-        // batch-mean signal, adaptive beta, cosine schedule, batch 100, 4 signal planes (nearest),
-        // BN + tanh surrogate, Adam 1e-3 for the float first layer, BN affine and head.
+        // batch-mean signal, adaptive beta, cosine schedule, batch 100, BN + tanh surrogate, Adam 1e-3
+        // for the float first layer, BN affine and head. The default MLP quantises its backward signal
+        // to 6 planes (nearest): 89.0 / 89.2 % on two seeds against 87.6 / 87.9 % with 4 planes and
+        // 88.9 % exact, for about 10 % more epoch time; 5 planes gave 88.3 %, and 6 planes for only one
+        // of q or g gave 87.3-87.6 %.
         var defaults = new TrainingOptions { Boolean = new BooleanOptimizerOptions { LearningRate = 1000 } };
         models.Add(new ModelEntry(DefaultModel,
             "Boolean MLP 784-1024-1024-10: float first layer (Adam), Boolean XNOR 1024x1024 hidden layer (flip with reset), BN + threshold, float head",
-            new ModelSettings { First = FirstLayerKind.Real }, defaults, BuildMlp));
+            new ModelSettings { First = FirstLayerKind.Real, SignalPlanes = 6 }, defaults, BuildMlp));
         models.Add(new ModelEntry("bold-mlp-bitplane",
             "Boolean MLP 784-1024-1024-10 with Boolean first-layer weights on the 4 top bit-planes of the pixels (exact popcount sums), float head",
             new ModelSettings { First = FirstLayerKind.BitPlane }, defaults, BuildMlp));

@@ -90,8 +90,11 @@ public sealed record ModelSettings
     /// <summary>Boolean bias in the Boolean linear layers.</summary>
     public bool BooleanBias { get; init; }
 
+    /// <summary>Signal planes of the input signal g in the hidden layers' backward (0: as <see cref="SignalPlanes"/>).</summary>
+    public int InputSignalPlanes { get; init; }
+
     /// <summary>The signal settings of the hidden Boolean layers.</summary>
-    public SignalSettings HiddenSignal => new(SignalPlanes, Rounding);
+    public SignalSettings HiddenSignal => new(SignalPlanes, Rounding) { InputPlanes = InputSignalPlanes > 0 ? InputSignalPlanes : null };
 
     /// <summary>One-line description for reports.</summary>
     public string Describe() =>
