@@ -56,4 +56,16 @@ public sealed class LayerContext
 
     /// <summary>Run seed mixed into counter-based randomness.</summary>
     public ulong Seed { get; set; }
+
+    /// <summary>
+    /// Where layers take their output and gradient arrays from (null: fresh arrays). A trainer that
+    /// sets it recycles it between steps, so a returned array lives until the next step begins.
+    /// </summary>
+    public Workspace? Workspace { get; set; }
+
+    /// <summary>
+    /// A float array of <paramref name="length"/> elements with undefined contents, for a result the
+    /// caller writes in full: from <see cref="Workspace"/> when one is set, else newly allocated.
+    /// </summary>
+    public float[] Floats(int length) => Workspace?.Floats(length) ?? GC.AllocateUninitializedArray<float>(length);
 }

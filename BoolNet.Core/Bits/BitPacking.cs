@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using BoolNet.Core.Kernels;
 
 namespace BoolNet.Core.Bits;
 
@@ -127,12 +128,19 @@ public static class BitPacking
     private static readonly ulong[] ByteSpread = Enumerable.Range(0, 256)
         .Select(v => Enumerable.Range(0, 8).Aggregate(0UL, (word, t) => word | ((ulong)((v >> t) & 1) << (8 * t)))).ToArray();
 
-    /// <summary>Unpacks a whole matrix to row-major bytes 0/1 (one table lookup per 8 bits).</summary>
-    public static byte[] UnpackBytes(BitMatrix matrix)
+    /// <summary>Unpacks a whole matrix to row-major bytes 0/1 (one table lookup per 8 bits), rows over threads.</summary>
+    public static byte[] UnpackBytes(BitMatrix matrix, int threads = 0)
     {
         int columns = matrix.Columns;
-        var result = new byte[(long)matrix.Rows * columns];
-        for (int r = 0; r < matrix.Rows; r++)
+        var result = GC.AllocateUninitializedArray<byte>(matrix.Rows * columns); // every byte is written below
+        Threading.For(matrix.Rows, threads, (start, end) => UnpackByteRows(matrix, result, start, end), work: (long)matrix.Rows * columns);
+        return result;
+    }
+
+    private static void UnpackByteRows(BitMatrix matrix, byte[] result, int start, int end)
+    {
+        int columns = matrix.Columns;
+        for (int r = start; r < end; r++)
         {
             ReadOnlySpan<ulong> words = matrix.Row(r);
             Span<byte> target = result.AsSpan(r * columns, columns);
@@ -144,16 +152,23 @@ public static class BitPacking
             }
             for (; c < columns; c++) target[c] = (byte)((words[c >> 6] >> (c & 63)) & 1UL);
         }
-        return result;
     }
 
     /// <summary>Unpacks a whole matrix to row-major +-1 floats.</summary>
     public static float[] UnpackSigns(BitMatrix matrix)
     {
         var result = new float[(long)matrix.Rows * matrix.Columns];
-        for (int r = 0; r < matrix.Rows; r++)
-            UnpackSigns(matrix.Row(r), result.AsSpan(r * matrix.Columns, matrix.Columns));
+        UnpackSigns(matrix, result);
         return result;
+    }
+
+    /// <summary>Unpacks a whole matrix to row-major +-1 floats in <paramref name="result"/> (Rows * Columns of it).</summary>
+    public static void UnpackSigns(BitMatrix matrix, Span<float> result)
+    {
+        if (result.Length < (long)matrix.Rows * matrix.Columns)
+            throw new ArgumentException($"{result.Length} floats for a {matrix.Rows}x{matrix.Columns} matrix");
+        for (int r = 0; r < matrix.Rows; r++)
+            UnpackSigns(matrix.Row(r), result.Slice(r * matrix.Columns, matrix.Columns));
     }
 
     /// <summary>
@@ -180,17 +195,25 @@ public static class BitPacking
 
     /// <summary>
     /// Transposes a bit matrix: result is [Columns, Rows] with bit (c, r) = source bit (r, c).
-    /// Works in 64x64 blocks so each source word is read once.
+    /// Works in 64x64 blocks so each source word is read once. Threads take 64-column strips of the
+    /// source, i.e. disjoint 64-row strips of the result (<paramref name="threads"/> 0: the default).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static BitMatrix Transpose(BitMatrix source)
+    public static BitMatrix Transpose(BitMatrix source, int threads = 0)
     {
         var result = new BitMatrix(source.Columns, source.Rows);
+        Threading.For(source.WordsPerRow, threads, (start, end) => TransposeStrips(source, result, start, end),
+            work: (long)source.Rows * source.WordsPerRow * 64);
+        return result;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransposeStrips(BitMatrix source, BitMatrix result, int firstWord, int endWord)
+    {
         Span<ulong> block = stackalloc ulong[64];
         for (int rowBlock = 0; rowBlock < source.Rows; rowBlock += 64)
         {
             int rowCount = Math.Min(64, source.Rows - rowBlock);
-            for (int wordIndex = 0; wordIndex < source.WordsPerRow; wordIndex++)
+            for (int wordIndex = firstWord; wordIndex < endWord; wordIndex++)
             {
                 block.Clear();
                 for (int i = 0; i < rowCount; i++) block[i] = source.Words[(rowBlock + i) * source.WordsPerRow + wordIndex];
@@ -202,7 +225,6 @@ public static class BitPacking
                     result.Words[(columnBase + j) * result.WordsPerRow + targetWord] = block[j];
             }
         }
-        return result;
     }
 
     /// <summary>

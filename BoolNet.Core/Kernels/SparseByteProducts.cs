@@ -76,7 +76,7 @@ public static class SparseByteProducts
         try
         {
             PairColumns(b, count, columns, stride, paired);
-            (int[] pairIndex, short[] pairWord) = NonZeroPairs(a, count, rows, pairStart);
+            (int[] pairIndex, short[] pairWord) = NonZeroPairs(a, count, rows, pairStart, threads);
             try
             {
                 Threading.For(rows, threads, (start, end) =>
@@ -168,7 +168,7 @@ public static class SparseByteProducts
     }
 
     /// <summary>max |v| (128 for -128).</summary>
-    private static int MaxAbs(ReadOnlySpan<sbyte> values)
+    internal static int MaxAbs(ReadOnlySpan<sbyte> values)
     {
         int i = 0, max = 0;
         var vector = Vector256<byte>.Zero;
@@ -204,24 +204,22 @@ public static class SparseByteProducts
 
     /// <summary>
     /// For each row j, its non-zero pairs p (a[2p, j], a[2p+1, j]) as index and little-endian word,
-    /// at pairStart[j] .. pairStart[j + 1] (compressed rows, p ascending).
+    /// at pairStart[j] .. pairStart[j + 1] (compressed rows, p ascending). Threads take 32-row
+    /// strips of j for the count and the fill (each writes only its own rows' slots); the prefix sum
+    /// between them is serial and 1024 additions long.
     /// </summary>
-    private static (int[] Index, short[] Word) NonZeroPairs(sbyte[] a, int count, int rows, int[] pairStart)
+    private static (int[] Index, short[] Word) NonZeroPairs(sbyte[] a, int count, int rows, int[] pairStart, int threads)
     {
         int pairs = (count + 1) / 2;
+        int strips = (rows + 31) / 32;
         Span<int> counts = pairStart.AsSpan(0, rows + 1);
         counts.Clear();
-        for (int p = 0; p < pairs; p++)
+        long work = (long)pairs * rows;
+        Threading.For(strips, threads, (first, end) =>
         {
-            ReadOnlySpan<sbyte> even = a.AsSpan(2 * p * rows, rows);
-            ReadOnlySpan<sbyte> odd = 2 * p + 1 < count ? a.AsSpan((2 * p + 1) * rows, rows) : default;
-            int j = 0;
-            for (; j + 32 <= rows; j += 32)
-                for (uint mask = NonZeroMask(even, odd, j); mask != 0; mask &= mask - 1)
-                    counts[j + 1 + System.Numerics.BitOperations.TrailingZeroCount(mask)]++;
-            for (; j < rows; j++)
-                if (even[j] != 0 || (!odd.IsEmpty && odd[j] != 0)) counts[j + 1]++;
-        }
+            for (int strip = first; strip < end; strip++)
+                ForStrip(strip, (column, _, _, _) => pairStart[column + 1]++);
+        }, work: work);
         for (int j = 0; j < rows; j++) counts[j + 1] += counts[j];
         int total = counts[rows];
         int[] index = ArrayPool<int>.Shared.Rent(Math.Max(1, total));
@@ -230,31 +228,44 @@ public static class SparseByteProducts
         try
         {
             counts[..rows].CopyTo(next);
-            for (int p = 0; p < pairs; p++)
+            Threading.For(strips, threads, (first, end) =>
             {
-                ReadOnlySpan<sbyte> even = a.AsSpan(2 * p * rows, rows);
-                ReadOnlySpan<sbyte> odd = 2 * p + 1 < count ? a.AsSpan((2 * p + 1) * rows, rows) : default;
-                int j = 0;
-                for (; j + 32 <= rows; j += 32)
-                    for (uint mask = NonZeroMask(even, odd, j); mask != 0; mask &= mask - 1)
-                        Add(j + System.Numerics.BitOperations.TrailingZeroCount(mask), p, even, odd, next, index, word);
-                for (; j < rows; j++)
-                    if (even[j] != 0 || (!odd.IsEmpty && odd[j] != 0)) Add(j, p, even, odd, next, index, word);
-            }
-
-            static void Add(int column, int p, ReadOnlySpan<sbyte> even, ReadOnlySpan<sbyte> odd, int[] next, int[] index, short[] word)
-            {
-                int slot = next[column]++;
-                index[slot] = p;
-                word[slot] = (short)((byte)even[column] | ((odd.IsEmpty ? 0 : odd[column]) << 8));
-            }
+                for (int strip = first; strip < end; strip++)
+                    ForStrip(strip, (column, p, even, odd) =>
+                    {
+                        int slot = next[column]++;
+                        index[slot] = p;
+                        word[slot] = (short)((byte)even[column] | ((odd.IsEmpty ? 0 : odd[column]) << 8));
+                    });
+            }, work: work);
         }
         finally
         {
             ArrayPool<int>.Shared.Return(next);
         }
         return (index, word);
+
+        // Visits the non-zero pairs of rows [32 strip, 32 strip + 32) in ascending p.
+        void ForStrip(int strip, PairVisitor visit)
+        {
+            int j0 = strip * 32, j1 = Math.Min(rows, j0 + 32);
+            for (int p = 0; p < pairs; p++)
+            {
+                ReadOnlySpan<sbyte> even = a.AsSpan(2 * p * rows, rows);
+                ReadOnlySpan<sbyte> odd = 2 * p + 1 < count ? a.AsSpan((2 * p + 1) * rows, rows) : default;
+                if (j1 - j0 == 32)
+                {
+                    for (uint mask = NonZeroMask(even, odd, j0); mask != 0; mask &= mask - 1)
+                        visit(j0 + System.Numerics.BitOperations.TrailingZeroCount(mask), p, even, odd);
+                    continue;
+                }
+                for (int j = j0; j < j1; j++)
+                    if (even[j] != 0 || (!odd.IsEmpty && odd[j] != 0)) visit(j, p, even, odd);
+            }
+        }
     }
+
+    private delegate void PairVisitor(int column, int p, ReadOnlySpan<sbyte> even, ReadOnlySpan<sbyte> odd);
 
     /// <summary>
     /// One output row on 512-bit vectors: four 32-column blocks share each broadcast pair word, so
@@ -339,55 +350,101 @@ public static class SparseByteProducts
     private static (Vector512<int> Low, Vector512<int> High) Widen512(Vector512<short> sums) =>
         (Avx512BW.ConvertToVector512Int32(sums.GetLower()), Avx512BW.ConvertToVector512Int32(sums.GetUpper()));
 
-    /// <summary>One output row on 256-bit vectors (AVX2): two 16-column blocks per broadcast word.</summary>
+    /// <summary>
+    /// One output row on 256-bit vectors (AVX2): eight 16-column blocks (128 columns) share each
+    /// broadcast pair word, so the index load, address arithmetic and broadcast of a pair are paid once
+    /// per 8 vpmaddubsw instead of once per 2, and eight independent add chains fill the two vector
+    /// ALUs. Nine accumulators and the word fit AVX2's 16 ymm registers. The last &lt; 128 columns take
+    /// 32-column passes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row256(byte[] paired, int stride, int[] pairIndex, short[] pairWord, int first, int last, int chunk,
         int factor, int offset, float scale, Span<float> target)
     {
         int columns = target.Length;
         ref byte basePair = ref MemoryMarshal.GetArrayDataReference(paired);
+        ref short words = ref MemoryMarshal.GetArrayDataReference(pairWord);
+        ref int indices = ref MemoryMarshal.GetArrayDataReference(pairIndex);
+        Span<int> wide = stackalloc int[8 * Lanes256];
+        int i0 = 0;
+        for (; i0 + 8 * Lanes256 <= columns; i0 += 8 * Lanes256)
+        {
+            wide.Clear();
+            for (int c0 = first; c0 < last; c0 += chunk)
+            {
+                int c1 = Math.Min(last, c0 + chunk);
+                Vector256<short> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+                for (int n = c0; n < c1; n++)
+                {
+                    Vector256<sbyte> word = Vector256.Create(Unsafe.Add(ref words, n)).AsSByte();
+                    ref byte row = ref Unsafe.Add(ref basePair, (Unsafe.Add(ref indices, n) * stride + i0) * 2);
+                    s0 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row), word);
+                    s1 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 32), word);
+                    s2 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 64), word);
+                    s3 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 96), word);
+                    s4 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 128), word);
+                    s5 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 160), word);
+                    s6 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 192), word);
+                    s7 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 224), word);
+                }
+                AddWidened(s0, wide, 0); AddWidened(s1, wide, 1); AddWidened(s2, wide, 2); AddWidened(s3, wide, 3);
+                AddWidened(s4, wide, 4); AddWidened(s5, wide, 5); AddWidened(s6, wide, 6); AddWidened(s7, wide, 7);
+            }
+            for (int block = 0; block < 8; block++)
+                StoreBlock(wide.Slice(block * Lanes256, Lanes256), factor, offset, scale, target.Slice(i0 + block * Lanes256, Lanes256));
+        }
         Span<float> tail = stackalloc float[Lanes256];
-        for (int i0 = 0; i0 < columns; i0 += 2 * Lanes256)
+        for (; i0 < columns; i0 += 2 * Lanes256)
         {
             bool two = columns - i0 > Lanes256;
-            Vector256<int> w0 = default, w1 = default, w2 = default, w3 = default;
+            wide[..(2 * Lanes256)].Clear();
             for (int c0 = first; c0 < last; c0 += chunk)
             {
                 int c1 = Math.Min(last, c0 + chunk);
                 Vector256<short> s0 = default, s1 = default;
                 for (int n = c0; n < c1; n++)
                 {
-                    Vector256<sbyte> word = Vector256.Create(pairWord[n]).AsSByte();
-                    ref byte row = ref Unsafe.Add(ref basePair, (pairIndex[n] * stride + i0) * 2);
+                    Vector256<sbyte> word = Vector256.Create(Unsafe.Add(ref words, n)).AsSByte();
+                    ref byte row = ref Unsafe.Add(ref basePair, (Unsafe.Add(ref indices, n) * stride + i0) * 2);
                     s0 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row), word);
                     if (two) s1 += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 32), word);
                 }
-                w0 += Avx2.ConvertToVector256Int32(s0.GetLower());
-                w1 += Avx2.ConvertToVector256Int32(s0.GetUpper());
-                w2 += Avx2.ConvertToVector256Int32(s1.GetLower());
-                w3 += Avx2.ConvertToVector256Int32(s1.GetUpper());
+                AddWidened(s0, wide, 0);
+                AddWidened(s1, wide, 1);
             }
-            var factorVector = Vector256.Create(factor);
-            var offsetVector = Vector256.Create(offset);
-            var scaleVector = Vector256.Create(scale);
-            Span<Vector256<int>> wide = [w0, w1, w2, w3];
             for (int block = 0; block < (two ? 2 : 1); block++)
             {
                 int start = i0 + block * Lanes256, width = Math.Min(Lanes256, columns - start);
-                Vector256<float> low = scaleVector * Vector256.ConvertToSingle(factorVector * wide[2 * block] - offsetVector);
-                Vector256<float> high = scaleVector * Vector256.ConvertToSingle(factorVector * wide[2 * block + 1] - offsetVector);
-                if (width == Lanes256)
-                {
-                    low.StoreUnsafe(ref target[start]);
-                    high.StoreUnsafe(ref target[start], 8);
-                }
+                if (width == Lanes256) StoreBlock(wide.Slice(block * Lanes256, Lanes256), factor, offset, scale, target.Slice(start, Lanes256));
                 else
                 {
-                    low.CopyTo(tail);
-                    high.CopyTo(tail[8..]);
+                    StoreBlock(wide.Slice(block * Lanes256, Lanes256), factor, offset, scale, tail);
                     tail[..width].CopyTo(target.Slice(start, width));
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// vpmaddubsw leaves the sum of pair t in 16-bit lane t (output column t of the block): sign-extend
+    /// lanes 0..7 and 8..15 and add them, in column order, to block <paramref name="block"/> of <paramref name="wide"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddWidened(Vector256<short> sums, Span<int> wide, int block)
+    {
+        Span<int> destination = wide.Slice(block * Lanes256, Lanes256);
+        (Vector256.Create<int>(destination) + Avx2.ConvertToVector256Int32(sums.GetLower())).CopyTo(destination);
+        (Vector256.Create<int>(destination[8..]) + Avx2.ConvertToVector256Int32(sums.GetUpper())).CopyTo(destination[8..]);
+    }
+
+    /// <summary>target[t] = scale * (factor * sums[t] - offset) for the 16 columns of a block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreBlock(ReadOnlySpan<int> sums, int factor, int offset, float scale, Span<float> target)
+    {
+        var factorVector = Vector256.Create(factor);
+        var offsetVector = Vector256.Create(offset);
+        var scaleVector = Vector256.Create(scale);
+        (scaleVector * Vector256.ConvertToSingle(factorVector * Vector256.Create<int>(sums) - offsetVector)).CopyTo(target);
+        (scaleVector * Vector256.ConvertToSingle(factorVector * Vector256.Create<int>(sums[8..]) - offsetVector)).CopyTo(target[8..]);
     }
 }

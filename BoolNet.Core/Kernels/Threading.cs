@@ -33,11 +33,12 @@ public static class Threading
             body(0, count);
             return;
         }
-        // Several chunks per thread so an unlucky straggler (a shared, noisy core) costs less.
-        int chunks = Math.Min(threads * 4, (count + alignment - 1) / alignment);
-        int chunkSize = (count + chunks - 1) / chunks;
-        chunkSize = (chunkSize + alignment - 1) / alignment * alignment;
-        chunks = (count + chunkSize - 1) / chunkSize;
+        // At least 4 chunks per thread where the count allows, so an unlucky straggler (a shared, noisy
+        // core) costs less and few units still split evenly: rounding the size up instead made 10 tasks
+        // 5 chunks of 2, i.e. 3 against 2 on two threads, a fifth of the job with one core idle.
+        int units = (count + alignment - 1) / alignment;
+        int chunkSize = Math.Max(1, units / (threads * 4)) * alignment;
+        int chunks = (count + chunkSize - 1) / chunkSize;
         WorkerTeam.Run(count, chunkSize, chunks, threads, body);
     }
 }

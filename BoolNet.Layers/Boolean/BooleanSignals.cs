@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
@@ -38,6 +39,38 @@ public static class BooleanSignals
         if (factor != 1f) for (int i = 0; i < count * inputs; i++) g[i] *= factor;
     }
 
+    /// <summary>
+    /// Integer signal: g[N, m] = factor * scale * Z[N, out] e(W)[out, m] = factor * scale * (2 Z W - sum_j Z[:, j]).
+    /// On AVX2 a dense byte product (<see cref="DenseByteProducts"/>), otherwise signal bit-planes on
+    /// the popcount kernel (<see cref="InputSignalPlanes"/>); both exact on the integers Z, so they agree exactly.
+    /// </summary>
+    public static void InputSignal(QuantizedSignal z, BitMatrix weights, float factor, float[] g, int threads)
+    {
+        if (IsaSelection.Current == Isa.Avx2) InputSignalDense(z, weights, factor, g, threads);
+        else InputSignalPlanes(z, BitPacking.Transpose(weights, threads), factor, g, threads);
+    }
+
+    /// <summary>g by <see cref="DenseByteProducts"/>: a = Z [N, out] paired along out, b = W [out, m] bits.</summary>
+    public static void InputSignalDense(QuantizedSignal z, BitMatrix weights, float factor, float[] g, int threads)
+    {
+        if (weights.Rows != z.Columns) throw new ArgumentException($"{weights.Rows} weight rows for a signal of {z.Columns} outputs");
+        int pairs = (z.Columns + 1) / 2;
+        short[] pairedA = ArrayPool<short>.Shared.Rent(z.Rows * pairs);
+        byte[] pairedB = ArrayPool<byte>.Shared.Rent(DenseByteProducts.PairedBytes(pairs, weights.Columns));
+        try
+        {
+            DenseByteProducts.PairedA(z.Levels, z.Rows, z.Columns, pairedA);
+            DenseByteProducts.PairedB(weights, pairedB, threads);
+            DenseByteProducts.Run(pairedA, pairedB, pairs, z.Rows, weights.Columns, valueMax: 1, factor: 2,
+                RowSums(z.Levels, z.Rows, z.Columns), z.Scale * factor, g, threads);
+        }
+        finally
+        {
+            ArrayPool<short>.Shared.Return(pairedA);
+            ArrayPool<byte>.Shared.Return(pairedB);
+        }
+    }
+
     /// <summary>Bit-planes: g[N, m] = factor * scale * Z[N, out] e(W)[out, m], with W^T [m, out] given.</summary>
     public static void InputSignalPlanes(QuantizedSignal z, BitMatrix weightsTransposed, float factor, float[] g, int threads)
     {
@@ -57,13 +90,60 @@ public static class BooleanSignals
 
     /// <summary>
     /// Integer signal: q[out, m] = factor * scale * Z[N, out]^T e(X)[N, m], with X [N, m] bits.
-    /// Short batches (the usual case) run on the non-zero signal pairs (<see cref="WeightSignalSparse"/>),
-    /// long ones as bit-plane AND-popcounts over X^T; both are exact on the integers Z, so they agree exactly.
+    /// Short batches (the usual case) run as a dense byte product on AVX2 (<see cref="WeightSignalDense"/>)
+    /// and on the non-zero signal pairs otherwise (<see cref="WeightSignalSparse"/>, whose 512-bit rows
+    /// were the faster on the AVX-512 machine), long ones as bit-plane AND-popcounts over X^T; all are
+    /// exact on the integers Z, so they agree exactly.
     /// </summary>
     public static void WeightSignalPlanes(QuantizedSignal z, BitMatrix inputs, float factor, float[] q, int threads)
     {
-        if (z.Rows <= ShortBatchLimit) WeightSignalSparse(z, inputs, factor, q, threads);
-        else WeightSignalPopcount(z, BitPacking.Transpose(inputs), factor, q, threads);
+        if (z.Rows > ShortBatchLimit) WeightSignalPopcount(z, BitPacking.Transpose(inputs, threads), factor, q, threads);
+        else if (IsaSelection.Current == Isa.Avx2) WeightSignalDense(z, inputs, factor, q, threads);
+        else WeightSignalSparse(z, inputs, factor, q, threads);
+    }
+
+    /// <summary>q by <see cref="DenseByteProducts"/>: a = Z^T [out, N] paired along the batch, b = X [N, m] bits.</summary>
+    public static void WeightSignalDense(QuantizedSignal z, BitMatrix inputs, float factor, float[] q, int threads)
+    {
+        if (inputs.Rows != z.Rows) throw new ArgumentException($"{inputs.Rows} input rows for a signal of {z.Rows}");
+        int pairs = (z.Rows + 1) / 2;
+        short[] pairedA = ArrayPool<short>.Shared.Rent(z.Columns * pairs);
+        byte[] pairedB = ArrayPool<byte>.Shared.Rent(DenseByteProducts.PairedBytes(pairs, inputs.Columns));
+        try
+        {
+            DenseByteProducts.PairedATransposed(z.Levels, z.Rows, z.Columns, pairedA);
+            DenseByteProducts.PairedB(inputs, pairedB, threads);
+            DenseByteProducts.Run(pairedA, pairedB, pairs, z.Columns, inputs.Columns, valueMax: 1, factor: 2,
+                ColumnSums(z.Levels, z.Rows, z.Columns), z.Scale * factor, q, threads);
+        }
+        finally
+        {
+            ArrayPool<short>.Shared.Return(pairedA);
+            ArrayPool<byte>.Shared.Return(pairedB);
+        }
+    }
+
+    /// <summary>sum_j levels[k, j] for each row k.</summary>
+    public static int[] RowSums(sbyte[] levels, int rows, int columns)
+    {
+        var sums = new int[rows];
+        for (int k = 0; k < rows; k++)
+        {
+            ReadOnlySpan<sbyte> row = levels.AsSpan(k * columns, columns);
+            int j = 0;
+            var total = Vector256<int>.Zero;
+            // 16 levels per step sign-extended to int16, summed pairwise into int32 (|sum| stays far from overflow).
+            for (; j + 16 <= columns; j += 16)
+            {
+                Vector256<short> wide = Vector256.WidenLower(Vector256.Create(Vector128.Create(row.Slice(j, 16)), Vector128<sbyte>.Zero));
+                (Vector256<int> low, Vector256<int> high) = Vector256.Widen(wide);
+                total += low + high;
+            }
+            int sum = Vector256.Sum(total);
+            for (; j < columns; j++) sum += row[j];
+            sums[k] = sum;
+        }
+        return sums;
     }
 
     /// <summary>Batches up to this many samples take the short-batch path for q (byte products rather than popcounts).</summary>
@@ -154,6 +234,6 @@ public static class BooleanSignals
         int inputPlanes = settings.PlanesForInputSignal;
         QuantizedSignal forInput = inputPlanes == settings.Planes ? quantized
             : QuantizedSignal.Create(z, count, outputs, settings with { Planes = inputPlanes, InputPlanes = null }, seed);
-        InputSignalPlanes(forInput, BitPacking.Transpose(weights), inputFactor, g, threads);
+        InputSignal(forInput, weights, inputFactor, g, threads);
     }
 }

@@ -119,7 +119,7 @@ public sealed class ThresholdActivation : ILayer
         _input = null;
         if (!context.NeedInputGradient) return null;
         int n = outputGradient.Length;
-        var result = GC.AllocateUninitializedArray<float>(n); // every element is written below
+        float[] result = context.Floats(n); // every element is written below
         if (SurrogateKind == Surrogate.Tanh)
         {
             int i = 0;

@@ -80,10 +80,10 @@ public sealed class BatchNorm : ILayer, IHasBuffers
     {
         float[] x = input.RequireReal(Kind);
         int channels = InputShape.Channels, rows = input.Count * InputShape.Positions;
-        var y = GC.AllocateUninitializedArray<float>(rows * channels); // every element is written below
+        float[] y = context.Floats(rows * channels); // every element is written below
         var inverseStd = new float[channels];
         var mean = new float[channels];
-        float[]? normalized = context.Training ? GC.AllocateUninitializedArray<float>(rows * channels) : null;
+        float[]? normalized = context.Training ? context.Floats(rows * channels) : null;
         var gamma = new float[channels];
         var beta = new float[channels];
         for (int c = 0; c < channels; c++)
@@ -154,7 +154,7 @@ public sealed class BatchNorm : ILayer, IHasBuffers
         var meanDy = new float[channels];
         var meanDyH = new float[channels];
         var factor = new float[channels];
-        float[]? dx = context.NeedInputGradient ? GC.AllocateUninitializedArray<float>(rows * channels) : null; // fully written below
+        float[]? dx = context.NeedInputGradient ? context.Floats(rows * channels) : null; // fully written below
         // Channel blocks, as in Forward: the sums and dx of a block read one L1-sized slice.
         Threading.For((channels + BlockChannels - 1) / BlockChannels, context.Threads, (firstBlock, endBlock) =>
         {

@@ -72,15 +72,16 @@ public sealed class RealLinear : ILayer
         {
             if (bits.Columns != inputs || bits.Rows != count)
                 throw new ArgumentException($"{Kind} reads bit batches as flat vectors of {inputs}; got {bits.Rows}x{bits.Columns}");
-            x = BitPacking.UnpackSigns(bits);
+            x = context.Floats(count * inputs);
+            BitPacking.UnpackSigns(bits, x);
         }
         else
         {
             float[] real = input.RequireReal(Kind);
-            x = new float[count * inputs];
+            x = context.Floats(count * inputs);
             for (int i = 0; i < x.Length; i++) x[i] = real[i] * InputScale;
         }
-        var y = new float[count * outputs];
+        float[] y = context.Floats(count * outputs); // both products below write every element
         // Narrow outputs (a classifier head) keep FloatGemm's row dot products, the order the
         // inference layer reproduces for them (FloatSumOrder.Dot8); wide ones run on the blocked
         // AVX-512 GEMM, one FMA chain per output (FloatSumOrder.Chain), as before.
@@ -112,7 +113,7 @@ public sealed class RealLinear : ILayer
         }
         _input = null;
         if (!context.NeedInputGradient) return null;
-        var dx = new float[count * inputs];
+        float[] dx = context.Floats(count * inputs); // the product writes every element
         RealGemm.Multiply(outputGradient, false, Weight.Value, false, dx, count, inputs, outputs, threads: context.Threads); // [N, out] x [out, in]
         if (InputScale != 1f) for (int i = 0; i < dx.Length; i++) dx[i] *= InputScale;
         return dx;

@@ -110,7 +110,8 @@ public sealed class Trainer
         int[] order = Shuffle(count, Options.Seed, epoch);
         int batches = BatchesPerEpoch(data);
         long totalSteps = (long)batches * Options.Epochs;
-        var context = new LayerContext { Training = true, Threads = Options.Threads, Seed = (ulong)Options.Seed };
+        // One workspace for the epoch: each step's activations and gradients reuse the previous step's arrays.
+        var context = new LayerContext { Training = true, Threads = Options.Threads, Seed = (ulong)Options.Seed, Workspace = new Workspace() };
         double lossSum = 0, forward = 0, backward = 0, update = 0;
         long correct = 0, seen = 0;
         Network.ResetTimings();
@@ -119,12 +120,13 @@ public sealed class Trainer
         {
             cancellation.ThrowIfCancellationRequested();
             int start = b * batchSize, n = Math.Min(batchSize, count - start);
-            (float[] inputs, byte[] labels) = Gather(data.Train, order.AsSpan(start, n), Options.Augmentation, Options.Seed, epoch, start);
+            context.Workspace.Recycle(); // the previous step (its optimizer update included) is over
+            (float[] inputs, byte[] labels) = Gather(data.Train, order.AsSpan(start, n), context.Workspace, Options.Augmentation, Options.Seed, epoch, start);
             context.Step = Step;
             long t0 = Stopwatch.GetTimestamp();
             Batch output = Network.Forward(Batch.FromReal(inputs, n, data.Train.Shape), context);
             float[] logits = output.RequireReal("the loss");
-            var gradient = new float[n * classes];
+            float[] gradient = context.Floats(n * classes); // the loss writes every element
             (double loss, int right) = SoftmaxCrossEntropy.Compute(logits, labels, classes, gradient);
             long t1 = Stopwatch.GetTimestamp();
             Network.Backward(gradient, context);
@@ -181,14 +183,15 @@ public sealed class Trainer
         int count = limit > 0 ? Math.Min(limit, images.Count) : images.Count;
         if (count == 0) return (double.NaN, double.NaN);
         int classes = network.OutputShape.Size;
-        var context = new LayerContext { Training = false, Threads = threads };
+        var context = new LayerContext { Training = false, Threads = threads, Workspace = new Workspace() };
         double loss = 0;
         long correct = 0;
         for (int start = 0; start < count; start += batchSize)
         {
             int n = Math.Min(batchSize, count - start);
             var indices = Enumerable.Range(start, n).ToArray();
-            (float[] inputs, byte[] labels) = Gather(images, indices);
+            context.Workspace.Recycle();
+            (float[] inputs, byte[] labels) = Gather(images, indices, context.Workspace);
             float[] logits = network.Forward(Batch.FromReal(inputs, n, images.Shape), context).RequireReal("the loss");
             (double l, int right) = SoftmaxCrossEntropy.Compute(logits, labels, classes, Span<float>.Empty);
             loss += l;
@@ -259,11 +262,11 @@ public sealed class Trainer
         return order;
     }
 
-    private static (float[] Inputs, byte[] Labels) Gather(LabeledImages images, ReadOnlySpan<int> indices,
+    private static (float[] Inputs, byte[] Labels) Gather(LabeledImages images, ReadOnlySpan<int> indices, Workspace workspace,
         AugmentationKind augmentation = AugmentationKind.None, int seed = 0, int epoch = 0, int firstPosition = 0)
     {
         int size = images.Shape.Size;
-        var inputs = GC.AllocateUninitializedArray<float>(indices.Length * size); // Augmentation.Apply writes every element
+        float[] inputs = workspace.Floats(indices.Length * size); // Augmentation.Apply writes every element
         var labels = new byte[indices.Length];
         for (int k = 0; k < indices.Length; k++)
         {

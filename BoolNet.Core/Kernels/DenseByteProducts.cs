@@ -1,0 +1,359 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using BoolNet.Core.Bits;
+
+namespace BoolNet.Core.Kernels;
+
+/// <summary>
+/// A dense product of small integers over a shared dimension K taken two at a time:
+/// <code>
+///   output[r, i] = scale * (factor * sum_k a[r, k] * b[k, i] - offsets[r])     a: int8, b: uint8
+/// </code>
+/// given as the <c>vpmaddubsw</c> operands: <see cref="PairedA"/> words A2[r, p] = (a[r, 2p], a[r, 2p+1])
+/// (two int8 in a little-endian short) and <see cref="PairedB"/> B2[p, i] = (b[2p, i], b[2p+1, i])
+/// interleaved byte by byte, stored in 32-column panels: panel c holds, for p = 0..pairs-1, the 64
+/// bytes of columns 32c..32c+31, so the tile streams one contiguous panel (rows of B2 one after the
+/// other would be 2 KB apart for 1024 columns: every load in the same two L1 sets, measured 3x slower).
+/// One <c>vpmaddubsw</c> of a B2 vector with a broadcast A2 word does two K steps for 16 outputs.
+/// <para>
+/// Made for the Boolean backward at 5-8 signal planes, where 30-50 % of the quantised signal Z is
+/// non-zero and the sparse kernel (<see cref="SparseByteProducts"/>, one load per product) and the
+/// bit-plane popcounts (one AND-popcount GEMM per plane) both cost more than the dense product:
+/// a register tile of 4 rows x 32 columns loads each B2 vector once for 4 rows and keeps 8 int16
+/// accumulators, 8 <c>vpmaddubsw</c> per 2 loads and 4 broadcasts. Input signal g = Z e(W) uses
+/// a = Z [N, out], b = W bits; weight signal q = Z^T e(X) uses a = Z^T, b = X bits.
+/// </para>
+/// <para>
+/// Exact integers: int16 lanes take at most <c>32767 / (2 max|a| max b)</c> pairs before they are
+/// widened into int32, and one pair never saturates <c>vpmaddubsw</c> (checked; otherwise the scalar
+/// path runs). The result equals <see cref="Reference"/> bit for bit on every path and thread count.
+/// </para>
+/// </summary>
+public static class DenseByteProducts
+{
+    /// <summary>Output rows per register tile.</summary>
+    private const int TileRows = 4;
+
+    /// <summary>Output columns per register tile: two ymm vectors of 16 pairs.</summary>
+    private const int TileColumns = 32;
+
+    /// <summary>
+    /// Pair words of a row-major a [rows, count]: result [rows, pairs] with word (r, p) =
+    /// a[r, 2p] | a[r, 2p+1] &lt;&lt; 8 (a missing last element is 0). For an even count this is the
+    /// row reinterpreted as shorts.
+    /// </summary>
+    public static void PairedA(ReadOnlySpan<sbyte> a, int rows, int count, Span<short> result)
+    {
+        CheckLength(a.Length, (long)rows * count, "a");
+        int pairs = (count + 1) / 2;
+        CheckLength(result.Length, (long)rows * pairs, "paired a");
+        if (count % 2 == 0)
+        {
+            MemoryMarshal.Cast<sbyte, short>(a[..(rows * count)]).CopyTo(result);
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+            for (int p = 0; p < pairs; p++)
+            {
+                int k = 2 * p;
+                int high = k + 1 < count ? a[r * count + k + 1] : 0;
+                result[r * pairs + p] = (short)((byte)a[r * count + k] | (high << 8));
+            }
+    }
+
+    /// <summary>
+    /// Pair words of the transpose of a row-major a [count, rows] (a signal [N, out] contracted over
+    /// the batch N): result [rows, pairs] with word (r, p) = a[2p, r] | a[2p+1, r] &lt;&lt; 8.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PairedATransposed(ReadOnlySpan<sbyte> a, int count, int rows, Span<short> result)
+    {
+        CheckLength(a.Length, (long)count * rows, "a");
+        int pairs = (count + 1) / 2;
+        CheckLength(result.Length, (long)rows * pairs, "paired a");
+        for (int p = 0; p < pairs; p++)
+        {
+            ReadOnlySpan<sbyte> even = a.Slice(2 * p * rows, rows);
+            ReadOnlySpan<sbyte> odd = 2 * p + 1 < count ? a.Slice((2 * p + 1) * rows, rows) : default;
+            for (int r = 0; r < rows; r++)
+                result[r * pairs + p] = (short)((byte)even[r] | ((odd.IsEmpty ? 0 : odd[r]) << 8));
+        }
+    }
+
+    /// <summary>Bytes of B2 for <paramref name="pairs"/> pairs and <paramref name="columns"/> columns (whole panels).</summary>
+    public static int PairedBytes(int pairs, int columns) => (columns + TileColumns - 1) / TileColumns * pairs * TileColumns * 2;
+
+    /// <summary>Index in B2 of the byte pair (b[2p, i], b[2p+1, i]) (its first byte).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int PairedIndex(int p, int i, int pairs) => ((i / TileColumns * pairs + p) * TileColumns + i % TileColumns) * 2;
+
+    /// <summary>
+    /// B2 of a bit matrix b [count, columns] read as bytes 0/1, zero past the last row and column:
+    /// per 32 columns, each row's 32 bits become 32 bytes (vpshufb spreads bit-byte t/8 to byte t, a
+    /// compare against 1 &lt;&lt; (t mod 8) isolates the bit) and vpunpcklbw/hbw interleave the two rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PairedB(BitMatrix b, byte[] result, int threads = 0)
+    {
+        int count = b.Rows, columns = b.Columns, pairs = (count + 1) / 2;
+        CheckLength(result.Length, PairedBytes(pairs, columns), "paired b");
+        Threading.For(pairs, threads, (start, end) =>
+        {
+            for (int p = start; p < end; p++)
+            {
+                ReadOnlySpan<ulong> even = b.Row(2 * p);
+                ReadOnlySpan<ulong> odd = 2 * p + 1 < count ? b.Row(2 * p + 1) : default;
+                for (int c0 = 0; c0 < columns; c0 += TileColumns)
+                {
+                    int width = Math.Min(TileColumns, columns - c0);
+                    uint mask = width == TileColumns ? uint.MaxValue : (1u << width) - 1;
+                    uint evenBits = (uint)(even[c0 >> 6] >> (c0 & 63)) & mask;
+                    uint oddBits = odd.IsEmpty ? 0 : (uint)(odd[c0 >> 6] >> (c0 & 63)) & mask;
+                    Span<byte> target = result.AsSpan(PairedIndex(p, c0, pairs), TileColumns * 2);
+                    if (Avx2.IsSupported)
+                    {
+                        Vector256<byte> e = SpreadBits(evenBits), o = SpreadBits(oddBits);
+                        Vector256<byte> low = Avx2.UnpackLow(e, o), high = Avx2.UnpackHigh(e, o); // columns 0-7|16-23, 8-15|24-31
+                        Avx2.Permute2x128(low, high, 0x20).CopyTo(target);
+                        Avx2.Permute2x128(low, high, 0x31).CopyTo(target[32..]);
+                        continue;
+                    }
+                    for (int t = 0; t < TileColumns; t++)
+                    {
+                        target[2 * t] = (byte)((evenBits >> t) & 1);
+                        target[2 * t + 1] = (byte)((oddBits >> t) & 1);
+                    }
+                }
+            }
+        }, work: (long)pairs * columns * 2);
+    }
+
+    /// <summary>Byte t = bit t of <paramref name="bits"/> (0 or 1), t &lt; 32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> SpreadBits(uint bits)
+    {
+        // Each 128-bit lane holds the 4 bit-bytes; bytes 0-15 take bit-bytes 0,1 and bytes 16-31 bit-bytes 2,3.
+        Vector256<byte> spread = Avx2.Shuffle(Vector256.Create(bits).AsByte(),
+            Vector256.Create((byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+        Vector256<byte> select = Vector256.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+        return Vector256.Equals(spread & select, select) & Vector256<byte>.One;
+    }
+
+    /// <summary>
+    /// output[r * columns + i] = scale * (factor * sum_p (A2[r, p] . B2[p, i]) - offsets[r]) for r &lt; rows, i &lt; columns.
+    /// </summary>
+    /// <param name="pairedA">[rows, pairs] pair words (<see cref="PairedA"/>, <see cref="PairedATransposed"/>)</param>
+    /// <param name="pairedB">B2 in panels, <see cref="PairedBytes"/> bytes (<see cref="PairedB"/>)</param>
+    /// <param name="pairs">pairs of the shared dimension</param>
+    /// <param name="rows">rows of the output</param>
+    /// <param name="columns">columns of the output</param>
+    /// <param name="valueMax">largest b value (1 for bits): bounds the int16 sums</param>
+    /// <param name="factor">integer factor on the sums</param>
+    /// <param name="offsets">[rows] subtracted after the factor, or null</param>
+    /// <param name="scale">final float factor</param>
+    /// <param name="output">[rows, columns] row-major</param>
+    /// <param name="threads">0 for the default</param>
+    /// <param name="isa">forces a path (null: <see cref="IsaSelection.Current"/>); AVX-512 runs the 256-bit tile</param>
+    public static unsafe void Run(short[] pairedA, byte[] pairedB, int pairs, int rows, int columns, int valueMax,
+        int factor, int[]? offsets, float scale, float[] output, int threads = 0, Isa? isa = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(pairs);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        ArgumentOutOfRangeException.ThrowIfNegative(valueMax);
+        CheckLength(pairedA.Length, (long)rows * pairs, "paired a");
+        CheckLength(pairedB.Length, PairedBytes(pairs, columns), "paired b");
+        CheckLength(output.Length, (long)rows * columns, "output");
+        if (offsets is not null) CheckLength(offsets.Length, rows, "offsets");
+        if (rows == 0 || columns == 0) return;
+        Isa path = isa ?? IsaSelection.Current;
+        if (path != Isa.Scalar && !IsaSelection.IsSupported(path)) throw new PlatformNotSupportedException($"{path} is not supported here");
+        long pairMax = 2L * SparseByteProducts.MaxAbs(MemoryMarshal.Cast<short, sbyte>(pairedA.AsSpan(0, rows * pairs))) * valueMax;
+        if (path == Isa.Scalar || pairMax > short.MaxValue)
+        {
+            Reference(pairedA, pairedB, pairs, rows, columns, factor, offsets, scale, output, threads);
+            return;
+        }
+        int chunk = (int)Math.Min(int.MaxValue, short.MaxValue / Math.Max(1, pairMax));
+        int blocks = (columns + TileColumns - 1) / TileColumns;
+        int[] rowOffsets = offsets ?? new int[rows];
+        fixed (short* aPointer = pairedA)
+        fixed (byte* bPointer = pairedB)
+        fixed (float* outputPointer = output)
+        fixed (int* offsetPointer = rowOffsets)
+        {
+            nint aAddress = (nint)aPointer, bAddress = (nint)bPointer, outputAddress = (nint)outputPointer, offsetAddress = (nint)offsetPointer;
+            Threading.For(blocks, threads, (start, end) =>
+            {
+                int* sums = stackalloc int[TileRows * TileColumns];
+                for (int block = start; block < end; block++)
+                {
+                    int i0 = block * TileColumns;
+                    var epilogue = new Epilogue(factor, scale, columns, Math.Min(TileColumns, columns - i0));
+                    byte* panel = (byte*)bAddress + PairedIndex(0, i0, pairs);
+                    for (int r0 = 0; r0 < rows; r0 += TileRows)
+                    {
+                        short* a = (short*)aAddress + (long)r0 * pairs;
+                        float* target = (float*)outputAddress + (long)r0 * columns + i0;
+                        int* rowOffset = (int*)offsetAddress + r0;
+                        if (rows - r0 >= TileRows) Tile4(a, pairs, panel, chunk, sums, target, rowOffset, epilogue);
+                        else
+                            for (int r = 0; r < rows - r0; r++)
+                                Tile1(a + (long)r * pairs, pairs, panel, chunk, sums, target + (long)r * columns, rowOffset[r], epilogue);
+                    }
+                }
+            }, work: (long)rows * columns * Math.Max(1, pairs));
+        }
+    }
+
+    /// <summary>The scalar reference: sums in int64, then the same float expression as the vector path.</summary>
+    public static void Reference(short[] pairedA, byte[] pairedB, int pairs, int rows, int columns, int factor, int[]? offsets,
+        float scale, float[] output, int threads = 0)
+    {
+        Threading.For(rows, threads, (start, end) =>
+        {
+            var sums = new long[columns];
+            for (int r = start; r < end; r++)
+            {
+                Array.Clear(sums);
+                for (int p = 0; p < pairs; p++)
+                {
+                    short word = pairedA[r * pairs + p];
+                    int low = (sbyte)(word & 0xFF), high = (sbyte)(word >> 8);
+                    if (low == 0 && high == 0) continue;
+                    for (int i = 0; i < columns; i++)
+                    {
+                        int index = PairedIndex(p, i, pairs);
+                        sums[i] += low * pairedB[index] + high * pairedB[index + 1];
+                    }
+                }
+                int offset = offsets is null ? 0 : offsets[r];
+                for (int i = 0; i < columns; i++) output[r * columns + i] = scale * (int)(factor * sums[i] - offset);
+            }
+        }, work: (long)rows * columns * Math.Max(1, pairs));
+    }
+
+    /// <summary>How a tile row becomes output: <c>target[t] = scale * (factor * sum[t] - offset)</c> for t &lt; Width.</summary>
+    private readonly record struct Epilogue(int Factor, float Scale, int Stride, int Width);
+
+    /// <summary>
+    /// Four output rows x 32 columns: per pair two B2 loads and four word broadcasts feed eight
+    /// vpmaddubsw into eight int16 accumulators (11 of the 16 ymm registers). When all pairs fit one
+    /// int16 chunk (K &lt;= 256 for a 6-plane signal on bits) the accumulators go straight to the
+    /// output; otherwise each chunk is widened into the int32 <paramref name="sums"/> first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Tile4(short* a, int pairs, byte* panel, int chunk, int* sums, float* target, int* offsets, Epilogue epilogue)
+    {
+        short* a0 = a, a1 = a + pairs, a2 = a + 2 * pairs, a3 = a + 3 * pairs;
+        bool single = chunk >= pairs;
+        if (!single) new Span<int>(sums, TileRows * TileColumns).Clear();
+        for (int c0 = 0; c0 < pairs || c0 == 0; c0 += chunk)
+        {
+            int c1 = Math.Min(pairs, c0 + chunk);
+            Vector256<short> s00 = default, s01 = default, s10 = default, s11 = default;
+            Vector256<short> s20 = default, s21 = default, s30 = default, s31 = default;
+            byte* row = panel + (long)c0 * TileColumns * 2;
+            for (int p = c0; p < c1; p++, row += TileColumns * 2)
+            {
+                Vector256<byte> b0 = Avx.LoadVector256(row), b1 = Avx.LoadVector256(row + 32);
+                Vector256<sbyte> w = Vector256.Create(a0[p]).AsSByte();
+                s00 = Avx2.Add(s00, Avx2.MultiplyAddAdjacent(b0, w)); s01 = Avx2.Add(s01, Avx2.MultiplyAddAdjacent(b1, w));
+                w = Vector256.Create(a1[p]).AsSByte();
+                s10 = Avx2.Add(s10, Avx2.MultiplyAddAdjacent(b0, w)); s11 = Avx2.Add(s11, Avx2.MultiplyAddAdjacent(b1, w));
+                w = Vector256.Create(a2[p]).AsSByte();
+                s20 = Avx2.Add(s20, Avx2.MultiplyAddAdjacent(b0, w)); s21 = Avx2.Add(s21, Avx2.MultiplyAddAdjacent(b1, w));
+                w = Vector256.Create(a3[p]).AsSByte();
+                s30 = Avx2.Add(s30, Avx2.MultiplyAddAdjacent(b0, w)); s31 = Avx2.Add(s31, Avx2.MultiplyAddAdjacent(b1, w));
+            }
+            if (single)
+            {
+                StoreShorts(s00, s01, target, offsets[0], epilogue);
+                StoreShorts(s10, s11, target + epilogue.Stride, offsets[1], epilogue);
+                StoreShorts(s20, s21, target + 2L * epilogue.Stride, offsets[2], epilogue);
+                StoreShorts(s30, s31, target + 3L * epilogue.Stride, offsets[3], epilogue);
+                return;
+            }
+            AddWidened(sums, s00, s01);
+            AddWidened(sums + TileColumns, s10, s11);
+            AddWidened(sums + 2 * TileColumns, s20, s21);
+            AddWidened(sums + 3 * TileColumns, s30, s31);
+        }
+        for (int r = 0; r < TileRows; r++) StoreInts(sums + r * TileColumns, target + (long)r * epilogue.Stride, offsets[r], epilogue);
+    }
+
+    /// <summary>One row of <see cref="Tile4"/> (the last rows when rows is not a multiple of 4).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Tile1(short* a, int pairs, byte* panel, int chunk, int* sums, float* target, int offset, Epilogue epilogue)
+    {
+        new Span<int>(sums, TileColumns).Clear();
+        for (int c0 = 0; c0 < pairs; c0 += chunk)
+        {
+            int c1 = Math.Min(pairs, c0 + chunk);
+            Vector256<short> s0 = default, s1 = default;
+            byte* row = panel + (long)c0 * TileColumns * 2;
+            for (int p = c0; p < c1; p++, row += TileColumns * 2)
+            {
+                Vector256<sbyte> w = Vector256.Create(a[p]).AsSByte();
+                s0 = Avx2.Add(s0, Avx2.MultiplyAddAdjacent(Avx.LoadVector256(row), w));
+                s1 = Avx2.Add(s1, Avx2.MultiplyAddAdjacent(Avx.LoadVector256(row + 32), w));
+            }
+            AddWidened(sums, s0, s1);
+        }
+        StoreInts(sums, target, offset, epilogue);
+    }
+
+    /// <summary>
+    /// vpmaddubsw leaves the sum of pair t in 16-bit lane t, i.e. column t of the 16-column half:
+    /// sign-extend and add, in column order, to the 32 int32 sums of a row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddWidened(int* sums, Vector256<short> low, Vector256<short> high)
+    {
+        Avx.Store(sums, Avx2.Add(Avx.LoadVector256(sums), Avx2.ConvertToVector256Int32(low.GetLower())));
+        Avx.Store(sums + 8, Avx2.Add(Avx.LoadVector256(sums + 8), Avx2.ConvertToVector256Int32(low.GetUpper())));
+        Avx.Store(sums + 16, Avx2.Add(Avx.LoadVector256(sums + 16), Avx2.ConvertToVector256Int32(high.GetLower())));
+        Avx.Store(sums + 24, Avx2.Add(Avx.LoadVector256(sums + 24), Avx2.ConvertToVector256Int32(high.GetUpper())));
+    }
+
+    /// <summary>One tile row from its int16 accumulators (a single chunk), sign-extended in column order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreShorts(Vector256<short> low, Vector256<short> high, float* target, int offset, Epilogue epilogue)
+    {
+        var factor = Vector256.Create(epilogue.Factor);
+        var offsetVector = Vector256.Create(offset);
+        var scale = Vector256.Create(epilogue.Scale);
+        Vector256<float> f0 = scale * Vector256.ConvertToSingle(factor * Avx2.ConvertToVector256Int32(low.GetLower()) - offsetVector);
+        Vector256<float> f1 = scale * Vector256.ConvertToSingle(factor * Avx2.ConvertToVector256Int32(low.GetUpper()) - offsetVector);
+        Vector256<float> f2 = scale * Vector256.ConvertToSingle(factor * Avx2.ConvertToVector256Int32(high.GetLower()) - offsetVector);
+        Vector256<float> f3 = scale * Vector256.ConvertToSingle(factor * Avx2.ConvertToVector256Int32(high.GetUpper()) - offsetVector);
+        if (epilogue.Width == TileColumns)
+        {
+            Avx.Store(target, f0); Avx.Store(target + 8, f1); Avx.Store(target + 16, f2); Avx.Store(target + 24, f3);
+            return;
+        }
+        float* tile = stackalloc float[TileColumns];
+        Avx.Store(tile, f0); Avx.Store(tile + 8, f1); Avx.Store(tile + 16, f2); Avx.Store(tile + 24, f3);
+        new Span<float>(tile, epilogue.Width).CopyTo(new Span<float>(target, epilogue.Width));
+    }
+
+    /// <summary>One tile row from its int32 sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreInts(int* sums, float* target, int offset, Epilogue epilogue)
+    {
+        var factor = Vector256.Create(epilogue.Factor);
+        var offsetVector = Vector256.Create(offset);
+        var scale = Vector256.Create(epilogue.Scale);
+        float* tile = stackalloc float[TileColumns];
+        for (int t = 0; t < TileColumns; t += 8)
+            Avx.Store(tile + t, scale * Vector256.ConvertToSingle(factor * Avx.LoadVector256(sums + t) - offsetVector));
+        new Span<float>(tile, epilogue.Width).CopyTo(new Span<float>(target, epilogue.Width));
+    }
+
+    private static void CheckLength(long actual, long needed, string name)
+    {
+        if (actual < needed) throw new ArgumentException($"{name} holds {actual} values, needs {needed}");
+    }
+}

@@ -1,0 +1,131 @@
+using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
+
+namespace BoolNet.Tests.Core;
+
+/// <summary>
+/// <see cref="DenseByteProducts"/> on every ISA path against a naive int64 triple loop, bit for bit:
+/// odd K (an unpaired last element), K = 0 and 1, row counts that are not multiples of the 4-row tile,
+/// column counts that are not multiples of the 32-column panel, more pairs than one int16 chunk holds
+/// (K = 1030 with levels up to 31, and 2-pair chunks with large values), the saturating case that must
+/// fall back to the scalar path, and the two pairings of a (row-major and transposed) agreeing.
+/// </summary>
+public class DenseByteProductsTests
+{
+    private static readonly (int K, int Rows, int Columns)[] Shapes =
+    [
+        (0, 3, 5), (1, 1, 1), (2, 1, 33), (3, 5, 7), (7, 2, 31), (100, 64, 784), (101, 33, 130), (9, 70, 129),
+        (100, 1024, 256), (1024, 100, 96), (1030, 7, 40), (64, 17, 16), (5, 3, 65), (258, 9, 40),
+    ];
+
+    private static IEnumerable<TestCaseData> Cases() =>
+        from isa in IsaSelection.Supported
+        from shape in Shapes
+        select new TestCaseData(isa, shape.K, shape.Rows, shape.Columns);
+
+    private static float[] Naive(sbyte[] a, byte[] b, int k, int rows, int columns, int factor, int[] offsets, float scale)
+    {
+        var result = new float[rows * columns];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++)
+            {
+                long sum = 0;
+                for (int n = 0; n < k; n++) sum += a[r * k + n] * b[n * columns + c];
+                result[r * columns + c] = scale * (int)(factor * sum - offsets[r]);
+            }
+        return result;
+    }
+
+    /// <summary>B2 of arbitrary bytes b [k, columns], laid out as <see cref="DenseByteProducts.PairedIndex"/> says.</summary>
+    private static byte[] PairBytes(byte[] b, int k, int columns)
+    {
+        int pairs = (k + 1) / 2;
+        var paired = new byte[Math.Max(1, DenseByteProducts.PairedBytes(pairs, columns))];
+        for (int n = 0; n < k; n++)
+            for (int c = 0; c < columns; c++)
+                paired[DenseByteProducts.PairedIndex(n / 2, c, pairs) + n % 2] = b[n * columns + c];
+        return paired;
+    }
+
+    private static short[] PairA(sbyte[] a, int rows, int k)
+    {
+        var paired = new short[rows * ((k + 1) / 2)];
+        DenseByteProducts.PairedA(a, rows, k, paired);
+        return paired;
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void EqualsTheNaiveProductOnBits(Isa isa, int k, int rows, int columns)
+    {
+        var random = new Random(k * 131 + rows * 7 + columns);
+        var a = new sbyte[rows * k];
+        for (int n = 0; n < a.Length; n++) a[n] = random.Next(3) == 0 ? (sbyte)0 : (sbyte)random.Next(-31, 32);
+        var bits = new BitMatrix(k, columns);
+        bits.Randomize(random);
+        byte[] b = BitPacking.UnpackBytes(bits);
+        int[] offsets = Enumerable.Range(0, rows).Select(_ => random.Next(-50, 50)).ToArray();
+        int pairs = (k + 1) / 2;
+        var pairedB = new byte[Math.Max(1, DenseByteProducts.PairedBytes(pairs, columns))];
+        DenseByteProducts.PairedB(bits, pairedB, threads: 2);
+        Assert.That(pairedB, Is.EqualTo(PairBytes(b, k, columns)), "B2 from bits equals B2 from bytes");
+        var actual = new float[rows * columns];
+        DenseByteProducts.Run(PairA(a, rows, k), pairedB, pairs, rows, columns, valueMax: 1, factor: 2, offsets, 0.37f, actual, threads: 2, isa);
+        Assert.That(actual, Is.EqualTo(Naive(a, b, k, rows, columns, 2, offsets, 0.37f)), $"{isa} K {k} rows {rows} columns {columns}");
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void EqualsTheNaiveProductOnBytesWithShortChunks(Isa isa, int k, int rows, int columns)
+    {
+        // max |a| 127 and max b 128: 2 * 127 * 128 = 32512 leaves room for one pair per int16 chunk.
+        var random = new Random(k * 17 + rows * 3 + columns);
+        var a = new sbyte[rows * k];
+        for (int n = 0; n < a.Length; n++) a[n] = (sbyte)random.Next(-127, 128);
+        var b = new byte[k * columns];
+        for (int n = 0; n < b.Length; n++) b[n] = (byte)random.Next(129);
+        int[] offsets = Enumerable.Range(0, rows).Select(_ => random.Next(-50, 50)).ToArray();
+        var actual = new float[rows * columns];
+        DenseByteProducts.Run(PairA(a, rows, k), PairBytes(b, k, columns), (k + 1) / 2, rows, columns, valueMax: 128, factor: 1, offsets, 1f,
+            actual, threads: 1, isa);
+        Assert.That(actual, Is.EqualTo(Naive(a, b, k, rows, columns, 1, offsets, 1f)), $"{isa} K {k} rows {rows} columns {columns}");
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void TransposedPairingEqualsPairingTheTranspose(Isa isa, int k, int rows, int columns)
+    {
+        _ = isa;
+        _ = columns;
+        var random = new Random(k + rows);
+        var a = new sbyte[rows * k]; // [rows, k]
+        random.NextBytes((byte[])(Array)a);
+        var transposed = new sbyte[k * rows]; // [k, rows]
+        for (int r = 0; r < rows; r++)
+            for (int n = 0; n < k; n++) transposed[n * rows + r] = a[r * k + n];
+        var fromTransposed = new short[rows * ((k + 1) / 2)];
+        DenseByteProducts.PairedATransposed(transposed, k, rows, fromTransposed);
+        Assert.That(fromTransposed, Is.EqualTo(PairA(a, rows, k)));
+    }
+
+    [TestCaseSource(nameof(SupportedIsas))]
+    public void SaturatingValuesFallBackAndStayExact(Isa isa)
+    {
+        // 2 * 128 * 255 > 32767: a vpmaddubsw pair would saturate, so the scalar path must run.
+        var a = new sbyte[] { -128, -128, 127, -128 };
+        var b = new byte[] { 255, 255, 255, 0 };
+        var actual = new float[2 * 2];
+        int[] offsets = [0, 0];
+        DenseByteProducts.Run(PairA(a, 2, 2), PairBytes(b, 2, 2), 1, 2, 2, valueMax: 255, factor: 1, offsets, 1f, actual, threads: 1, isa);
+        Assert.That(actual, Is.EqualTo(Naive(a, b, 2, 2, 2, 1, offsets, 1f)));
+        Assert.That(actual[0], Is.EqualTo(-128 * 255 - 128 * 255));
+    }
+
+    private static IEnumerable<Isa> SupportedIsas => IsaSelection.Supported;
+
+    [Test]
+    public void WrongSizesAreRejected()
+    {
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new short[5], new byte[64], 2, 3, 3, 1, 1, null, 1f, new float[9]));
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new short[6], new byte[64], 2, 3, 3, 1, 1, null, 1f, new float[9]));
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new short[6], new byte[128], 2, 3, 3, 1, 1, null, 1f, new float[8]));
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new short[6], new byte[128], 2, 3, 3, 1, 1, new int[2], 1f, new float[9]));
+    }
+}
