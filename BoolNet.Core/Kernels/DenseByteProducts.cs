@@ -12,7 +12,8 @@ namespace BoolNet.Core.Kernels;
 ///   output[r, i] = scale * (factor * sum_k a[r, k] * b[k, i] - offsets[r])     a: int8, b: uint8
 /// </code>
 /// given as the <c>vpmaddubsw</c> operands: <see cref="PairedA"/> words A2[r, p] = (a[r, 2p], a[r, 2p+1])
-/// (two int8 in a little-endian short) and <see cref="PairedB"/> B2[p, i] = (b[2p, i], b[2p+1, i])
+/// (two int8 in a little-endian 16-bit word, stored twice in an int so that the broadcast is a plain
+/// 32-bit load-broadcast, a load-port op, where a 16-bit broadcast also takes a shuffle) and <see cref="PairedB"/> B2[p, i] = (b[2p, i], b[2p+1, i])
 /// interleaved byte by byte, stored in 32-column panels: panel c holds, for p = 0..pairs-1, the 64
 /// bytes of columns 32c..32c+31, so the tile streams one contiguous panel (rows of B2 one after the
 /// other would be 2 KB apart for 1024 columns: every load in the same two L1 sets, measured 3x slower).
@@ -41,34 +42,47 @@ public static class DenseByteProducts
 
     /// <summary>
     /// Pair words of a row-major a [rows, count]: result [rows, pairs] with word (r, p) =
-    /// a[r, 2p] | a[r, 2p+1] &lt;&lt; 8 (a missing last element is 0). For an even count this is the
-    /// row reinterpreted as shorts.
+    /// a[r, 2p] | a[r, 2p+1] &lt;&lt; 8 (a missing last element is 0), doubled into both halves of an int.
     /// </summary>
-    public static void PairedA(ReadOnlySpan<sbyte> a, int rows, int count, Span<short> result)
+    public static void PairedA(ReadOnlySpan<sbyte> a, int rows, int count, Span<int> result)
     {
         CheckLength(a.Length, (long)rows * count, "a");
         int pairs = (count + 1) / 2;
         CheckLength(result.Length, (long)rows * pairs, "paired a");
-        if (count % 2 == 0)
-        {
-            MemoryMarshal.Cast<sbyte, short>(a[..(rows * count)]).CopyTo(result);
-            return;
-        }
         for (int r = 0; r < rows; r++)
-            for (int p = 0; p < pairs; p++)
+        {
+            ReadOnlySpan<sbyte> row = a.Slice(r * count, count);
+            Span<int> target = result.Slice(r * pairs, pairs);
+            int p = 0;
+            if (count % 2 == 0 && Avx2.IsSupported)
+            {
+                // 8 pair words zero-extended to 32 bits, then copied into the high halves.
+                ReadOnlySpan<ushort> words = MemoryMarshal.Cast<sbyte, ushort>(row);
+                for (; p + 8 <= pairs; p += 8)
+                {
+                    Vector256<int> wide = Avx2.ConvertToVector256Int32(Vector128.Create(words.Slice(p, 8)));
+                    (wide | Avx2.ShiftLeftLogical(wide, 16)).CopyTo(target.Slice(p, 8));
+                }
+            }
+            for (; p < pairs; p++)
             {
                 int k = 2 * p;
-                int high = k + 1 < count ? a[r * count + k + 1] : 0;
-                result[r * pairs + p] = (short)((byte)a[r * count + k] | (high << 8));
+                int high = k + 1 < count ? row[k + 1] : 0;
+                target[p] = Doubled((byte)row[k] | (high << 8));
             }
+        }
     }
+
+    /// <summary>A 16-bit pair word in both halves of an int.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Doubled(int word) => (int)((uint)(ushort)word * 0x10001u);
 
     /// <summary>
     /// Pair words of the transpose of a row-major a [count, rows] (a signal [N, out] contracted over
     /// the batch N): result [rows, pairs] with word (r, p) = a[2p, r] | a[2p+1, r] &lt;&lt; 8.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PairedATransposed(ReadOnlySpan<sbyte> a, int count, int rows, Span<short> result)
+    public static void PairedATransposed(ReadOnlySpan<sbyte> a, int count, int rows, Span<int> result)
     {
         CheckLength(a.Length, (long)count * rows, "a");
         int pairs = (count + 1) / 2;
@@ -78,7 +92,7 @@ public static class DenseByteProducts
             ReadOnlySpan<sbyte> even = a.Slice(2 * p * rows, rows);
             ReadOnlySpan<sbyte> odd = 2 * p + 1 < count ? a.Slice((2 * p + 1) * rows, rows) : default;
             for (int r = 0; r < rows; r++)
-                result[r * pairs + p] = (short)((byte)even[r] | ((odd.IsEmpty ? 0 : odd[r]) << 8));
+                result[r * pairs + p] = Doubled((byte)even[r] | ((odd.IsEmpty ? 0 : odd[r]) << 8));
         }
     }
 
@@ -144,7 +158,7 @@ public static class DenseByteProducts
     /// <summary>
     /// output[r * columns + i] = scale * (factor * sum_p (A2[r, p] . B2[p, i]) - offsets[r]) for r &lt; rows, i &lt; columns.
     /// </summary>
-    /// <param name="pairedA">[rows, pairs] pair words (<see cref="PairedA"/>, <see cref="PairedATransposed"/>)</param>
+    /// <param name="pairedA">[rows, pairs] doubled pair words (<see cref="PairedA"/>, <see cref="PairedATransposed"/>)</param>
     /// <param name="pairedB">B2 in panels, <see cref="PairedBytes"/> bytes (<see cref="PairedB"/>)</param>
     /// <param name="pairs">pairs of the shared dimension</param>
     /// <param name="rows">rows of the output</param>
@@ -156,7 +170,7 @@ public static class DenseByteProducts
     /// <param name="output">[rows, columns] row-major</param>
     /// <param name="threads">0 for the default</param>
     /// <param name="isa">forces a path (null: <see cref="IsaSelection.Current"/>); AVX-512 runs the 256-bit tile</param>
-    public static unsafe void Run(short[] pairedA, byte[] pairedB, int pairs, int rows, int columns, int valueMax,
+    public static unsafe void Run(int[] pairedA, byte[] pairedB, int pairs, int rows, int columns, int valueMax,
         int factor, int[]? offsets, float scale, float[] output, int threads = 0, Isa? isa = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pairs);
@@ -170,7 +184,7 @@ public static class DenseByteProducts
         if (rows == 0 || columns == 0) return;
         Isa path = isa ?? IsaSelection.Current;
         if (path != Isa.Scalar && !IsaSelection.IsSupported(path)) throw new PlatformNotSupportedException($"{path} is not supported here");
-        long pairMax = 2L * SparseByteProducts.MaxAbs(MemoryMarshal.Cast<short, sbyte>(pairedA.AsSpan(0, rows * pairs))) * valueMax;
+        long pairMax = 2L * SparseByteProducts.MaxAbs(MemoryMarshal.Cast<int, sbyte>(pairedA.AsSpan(0, rows * pairs))) * valueMax;
         if (path == Isa.Scalar || pairMax > short.MaxValue)
         {
             Reference(pairedA, pairedB, pairs, rows, columns, factor, offsets, scale, output, threads);
@@ -179,37 +193,53 @@ public static class DenseByteProducts
         int chunk = (int)Math.Min(int.MaxValue, short.MaxValue / Math.Max(1, pairMax));
         int blocks = (columns + TileColumns - 1) / TileColumns;
         int[] rowOffsets = offsets ?? new int[rows];
-        fixed (short* aPointer = pairedA)
+        fixed (int* aPointer = pairedA)
         fixed (byte* bPointer = pairedB)
         fixed (float* outputPointer = output)
         fixed (int* offsetPointer = rowOffsets)
         {
             nint aAddress = (nint)aPointer, bAddress = (nint)bPointer, outputAddress = (nint)outputPointer, offsetAddress = (nint)offsetPointer;
-            Threading.For(blocks, threads, (start, end) =>
-            {
-                int* sums = stackalloc int[TileRows * TileColumns];
-                for (int block = start; block < end; block++)
+            // Loop order: when all of B2 fits in L2 (q: 50 pairs x 1024 columns = 100 KB) threads take
+            // 4-row tiles and each tile sweeps the full width, so output rows are written whole (column
+            // blocks outermost wrote 128-byte pieces of rows 4 KB apart: every store a cache-line miss).
+            // Otherwise (g: 512 pairs, 1 MB) threads take 32-column panels and each panel (32 KB) stays
+            // in L1/L2 while all row tiles pass over it.
+            int rowTiles = (rows + TileRows - 1) / TileRows;
+            bool rowsOuter = PairedBytes(pairs, columns) <= 256 * 1024 && rowTiles >= 4 * Threading.Resolve(threads);
+            long work = (long)rows * columns * Math.Max(1, pairs);
+            if (rowsOuter)
+                Threading.For(rowTiles, threads, (start, end) =>
                 {
-                    int i0 = block * TileColumns;
-                    var epilogue = new Epilogue(factor, scale, columns, Math.Min(TileColumns, columns - i0));
-                    byte* panel = (byte*)bAddress + PairedIndex(0, i0, pairs);
-                    for (int r0 = 0; r0 < rows; r0 += TileRows)
-                    {
-                        short* a = (short*)aAddress + (long)r0 * pairs;
-                        float* target = (float*)outputAddress + (long)r0 * columns + i0;
-                        int* rowOffset = (int*)offsetAddress + r0;
-                        if (rows - r0 >= TileRows) Tile4(a, pairs, panel, chunk, sums, target, rowOffset, epilogue);
-                        else
-                            for (int r = 0; r < rows - r0; r++)
-                                Tile1(a + (long)r * pairs, pairs, panel, chunk, sums, target + (long)r * columns, rowOffset[r], epilogue);
-                    }
-                }
-            }, work: (long)rows * columns * Math.Max(1, pairs));
+                    int* sums = stackalloc int[TileRows * TileColumns];
+                    for (int tile = start; tile < end; tile++)
+                        for (int block = 0; block < blocks; block++) RunTile(tile * TileRows, block, sums);
+                }, work: work);
+            else
+                Threading.For(blocks, threads, (start, end) =>
+                {
+                    int* sums = stackalloc int[TileRows * TileColumns];
+                    for (int block = start; block < end; block++)
+                        for (int r0 = 0; r0 < rows; r0 += TileRows) RunTile(r0, block, sums);
+                }, work: work);
+
+            void RunTile(int r0, int block, int* sums)
+            {
+                int i0 = block * TileColumns;
+                var epilogue = new Epilogue(factor, scale, columns, Math.Min(TileColumns, columns - i0));
+                byte* panel = (byte*)bAddress + PairedIndex(0, i0, pairs);
+                int* a = (int*)aAddress + (long)r0 * pairs;
+                float* target = (float*)outputAddress + (long)r0 * columns + i0;
+                int* rowOffset = (int*)offsetAddress + r0;
+                if (rows - r0 >= TileRows) Tile4(a, pairs, panel, chunk, sums, target, rowOffset, epilogue);
+                else
+                    for (int r = 0; r < rows - r0; r++)
+                        Tile1(a + (long)r * pairs, pairs, panel, chunk, sums, target + (long)r * columns, rowOffset[r], epilogue);
+            }
         }
     }
 
     /// <summary>The scalar reference: sums in int64, then the same float expression as the vector path.</summary>
-    public static void Reference(short[] pairedA, byte[] pairedB, int pairs, int rows, int columns, int factor, int[]? offsets,
+    public static void Reference(int[] pairedA, byte[] pairedB, int pairs, int rows, int columns, int factor, int[]? offsets,
         float scale, float[] output, int threads = 0)
     {
         Threading.For(rows, threads, (start, end) =>
@@ -220,7 +250,7 @@ public static class DenseByteProducts
                 Array.Clear(sums);
                 for (int p = 0; p < pairs; p++)
                 {
-                    short word = pairedA[r * pairs + p];
+                    short word = (short)pairedA[r * pairs + p];
                     int low = (sbyte)(word & 0xFF), high = (sbyte)(word >> 8);
                     if (low == 0 && high == 0) continue;
                     for (int i = 0; i < columns; i++)
@@ -245,9 +275,9 @@ public static class DenseByteProducts
     /// output; otherwise each chunk is widened into the int32 <paramref name="sums"/> first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile4(short* a, int pairs, byte* panel, int chunk, int* sums, float* target, int* offsets, Epilogue epilogue)
+    private static unsafe void Tile4(int* a, int pairs, byte* panel, int chunk, int* sums, float* target, int* offsets, Epilogue epilogue)
     {
-        short* a0 = a, a1 = a + pairs, a2 = a + 2 * pairs, a3 = a + 3 * pairs;
+        int* a0 = a, a1 = a + pairs, a2 = a + 2 * pairs, a3 = a + 3 * pairs;
         bool single = chunk >= pairs;
         if (!single) new Span<int>(sums, TileRows * TileColumns).Clear();
         for (int c0 = 0; c0 < pairs || c0 == 0; c0 += chunk)
@@ -286,7 +316,7 @@ public static class DenseByteProducts
 
     /// <summary>One row of <see cref="Tile4"/> (the last rows when rows is not a multiple of 4).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Tile1(short* a, int pairs, byte* panel, int chunk, int* sums, float* target, int offset, Epilogue epilogue)
+    private static unsafe void Tile1(int* a, int pairs, byte* panel, int chunk, int* sums, float* target, int offset, Epilogue epilogue)
     {
         new Span<int>(sums, TileColumns).Clear();
         for (int c0 = 0; c0 < pairs; c0 += chunk)

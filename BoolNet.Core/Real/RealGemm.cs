@@ -69,17 +69,23 @@ public static class RealGemm
                 // Threads take rows of C when there are enough 8-row tiles to share evenly, else 32-column
                 // panels: a batch of 100 is 13 row tiles (7 against 6 at best), a classifier head's
                 // gradient [10, 1024] only 2, while both have 32 panels.
-                int rowTiles = (m + TileRows - 1) / TileRows;
+                // The AVX2 path works on 6-row tiles and reads A in place (MultiplyRows256).
+                int tileRows = path == RealMicrokernel.Path.Vector256 ? RealMicrokernel.Rows256 : TileRows;
+                int rowTiles = (m + tileRows - 1) / tileRows;
                 if (rowTiles >= 4 * Threading.Resolve(threads) || rowTiles >= panels)
-                    Threading.For(m, threads, (start, end) =>
-                        MultiplyRows((float*)aAddress, transposeA, (float*)packedAddress, (float*)cAddress,
-                            m, n, k, start, end, 0, panels, accumulate, path),
-                        alignment: TileRows, work: (long)m * n * k);
+                    Threading.For(m, threads, (start, end) => Rows(start, end, 0, panels), alignment: tileRows, work: (long)m * n * k);
                 else
-                    Threading.For(panels, threads, (start, end) =>
+                    Threading.For(panels, threads, (start, end) => Rows(0, m, start, end), work: (long)m * n * k);
+
+                void Rows(int rowStart, int rowEnd, int panelStart, int panelStop)
+                {
+                    if (path == RealMicrokernel.Path.Vector256)
+                        MultiplyRows256((float*)aAddress, transposeA, (float*)packedAddress, (float*)cAddress,
+                            m, n, k, rowStart, rowEnd, panelStart, panelStop, accumulate);
+                    else
                         MultiplyRows((float*)aAddress, transposeA, (float*)packedAddress, (float*)cAddress,
-                            m, n, k, 0, m, start, end, accumulate, path),
-                        work: (long)m * n * k);
+                            m, n, k, rowStart, rowEnd, panelStart, panelStop, accumulate, path);
+                }
             }
         }
         finally
@@ -251,22 +257,88 @@ public static class RealGemm
         }
     }
 
-    /// <summary>Packs rows [row, row+rows) x depths [depth, depth+length) of op(A) as [p][8], zero-padded.</summary>
+    /// <summary>
+    /// The AVX2 blocking: 6-row x 32-column tiles as two 6x16 register tiles (12 ymm accumulators, the
+    /// classic AVX2 shape: 12 FMAs per 2 panel loads and 6 broadcasts, enough independent chains to
+    /// cover the 4-cycle FMA latency on two pipes). A row-major A is read where it lies, op(A)[r, p] at
+    /// a + r * k + p (six sequential streams), so it is not packed; a transposed A and the last rows
+    /// are packed [p][6], and edge columns run on a zero-padded scratch tile with the same kernel, so
+    /// the arithmetic is identical.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PackA(float* a, bool transposeA, float* packed, int m, int k, int row, int rows, int depth, int length)
+    private static unsafe void MultiplyRows256(
+        float* a, bool transposeA, float* packedB, float* c,
+        int m, int n, int k, int rowStart, int rowEnd, int panelStart, int panelStop, bool accumulate)
+    {
+        const int tileRows = RealMicrokernel.Rows256;
+        int panels = (n + TileColumns - 1) / TileColumns;
+        int panelsPerBlock = ColumnBlock / TileColumns;
+        float* packedA = stackalloc float[tileRows * DepthBlock];
+        float* edge = stackalloc float[tileRows * TileColumns];
+        long stepP = transposeA ? m : 1, stepR = transposeA ? 1 : k;
+        for (int panelBlock = panelStart; panelBlock < panelStop; panelBlock = (panelBlock / panelsPerBlock + 1) * panelsPerBlock)
+        {
+            int panelEnd = Math.Min(panelStop, (panelBlock / panelsPerBlock + 1) * panelsPerBlock);
+            for (int depth = 0; depth < k; depth += DepthBlock)
+            {
+                int depthLength = Math.Min(DepthBlock, k - depth);
+                bool load = accumulate || depth > 0;
+                for (int row = rowStart; row < rowEnd; row += tileRows)
+                {
+                    int rows = Math.Min(tileRows, rowEnd - row);
+                    float* aTile = a + depth * stepP + row * stepR;
+                    bool packed = rows < tileRows || transposeA;
+                    if (packed)
+                    {
+                        // A stored [k, m]: in place, each depth step would be a new line m floats further
+                        // on (4 KB for m = 1024, every line in the same L1 set); packed, it is contiguous.
+                        PackA(a, transposeA, packedA, m, k, row, rows, depth, depthLength, tileRows);
+                        aTile = packedA;
+                    }
+                    long tileStepP = packed ? tileRows : stepP, tileStepR = packed ? 1 : stepR;
+                    for (int panel = panelBlock; panel < panelEnd; panel++)
+                    {
+                        int column = panel * TileColumns;
+                        int columns = Math.Min(TileColumns, n - column);
+                        float* panelPointer = packedB + PackedOffset(panel, depth, k, panels);
+                        float* tile = c + (long)row * n + column;
+                        if (rows == tileRows && columns == TileColumns)
+                        {
+                            RealMicrokernel.Run6x16(aTile, tileStepP, tileStepR, panelPointer, tile, n, depthLength, load);
+                            RealMicrokernel.Run6x16(aTile, tileStepP, tileStepR, panelPointer + 16, tile + 16, n, depthLength, load);
+                            continue;
+                        }
+                        for (int r = 0; r < tileRows; r++)
+                            for (int j = 0; j < TileColumns; j++)
+                                edge[r * TileColumns + j] = load && r < rows && j < columns ? tile[(long)r * n + j] : 0f;
+                        RealMicrokernel.Run6x16(aTile, tileStepP, tileStepR, panelPointer, edge, TileColumns, depthLength, true);
+                        RealMicrokernel.Run6x16(aTile, tileStepP, tileStepR, panelPointer + 16, edge + 16, TileColumns, depthLength, true);
+                        for (int r = 0; r < rows; r++)
+                            for (int j = 0; j < columns; j++)
+                                tile[(long)r * n + j] = edge[r * TileColumns + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs rows [row, row+rows) x depths [depth, depth+length) of op(A) as [p][tileRows], zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PackA(float* a, bool transposeA, float* packed, int m, int k, int row, int rows, int depth, int length,
+        int tileRows = TileRows)
     {
         if (!transposeA)
         {
-            for (int r = 0; r < TileRows; r++)
+            for (int r = 0; r < tileRows; r++)
             {
                 if (r < rows)
                 {
                     float* source = a + (long)(row + r) * k + depth;
-                    for (int p = 0; p < length; p++) packed[p * TileRows + r] = source[p];
+                    for (int p = 0; p < length; p++) packed[p * tileRows + r] = source[p];
                 }
                 else
                 {
-                    for (int p = 0; p < length; p++) packed[p * TileRows + r] = 0f;
+                    for (int p = 0; p < length; p++) packed[p * tileRows + r] = 0f;
                 }
             }
         }
@@ -275,10 +347,10 @@ public static class RealGemm
             for (int p = 0; p < length; p++)
             {
                 float* source = a + (long)(depth + p) * m + row;
-                float* destination = packed + p * TileRows;
+                float* destination = packed + p * tileRows;
                 int r = 0;
                 for (; r < rows; r++) destination[r] = source[r];
-                for (; r < TileRows; r++) destination[r] = 0f;
+                for (; r < tileRows; r++) destination[r] = 0f;
             }
         }
     }

@@ -21,6 +21,9 @@ internal static class RealMicrokernel
         Vector512,
     }
 
+    /// <summary>Rows of the AVX2 register tile (<see cref="Run6x16"/>).</summary>
+    public const int Rows256 = 6;
+
     /// <summary>Maps an ISA choice to the widest float path it allows on this machine.</summary>
     public static Path Resolve(Isa isa) => isa switch
     {
@@ -136,6 +139,55 @@ internal static class RealMicrokernel
         c10.Store(c + ldc); c11.Store(c + ldc + 8);
         c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
         c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+    }
+
+    /// <summary>
+    /// The AVX2 tile: C[r, j] = fma(A[r, p], B[p, j], C[r, j]) for 6 rows and 16 columns, A[r, p] at
+    /// a + p * stepP + r * stepR (A in place, no packing), B a panel [depth][32] of which the first 16
+    /// columns are read. 12 ymm accumulators, two panel loads and a broadcast register: 15 of 16.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void Run6x16(float* a, long stepP, long stepR, float* b, float* c, int ldc, int depth, bool load)
+    {
+        float* a0 = a, a1 = a + stepR, a2 = a + 2 * stepR, a3 = a + 3 * stepR, a4 = a + 4 * stepR, a5 = a + 5 * stepR;
+        float* c0 = c, c1 = c + ldc, c2 = c + 2L * ldc, c3 = c + 3L * ldc, c4 = c + 4L * ldc, c5 = c + 5L * ldc;
+        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (load)
+        {
+            c00 = Vector256.Load(c0); c01 = Vector256.Load(c0 + 8);
+            c10 = Vector256.Load(c1); c11 = Vector256.Load(c1 + 8);
+            c20 = Vector256.Load(c2); c21 = Vector256.Load(c2 + 8);
+            c30 = Vector256.Load(c3); c31 = Vector256.Load(c3 + 8);
+            c40 = Vector256.Load(c4); c41 = Vector256.Load(c4 + 8);
+            c50 = Vector256.Load(c5); c51 = Vector256.Load(c5 + 8);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector256<float>.Zero;
+        }
+        long offset = 0;
+        for (int p = 0; p < depth; p++, offset += stepP, b += 32)
+        {
+            Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
+            Vector256<float> x = Vector256.Create(a0[offset]);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a1[offset]);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a2[offset]);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[offset]);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a4[offset]);
+            c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a5[offset]);
+            c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+        }
+        c00.Store(c0); c01.Store(c0 + 8);
+        c10.Store(c1); c11.Store(c1 + 8);
+        c20.Store(c2); c21.Store(c2 + 8);
+        c30.Store(c3); c31.Store(c3 + 8);
+        c40.Store(c4); c41.Store(c4 + 8);
+        c50.Store(c5); c51.Store(c5 + 8);
     }
 
     private static unsafe void RunScalar(float* a, float* b, float* c, int ldc, int depth, bool load)

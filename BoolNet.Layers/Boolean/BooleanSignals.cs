@@ -55,7 +55,7 @@ public static class BooleanSignals
     {
         if (weights.Rows != z.Columns) throw new ArgumentException($"{weights.Rows} weight rows for a signal of {z.Columns} outputs");
         int pairs = (z.Columns + 1) / 2;
-        short[] pairedA = ArrayPool<short>.Shared.Rent(z.Rows * pairs);
+        int[] pairedA = ArrayPool<int>.Shared.Rent(z.Rows * pairs);
         byte[] pairedB = ArrayPool<byte>.Shared.Rent(DenseByteProducts.PairedBytes(pairs, weights.Columns));
         try
         {
@@ -66,7 +66,7 @@ public static class BooleanSignals
         }
         finally
         {
-            ArrayPool<short>.Shared.Return(pairedA);
+            ArrayPool<int>.Shared.Return(pairedA);
             ArrayPool<byte>.Shared.Return(pairedB);
         }
     }
@@ -107,7 +107,7 @@ public static class BooleanSignals
     {
         if (inputs.Rows != z.Rows) throw new ArgumentException($"{inputs.Rows} input rows for a signal of {z.Rows}");
         int pairs = (z.Rows + 1) / 2;
-        short[] pairedA = ArrayPool<short>.Shared.Rent(z.Columns * pairs);
+        int[] pairedA = ArrayPool<int>.Shared.Rent(z.Columns * pairs);
         byte[] pairedB = ArrayPool<byte>.Shared.Rent(DenseByteProducts.PairedBytes(pairs, inputs.Columns));
         try
         {
@@ -118,7 +118,7 @@ public static class BooleanSignals
         }
         finally
         {
-            ArrayPool<short>.Shared.Return(pairedA);
+            ArrayPool<int>.Shared.Return(pairedA);
             ArrayPool<byte>.Shared.Return(pairedB);
         }
     }

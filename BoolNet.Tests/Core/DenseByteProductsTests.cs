@@ -47,9 +47,9 @@ public class DenseByteProductsTests
         return paired;
     }
 
-    private static short[] PairA(sbyte[] a, int rows, int k)
+    private static int[] PairA(sbyte[] a, int rows, int k)
     {
-        var paired = new short[rows * ((k + 1) / 2)];
+        var paired = new int[rows * ((k + 1) / 2)];
         DenseByteProducts.PairedA(a, rows, k, paired);
         return paired;
     }
@@ -100,7 +100,7 @@ public class DenseByteProductsTests
         var transposed = new sbyte[k * rows]; // [k, rows]
         for (int r = 0; r < rows; r++)
             for (int n = 0; n < k; n++) transposed[n * rows + r] = a[r * k + n];
-        var fromTransposed = new short[rows * ((k + 1) / 2)];
+        var fromTransposed = new int[rows * ((k + 1) / 2)];
         DenseByteProducts.PairedATransposed(transposed, k, rows, fromTransposed);
         Assert.That(fromTransposed, Is.EqualTo(PairA(a, rows, k)));
     }
@@ -123,9 +123,9 @@ public class DenseByteProductsTests
     [Test]
     public void WrongSizesAreRejected()
     {
-        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new short[5], new byte[64], 2, 3, 3, 1, 1, null, 1f, new float[9]));
-        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new short[6], new byte[64], 2, 3, 3, 1, 1, null, 1f, new float[9]));
-        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new short[6], new byte[128], 2, 3, 3, 1, 1, null, 1f, new float[8]));
-        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new short[6], new byte[128], 2, 3, 3, 1, 1, new int[2], 1f, new float[9]));
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[5], new byte[64], 2, 3, 3, 1, 1, null, 1f, new float[9]));
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[6], new byte[64], 2, 3, 3, 1, 1, null, 1f, new float[9]));
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[6], new byte[128], 2, 3, 3, 1, 1, null, 1f, new float[8]));
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[6], new byte[128], 2, 3, 3, 1, 1, new int[2], 1f, new float[9]));
     }
 }
