@@ -87,12 +87,18 @@ public static class DenseByteProducts
         CheckLength(a.Length, (long)count * rows, "a");
         int pairs = (count + 1) / 2;
         CheckLength(result.Length, (long)rows * pairs, "paired a");
-        for (int p = 0; p < pairs; p++)
+        // Blocks of 64 rows r: the 64 x pairs words of a block (13 KB for a batch of 100) stay in L1
+        // while the pairs are read row-major, so the strided writes do not miss.
+        for (int r0 = 0; r0 < rows; r0 += 64)
         {
-            ReadOnlySpan<sbyte> even = a.Slice(2 * p * rows, rows);
-            ReadOnlySpan<sbyte> odd = 2 * p + 1 < count ? a.Slice((2 * p + 1) * rows, rows) : default;
-            for (int r = 0; r < rows; r++)
-                result[r * pairs + p] = Doubled((byte)even[r] | ((odd.IsEmpty ? 0 : odd[r]) << 8));
+            int r1 = Math.Min(rows, r0 + 64);
+            for (int p = 0; p < pairs; p++)
+            {
+                ReadOnlySpan<sbyte> even = a.Slice(2 * p * rows, rows);
+                ReadOnlySpan<sbyte> odd = 2 * p + 1 < count ? a.Slice((2 * p + 1) * rows, rows) : default;
+                for (int r = r0; r < r1; r++)
+                    result[r * pairs + p] = Doubled((byte)even[r] | ((odd.IsEmpty ? 0 : odd[r]) << 8));
+            }
         }
     }
 

@@ -33,11 +33,12 @@ public static class Threading
             body(0, count);
             return;
         }
-        // At least 4 chunks per thread where the count allows, so an unlucky straggler (a shared, noisy
-        // core) costs less and few units still split evenly: rounding the size up instead made 10 tasks
-        // 5 chunks of 2, i.e. 3 against 2 on two threads, a fifth of the job with one core idle.
+        // At least 8 chunks per thread where the count allows: claimed dynamically, a straggler (a
+        // shared, noisy core) or an uneven split costs at most one small chunk. Rounding the size up
+        // instead made 10 tasks 5 chunks of 2, i.e. 3 against 2 on two threads, and 171 row tiles 9
+        // chunks, 5 against 4: a fifth and a ninth of the job with one core idle.
         int units = (count + alignment - 1) / alignment;
-        int chunkSize = Math.Max(1, units / (threads * 4)) * alignment;
+        int chunkSize = Math.Max(1, units / (threads * 8)) * alignment;
         int chunks = (count + chunkSize - 1) / chunkSize;
         WorkerTeam.Run(count, chunkSize, chunks, threads, body);
     }

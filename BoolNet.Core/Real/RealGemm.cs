@@ -176,6 +176,14 @@ public static class RealGemm
             if (!transposeB)
             {
                 float* source = b + (long)p * n + column0;
+                if (width == TileColumns && Avx.IsSupported)
+                {
+                    Avx.Store(destination, Avx.LoadVector256(source));
+                    Avx.Store(destination + 8, Avx.LoadVector256(source + 8));
+                    Avx.Store(destination + 16, Avx.LoadVector256(source + 16));
+                    Avx.Store(destination + 24, Avx.LoadVector256(source + 24));
+                    continue;
+                }
                 for (; j < width; j++) destination[j] = source[j];
             }
             else
@@ -348,6 +356,13 @@ public static class RealGemm
             {
                 float* source = a + (long)(depth + p) * m + row;
                 float* destination = packed + p * tileRows;
+                if (rows == 6 && tileRows == 6 && Sse.IsSupported)
+                {
+                    // The 6-row AVX2 tile: one 4-float and one 2-float copy instead of a loop.
+                    Sse.Store(destination, Sse.LoadVector128(source));
+                    *(long*)(destination + 4) = *(long*)(source + 4);
+                    continue;
+                }
                 int r = 0;
                 for (; r < rows; r++) destination[r] = source[r];
                 for (; r < tileRows; r++) destination[r] = 0f;

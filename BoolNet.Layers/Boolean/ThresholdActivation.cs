@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
 
 namespace BoolNet.Layers;
 
@@ -120,17 +121,24 @@ public sealed class ThresholdActivation : ILayer
         if (!context.NeedInputGradient) return null;
         int n = outputGradient.Length;
         float[] result = context.Floats(n); // every element is written below
+        // Elementwise, so blocks of 8-aligned elements go to threads (each element's arithmetic is fixed).
+        Threading.For(n, context.Threads, (start, end) => SurrogateRange(a, outputGradient, result, start, end), alignment: 8, work: 8L * n);
+        return result;
+    }
+
+    private void SurrogateRange(float[] a, float[] outputGradient, float[] result, int start, int end)
+    {
         if (SurrogateKind == Surrogate.Tanh)
         {
-            int i = 0;
+            int i = start;
             var alpha = Vector256.Create(Width);
             var tau = Vector256.Create(Threshold);
-            for (; i + 8 <= n; i += 8)
+            for (; i + 8 <= end; i += 8)
             {
                 Vector256<float> t = Tanh(alpha * (Vector256.Create(a.AsSpan(i, 8)) - tau));
                 (Vector256.Create(outputGradient.AsSpan(i, 8)) * (Vector256<float>.One - t * t)).CopyTo(result.AsSpan(i, 8));
             }
-            for (; i < n; i++)
+            for (; i < end; i++)
             {
                 float t = Tanh(Vector256.Create(Width * (a[i] - Threshold)))[0];
                 result[i] = outputGradient[i] * (1f - t * t);
@@ -138,9 +146,8 @@ public sealed class ThresholdActivation : ILayer
         }
         else
         {
-            for (int i = 0; i < n; i++)
+            for (int i = start; i < end; i++)
                 result[i] = MathF.Abs(a[i] - Threshold) <= Width ? outputGradient[i] : 0f;
         }
-        return result;
     }
 }

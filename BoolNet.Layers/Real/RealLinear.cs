@@ -1,4 +1,6 @@
+using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
 using BoolNet.Core.Real;
 using BoolNet.Layers.Numerics;
 
@@ -79,7 +81,14 @@ public sealed class RealLinear : ILayer
         {
             float[] real = input.RequireReal(Kind);
             x = context.Floats(count * inputs);
-            for (int i = 0; i < x.Length; i++) x[i] = real[i] * InputScale;
+            float[] scaled = x;
+            float scale = InputScale;
+            Threading.For(count * inputs, context.Threads, (start, end) =>
+            {
+                int i = start;
+                for (; i + 8 <= end; i += 8) (Vector256.Create(real.AsSpan(i, 8)) * scale).CopyTo(scaled.AsSpan(i, 8));
+                for (; i < end; i++) scaled[i] = real[i] * scale;
+            }, alignment: 8, work: count * inputs);
         }
         float[] y = context.Floats(count * outputs); // both products below write every element
         // Narrow outputs (a classifier head) keep FloatGemm's row dot products, the order the

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Text.Json.Serialization;
 using BoolNet.Layers;
 using BoolNet.Layers.Numerics;
@@ -40,7 +42,18 @@ public static class Augmentation
             throw new ArgumentException($"an image of {shape} needs {shape.Size} values, got {source.Length} in and {target.Length} out");
         if (kind == AugmentationKind.None)
         {
-            for (int i = 0; i < source.Length; i++) target[i] = source[i];
+            int i = 0;
+            // 8 bytes zero-extended to int32 lanes (vpmovzxbd) and converted: a per-element loop cost a
+            // tenth of the float first layer's time on the one thread that gathers the batch.
+            if (Avx2.IsSupported)
+                unsafe
+                {
+                    fixed (byte* from = source)
+                    fixed (float* to = target)
+                        for (; i + 8 <= source.Length; i += 8)
+                            Avx.Store(to + i, Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(from + i)));
+                }
+            for (; i < source.Length; i++) target[i] = source[i];
             return;
         }
         ulong draw = SignalQuantizer.Hash(key, 0xA06UL);

@@ -1,3 +1,4 @@
+using BoolNet.Core.Kernels;
 using System.Diagnostics;
 using BoolNet.Layers;
 using BoolNet.Layers.Numerics;
@@ -268,12 +269,17 @@ public sealed class Trainer
         int size = images.Shape.Size;
         float[] inputs = workspace.Floats(indices.Length * size); // Augmentation.Apply writes every element
         var labels = new byte[indices.Length];
-        for (int k = 0; k < indices.Length; k++)
+        int[] chosen = indices.ToArray();
+        // Images over threads: each one's transform depends only on (seed, epoch, position).
+        Threading.For(chosen.Length, 0, (start, end) =>
         {
-            ulong key = augmentation == AugmentationKind.None ? 0 : Augmentation.Key(seed, epoch, firstPosition + k);
-            Augmentation.Apply(augmentation, images.Image(indices[k]), inputs.AsSpan(k * size, size), images.Shape, key);
-            labels[k] = images.Labels[indices[k]];
-        }
+            for (int k = start; k < end; k++)
+            {
+                ulong key = augmentation == AugmentationKind.None ? 0 : Augmentation.Key(seed, epoch, firstPosition + k);
+                Augmentation.Apply(augmentation, images.Image(chosen[k]), inputs.AsSpan(k * size, size), images.Shape, key);
+                labels[k] = images.Labels[chosen[k]];
+            }
+        }, work: (long)chosen.Length * size);
         return (inputs, labels);
     }
 }
