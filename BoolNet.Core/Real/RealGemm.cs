@@ -252,13 +252,9 @@ public static class RealGemm
                             continue;
                         }
                         // Edge tile: run the same full kernel on a scratch tile so the arithmetic is identical.
-                        for (int r = 0; r < TileRows; r++)
-                            for (int j = 0; j < TileColumns; j++)
-                                edge[r * TileColumns + j] = load && r < rows && j < columns ? tile[(long)r * n + j] : 0f;
+                        EdgeIn(tile, n, edge, TileRows, rows, columns, load);
                         RealMicrokernel.Run(path, packedA, panelPointer, edge, TileColumns, depthLength, true);
-                        for (int r = 0; r < rows; r++)
-                            for (int j = 0; j < columns; j++)
-                                tile[(long)r * n + j] = edge[r * TileColumns + j];
+                        EdgeOut(edge, tile, n, rows, columns);
                     }
                 }
             }
@@ -316,18 +312,30 @@ public static class RealGemm
                             RealMicrokernel.Run6x16(aTile, tileStepP, tileStepR, panelPointer + 16, tile + 16, n, depthLength, load);
                             continue;
                         }
-                        for (int r = 0; r < tileRows; r++)
-                            for (int j = 0; j < TileColumns; j++)
-                                edge[r * TileColumns + j] = load && r < rows && j < columns ? tile[(long)r * n + j] : 0f;
+                        EdgeIn(tile, n, edge, tileRows, rows, columns, load);
                         RealMicrokernel.Run6x16(aTile, tileStepP, tileStepR, panelPointer, edge, TileColumns, depthLength, true);
                         RealMicrokernel.Run6x16(aTile, tileStepP, tileStepR, panelPointer + 16, edge + 16, TileColumns, depthLength, true);
-                        for (int r = 0; r < rows; r++)
-                            for (int j = 0; j < columns; j++)
-                                tile[(long)r * n + j] = edge[r * TileColumns + j];
+                        EdgeOut(edge, tile, n, rows, columns);
                     }
                 }
             }
         }
+    }
+
+    /// <summary>Copies the valid part of a C tile (or zeros) into a scratch [tileRows][32] edge tile.</summary>
+    private static unsafe void EdgeIn(float* tile, int n, float* edge, int tileRows, int rows, int columns, bool load)
+    {
+        for (int r = 0; r < tileRows; r++)
+            for (int j = 0; j < TileColumns; j++)
+                edge[r * TileColumns + j] = load && r < rows && j < columns ? tile[(long)r * n + j] : 0f;
+    }
+
+    /// <summary>Copies the valid part of a scratch edge tile back into C.</summary>
+    private static unsafe void EdgeOut(float* edge, float* tile, int n, int rows, int columns)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < columns; j++)
+                tile[(long)r * n + j] = edge[r * TileColumns + j];
     }
 
     /// <summary>Packs rows [row, row+rows) x depths [depth, depth+length) of op(A) as [p][tileRows], zero-padded.</summary>

@@ -54,15 +54,24 @@ public static class BooleanSignals
     public static void InputSignalDense(QuantizedSignal z, BitMatrix weights, float factor, float[] g, int threads)
     {
         if (weights.Rows != z.Columns) throw new ArgumentException($"{weights.Rows} weight rows for a signal of {z.Columns} outputs");
-        int pairs = (z.Columns + 1) / 2;
-        int[] pairedA = ArrayPool<int>.Shared.Rent(z.Rows * pairs);
-        byte[] pairedB = ArrayPool<byte>.Shared.Rent(DenseByteProducts.PairedBytes(pairs, weights.Columns));
+        RunDense(pairedA => DenseByteProducts.PairedA(z.Levels, z.Rows, z.Columns, pairedA), z.Rows, weights,
+            RowSums(z.Levels, z.Rows, z.Columns), z.Scale * factor, g, threads);
+    }
+
+    /// <summary>
+    /// output [rows, b.Columns] = scale * (2 A2 B2 - offsets) on <see cref="DenseByteProducts"/>, with pooled
+    /// pair buffers: <paramref name="pairA"/> fills A2 [rows, pairs], B2 comes from the bits b [2 pairs, columns].
+    /// </summary>
+    private static void RunDense(Action<int[]> pairA, int rows, BitMatrix b, int[] offsets, float scale, float[] output, int threads)
+    {
+        int pairs = (b.Rows + 1) / 2;
+        int[] pairedA = ArrayPool<int>.Shared.Rent(rows * pairs);
+        byte[] pairedB = ArrayPool<byte>.Shared.Rent(DenseByteProducts.PairedBytes(pairs, b.Columns));
         try
         {
-            DenseByteProducts.PairedA(z.Levels, z.Rows, z.Columns, pairedA);
-            DenseByteProducts.PairedB(weights, pairedB, threads);
-            DenseByteProducts.Run(pairedA, pairedB, pairs, z.Rows, weights.Columns, valueMax: 1, factor: 2,
-                RowSums(z.Levels, z.Rows, z.Columns), z.Scale * factor, g, threads);
+            pairA(pairedA);
+            DenseByteProducts.PairedB(b, pairedB, threads);
+            DenseByteProducts.Run(pairedA, pairedB, pairs, rows, b.Columns, valueMax: 1, factor: 2, offsets, scale, output, threads);
         }
         finally
         {
@@ -106,21 +115,8 @@ public static class BooleanSignals
     public static void WeightSignalDense(QuantizedSignal z, BitMatrix inputs, float factor, float[] q, int threads)
     {
         if (inputs.Rows != z.Rows) throw new ArgumentException($"{inputs.Rows} input rows for a signal of {z.Rows}");
-        int pairs = (z.Rows + 1) / 2;
-        int[] pairedA = ArrayPool<int>.Shared.Rent(z.Columns * pairs);
-        byte[] pairedB = ArrayPool<byte>.Shared.Rent(DenseByteProducts.PairedBytes(pairs, inputs.Columns));
-        try
-        {
-            DenseByteProducts.PairedATransposed(z.Levels, z.Rows, z.Columns, pairedA);
-            DenseByteProducts.PairedB(inputs, pairedB, threads);
-            DenseByteProducts.Run(pairedA, pairedB, pairs, z.Columns, inputs.Columns, valueMax: 1, factor: 2,
-                ColumnSums(z.Levels, z.Rows, z.Columns), z.Scale * factor, q, threads);
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(pairedA);
-            ArrayPool<byte>.Shared.Return(pairedB);
-        }
+        RunDense(pairedA => DenseByteProducts.PairedATransposed(z.Levels, z.Rows, z.Columns, pairedA), z.Columns, inputs,
+            ColumnSums(z.Levels, z.Rows, z.Columns), z.Scale * factor, q, threads);
     }
 
     /// <summary>sum_j levels[k, j] for each row k.</summary>
