@@ -153,9 +153,7 @@ public sealed class BooleanLinear : ILayer
         if (Bias is not null)
         {
             float[] q = Bias.Signal;
-            Array.Clear(q);
-            for (int k = 0; k < count; k++)
-                for (int j = 0; j < outputs; j++) q[j] += outputGradient[k * outputs + j];
+            RowBroadcast.ColumnSums(outputGradient, count, outputs, q, context.Threads);
             for (int j = 0; j < outputs; j++) q[j] *= OutputScale;
         }
         _input = null;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
 using BoolNet.Layers.Numerics;
@@ -11,10 +12,10 @@ namespace BoolNet.Layers;
 public sealed record QuantizedSignal(sbyte[] Levels, float Scale, int Rows, int Columns, int Planes)
 {
     /// <summary>Quantises z [rows, columns] (ALGORITHMS.md section 3, <see cref="SignalQuantizer"/>).</summary>
-    public static QuantizedSignal Create(float[] z, int rows, int columns, SignalSettings settings, ulong seed)
+    public static QuantizedSignal Create(float[] z, int rows, int columns, SignalSettings settings, ulong seed, int threads = 1)
     {
         var levels = new sbyte[rows * columns];
-        float scale = SignalQuantizer.Quantize(z.AsSpan(0, rows * columns), settings.Planes, settings.Rounding, seed, levels);
+        float scale = SignalQuantizer.Quantize(z, rows * columns, settings.Planes, settings.Rounding, seed, levels, threads);
         return new QuantizedSignal(levels, scale, rows, columns, settings.Planes);
     }
 }
@@ -115,27 +116,30 @@ public static class BooleanSignals
     public static void WeightSignalDense(QuantizedSignal z, BitMatrix inputs, float factor, float[] q, int threads)
     {
         if (inputs.Rows != z.Rows) throw new ArgumentException($"{inputs.Rows} input rows for a signal of {z.Rows}");
-        RunDense(pairedA => DenseByteProducts.PairedATransposed(z.Levels, z.Rows, z.Columns, pairedA), z.Columns, inputs,
+        RunDense(pairedA => DenseByteProducts.PairedATransposed(z.Levels, z.Rows, z.Columns, pairedA, threads), z.Columns, inputs,
             ColumnSums(z.Levels, z.Rows, z.Columns), z.Scale * factor, q, threads);
     }
 
     /// <summary>sum_j levels[k, j] for each row k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int[] RowSums(sbyte[] levels, int rows, int columns)
     {
         var sums = new int[rows];
         for (int k = 0; k < rows; k++)
         {
             ReadOnlySpan<sbyte> row = levels.AsSpan(k * columns, columns);
-            int j = 0;
-            var total = Vector256<int>.Zero;
-            // 16 levels per step sign-extended to int16, summed pairwise into int32 (|sum| stays far from overflow).
-            for (; j + 16 <= columns; j += 16)
+            int j = 0, sum = 0;
+            if (Avx2.IsSupported)
             {
-                Vector256<short> wide = Vector256.WidenLower(Vector256.Create(Vector128.Create(row.Slice(j, 16)), Vector128<sbyte>.Zero));
-                (Vector256<int> low, Vector256<int> high) = Vector256.Widen(wide);
-                total += low + high;
+                // 32 levels per step: vpmaddubsw against ones adds neighbours into int16, vpmaddwd
+                // against ones adds those into int32 (no shuffles, two multiply-adds per 32 levels).
+                var total = Vector256<int>.Zero;
+                var ones = Vector256.Create((byte)1);
+                var onePairs = Vector256.Create((short)1);
+                for (; j + 32 <= columns; j += 32)
+                    total += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ones, Vector256.Create(row.Slice(j, 32))), onePairs);
+                sum = Vector256.Sum(total);
             }
-            int sum = Vector256.Sum(total);
             for (; j < columns; j++) sum += row[j];
             sums[k] = sum;
         }
@@ -224,12 +228,12 @@ public static class BooleanSignals
             if (g is not null) InputSignalExact(z, count, weights, inputFactor, g, threads);
             return;
         }
-        QuantizedSignal quantized = QuantizedSignal.Create(z, count, outputs, settings, seed);
+        QuantizedSignal quantized = QuantizedSignal.Create(z, count, outputs, settings, seed, threads);
         WeightSignalPlanes(quantized, inputs, weightFactor, q, threads);
         if (g is null) return;
         int inputPlanes = settings.PlanesForInputSignal;
         QuantizedSignal forInput = inputPlanes == settings.Planes ? quantized
-            : QuantizedSignal.Create(z, count, outputs, settings with { Planes = inputPlanes, InputPlanes = null }, seed);
+            : QuantizedSignal.Create(z, count, outputs, settings with { Planes = inputPlanes, InputPlanes = null }, seed, threads);
         InputSignal(forInput, weights, inputFactor, g, threads);
     }
 }

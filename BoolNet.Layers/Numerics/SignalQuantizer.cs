@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
 
 namespace BoolNet.Layers.Numerics;
 
@@ -44,20 +45,61 @@ public static class SignalQuantizer
     /// Writes Z = round(z / scale) into <paramref name="result"/> and returns scale
     /// = max|z| / (2^(P-1) - 1) (0 when z is all zero, then Z = 0).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Quantize(ReadOnlySpan<float> z, int planes, SignalRounding rounding, ulong seed, Span<sbyte> result)
     {
         CheckPlanes(planes);
         if (result.Length < z.Length) throw new ArgumentException("result shorter than the signal");
-        float max = MaxAbs(z);
-        int top = (1 << (planes - 1)) - 1;
-        if (max == 0f || top == 0 || !float.IsFinite(max))
+        float max = MaxAbs(z), scale = Scale(max, planes);
+        if (scale == 0f) result.Slice(0, z.Length).Clear();
+        else Round(z, planes, max, rounding, seed, 0, result);
+        return scale;
+    }
+
+    /// <summary>
+    /// <see cref="Quantize(ReadOnlySpan{float}, int, SignalRounding, ulong, Span{sbyte})"/> on the first
+    /// <paramref name="length"/> values of z, the maximum and the rounding both split over threads.
+    /// Each element's level depends only on its value, the scale and (stochastic) its index, and the
+    /// maximum is exact in any order, so the levels are the same for every thread count.
+    /// </summary>
+    public static float Quantize(float[] z, int length, int planes, SignalRounding rounding, ulong seed, sbyte[] result, int threads)
+    {
+        CheckPlanes(planes);
+        if (z.Length < length || result.Length < length) throw new ArgumentException($"signal or result shorter than {length}");
+        const int chunk = 8192;
+        int chunks = (length + chunk - 1) / chunk;
+        var maxima = new float[chunks];
+        Threading.For(chunks, threads, (start, end) =>
         {
-            if (!float.IsFinite(max)) throw new ArithmeticException("signal contains NaN or infinity");
-            result.Slice(0, z.Length).Clear();
-            return 0f;
-        }
-        float scale = max / top, inverse = top / max;
+            for (int c = start; c < end; c++) maxima[c] = MaxAbs(z.AsSpan(c * chunk, Math.Min(chunk, length - c * chunk)));
+        }, work: length);
+        float max = 0f;
+        foreach (float value in maxima) max = float.IsNaN(value) || float.IsNaN(max) ? float.NaN : MathF.Max(max, value);
+        float scale = Scale(max, planes);
+        if (scale == 0f) result.AsSpan(0, length).Clear();
+        else
+            Threading.For(length, threads, (start, end) =>
+                Round(z.AsSpan(start, end - start), planes, max, rounding, seed, start, result.AsSpan(start, end - start)),
+                alignment: 32, work: 4L * length);
+        return scale;
+    }
+
+    /// <summary>max|z| / (2^(P-1) - 1), or 0 for an all-zero signal or P = 1; throws on NaN or infinity.</summary>
+    private static float Scale(float max, int planes)
+    {
+        if (!float.IsFinite(max)) throw new ArithmeticException("signal contains NaN or infinity");
+        int top = (1 << (planes - 1)) - 1;
+        return max == 0f || top == 0 ? 0f : max / top;
+    }
+
+    /// <summary>
+    /// Levels of z[0..n) = round(z * top / max), given the whole signal's max|z| &gt; 0; <paramref name="offset"/>
+    /// is the index of z[0] in the whole signal (the stochastic hash counter).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Round(ReadOnlySpan<float> z, int planes, float max, SignalRounding rounding, ulong seed, int offset, Span<sbyte> result)
+    {
+        int top = (1 << (planes - 1)) - 1;
+        float inverse = top / max;
         if (rounding == SignalRounding.Nearest)
         {
             int i = 0;
@@ -85,11 +127,10 @@ public static class SignalQuantizer
         {
             for (int i = 0; i < z.Length; i++)
             {
-                float u = (Hash(seed, (ulong)i) >> 40) * (1f / (1 << 24)); // 24 random bits: uniform on [0, 1)
+                float u = (Hash(seed, (ulong)(offset + i)) >> 40) * (1f / (1 << 24)); // 24 random bits: uniform on [0, 1)
                 result[i] = (sbyte)Math.Clamp((int)MathF.Floor(z[i] * inverse + u), -top, top);
             }
         }
-        return scale;
     }
 
     /// <summary>round-half-away(v) clamped to +-limit, as int32 (see <see cref="Quantize"/>).</summary>

@@ -98,9 +98,7 @@ public sealed class RealLinear : ILayer
             FloatGemm.MultiplyTransposedB(x, Weight.Value, y, count, inputs, outputs, context.Threads);
         else
             RealGemm.Multiply(x, false, Weight.Value, true, y, count, outputs, inputs, threads: context.Threads); // [N, in] x [out, in]^T
-        if (Bias is not null)
-            for (int k = 0; k < count; k++)
-                for (int j = 0; j < outputs; j++) y[k * outputs + j] += Bias.Value[j];
+        if (Bias is not null) RowBroadcast.AddToRows(y, Bias.Value, count, outputs, context.Threads);
         _input = context.Training ? x : null;
         return Batch.FromReal(y, count, OutputShape);
     }
@@ -114,17 +112,12 @@ public sealed class RealLinear : ILayer
         float[] x = _input ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward");
         int inputs = Inputs, outputs = Outputs, count = x.Length / inputs;
         RealGemm.Multiply(outputGradient, true, x, false, Weight.Gradient, outputs, inputs, count, threads: context.Threads); // [N, out]^T x [N, in]
-        if (Bias is not null)
-        {
-            Array.Clear(Bias.Gradient);
-            for (int k = 0; k < count; k++)
-                for (int j = 0; j < outputs; j++) Bias.Gradient[j] += outputGradient[k * outputs + j];
-        }
+        if (Bias is not null) RowBroadcast.ColumnSums(outputGradient, count, outputs, Bias.Gradient, context.Threads);
         _input = null;
         if (!context.NeedInputGradient) return null;
         float[] dx = context.Floats(count * inputs); // the product writes every element
         RealGemm.Multiply(outputGradient, false, Weight.Value, false, dx, count, inputs, outputs, threads: context.Threads); // [N, out] x [out, in]
-        if (InputScale != 1f) for (int i = 0; i < dx.Length; i++) dx[i] *= InputScale;
+        if (InputScale != 1f) for (int i = 0; i < count * inputs; i++) dx[i] *= InputScale;
         return dx;
     }
 }

@@ -100,9 +100,12 @@ public class DenseByteProductsTests
         var transposed = new sbyte[k * rows]; // [k, rows]
         for (int r = 0; r < rows; r++)
             for (int n = 0; n < k; n++) transposed[n * rows + r] = a[r * k + n];
-        var fromTransposed = new int[rows * ((k + 1) / 2)];
-        DenseByteProducts.PairedATransposed(transposed, k, rows, fromTransposed);
-        Assert.That(fromTransposed, Is.EqualTo(PairA(a, rows, k)));
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var fromTransposed = new int[rows * ((k + 1) / 2)];
+            DenseByteProducts.PairedATransposed(transposed, k, rows, fromTransposed, threads);
+            Assert.That(fromTransposed, Is.EqualTo(PairA(a, rows, k)), $"threads {threads}");
+        }
     }
 
     [TestCaseSource(nameof(SupportedIsas))]

@@ -99,6 +99,32 @@ public class SignalQuantizerTests
         Assert.That(other, Is.Not.EqualTo(first));
     }
 
+    [TestCase(SignalRounding.Nearest)]
+    [TestCase(SignalRounding.Stochastic)]
+    public void ThreadedQuantisationEqualsTheSingleSpan(SignalRounding rounding)
+    {
+        var random = new Random(5);
+        foreach (int length in new[] { 0, 1, 31, 8192, 8193, 100 * 1024 + 7 })
+        {
+            // A longer array than the signal: only the first length values count.
+            float[] z = Enumerable.Range(0, length + 5).Select(_ => (float)(random.NextDouble() * 2 - 1) * 0.01f).ToArray();
+            if (length > 0) z[random.Next(length)] = -0.5f; // the maximum somewhere in one chunk
+            z[length] = 9f; // past the end: must not set the scale
+            var expected = new sbyte[length];
+            float expectedScale = SignalQuantizer.Quantize(z.AsSpan(0, length), 6, rounding, 11, expected);
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                var levels = new sbyte[length + 3];
+                float scale = SignalQuantizer.Quantize(z, length, 6, rounding, 11, levels, threads);
+                Assert.That(scale, Is.EqualTo(expectedScale), $"length {length}, threads {threads}");
+                Assert.That(levels.AsSpan(0, length).ToArray(), Is.EqualTo(expected), $"length {length}, threads {threads}");
+            }
+        }
+        var nanLate = new float[3 * 8192];
+        nanLate[^2] = float.NaN;
+        Assert.Throws<ArithmeticException>(() => SignalQuantizer.Quantize(nanLate, nanLate.Length, 6, rounding, 0, new sbyte[nanLate.Length], 2));
+    }
+
     [Test]
     public void ZeroSignalGivesZeroScaleAndBadInputIsRejected()
     {
