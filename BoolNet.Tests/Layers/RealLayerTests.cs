@@ -54,6 +54,63 @@ public class RealLayerTests
         CheckInputGradient(layer, x, count);
     }
 
+    /// <summary>
+    /// Batch norm equals the plain per-channel loops bit for bit (sums over rows in order, one
+    /// formula per element) on any thread count, whatever the channel blocks the threads take.
+    /// </summary>
+    [TestCase(1, 1)]
+    [TestCase(9, 7)]
+    [TestCase(100, 64)]
+    [TestCase(33, 1000)]
+    [TestCase(100, 1024)]
+    public void BatchNormEqualsThePlainLoopsOnAnyThreadCount(int rows, int channels)
+    {
+        var random = new Random(rows * 31 + channels);
+        float[] x = RandomReals(random, rows * channels), dy = RandomReals(random, rows * channels);
+        float[] gamma = RandomReals(random, channels), beta = RandomReals(random, channels);
+        const float epsilon = 1e-5f;
+        // The plain loops.
+        var y = new float[rows * channels];
+        var h = new float[rows * channels];
+        var dx = new float[rows * channels];
+        var sumDy = new float[channels];
+        var sumDyH = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            float sum = 0, squares = 0;
+            for (int r = 0; r < rows; r++) sum += x[r * channels + c];
+            float mean = sum / rows;
+            for (int r = 0; r < rows; r++) { float d = x[r * channels + c] - mean; squares += d * d; }
+            float inverseStd = 1f / MathF.Sqrt(squares / rows + epsilon);
+            for (int r = 0; r < rows; r++)
+            {
+                h[r * channels + c] = (x[r * channels + c] - mean) * inverseStd;
+                y[r * channels + c] = gamma[c] * h[r * channels + c] + beta[c];
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                sumDy[c] += dy[r * channels + c];
+                sumDyH[c] += dy[r * channels + c] * h[r * channels + c];
+            }
+            float factor = gamma[c] * inverseStd, meanDy = sumDy[c] / rows, meanDyH = sumDyH[c] / rows;
+            for (int r = 0; r < rows; r++)
+                dx[r * channels + c] = factor * (dy[r * channels + c] - meanDy - h[r * channels + c] * meanDyH);
+        }
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var layer = new BatchNorm(TensorShape.Vector(channels), epsilon: epsilon);
+            gamma.CopyTo(layer.Scale!.Value, 0);
+            beta.CopyTo(layer.Shift!.Value, 0);
+            var context = new LayerContext { Training = true, Threads = threads };
+            float[] actualY = layer.Forward(Batch.FromReal((float[])x.Clone(), rows, layer.InputShape), context).Real!;
+            Assert.That(actualY.AsSpan(0, rows * channels).ToArray(), Is.EqualTo(y), $"y, threads {threads}");
+            float[] actualDx = layer.Backward((float[])dy.Clone(), context)!;
+            Assert.That(actualDx.AsSpan(0, rows * channels).ToArray(), Is.EqualTo(dx), $"dx, threads {threads}");
+            Assert.That(layer.Scale.Gradient, Is.EqualTo(sumDyH), $"d gamma, threads {threads}");
+            Assert.That(layer.Shift.Gradient, Is.EqualTo(sumDy), $"d beta, threads {threads}");
+        }
+    }
+
     [Test]
     public void BatchNormInferenceUsesRunningStatistics()
     {

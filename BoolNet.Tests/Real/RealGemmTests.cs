@@ -25,6 +25,11 @@ public class RealGemmTests
     [TestCase(64, 10, 128)]
     [TestCase(3, 290, 515)]
     [TestCase(40, 64, 288)]
+    // Short A against a long transposed B: the AVX2 path computes (B A^T)^T (SwapOperands).
+    [TestCase(48, 192, 64)]
+    [TestCase(53, 300, 100)]
+    [TestCase(100, 400, 200)]
+    [TestCase(64, 256, 600)]
     public void EqualsReferenceOnEveryPathTransposeAndThreadCount(int m, int n, int k)
     {
         var random = new Random(m * 1009 + n * 31 + k);
