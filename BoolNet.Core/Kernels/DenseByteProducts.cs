@@ -128,33 +128,43 @@ public static class DenseByteProducts
         CheckLength(result.Length, PairedBytes(pairs, columns), "paired b");
         Threading.For(pairs, threads, (start, end) =>
         {
-            for (int p = start; p < end; p++)
-            {
-                ReadOnlySpan<ulong> even = b.Row(2 * p);
-                ReadOnlySpan<ulong> odd = 2 * p + 1 < count ? b.Row(2 * p + 1) : default;
-                for (int c0 = 0; c0 < columns; c0 += TileColumns)
-                {
-                    int width = Math.Min(TileColumns, columns - c0);
-                    uint mask = width == TileColumns ? uint.MaxValue : (1u << width) - 1;
-                    uint evenBits = (uint)(even[c0 >> 6] >> (c0 & 63)) & mask;
-                    uint oddBits = odd.IsEmpty ? 0 : (uint)(odd[c0 >> 6] >> (c0 & 63)) & mask;
-                    Span<byte> target = result.AsSpan(PairedIndex(p, c0, pairs), TileColumns * 2);
-                    if (Avx2.IsSupported)
-                    {
-                        Vector256<byte> e = SpreadBits(evenBits), o = SpreadBits(oddBits);
-                        Vector256<byte> low = Avx2.UnpackLow(e, o), high = Avx2.UnpackHigh(e, o); // columns 0-7|16-23, 8-15|24-31
-                        Avx2.Permute2x128(low, high, 0x20).CopyTo(target);
-                        Avx2.Permute2x128(low, high, 0x31).CopyTo(target[32..]);
-                        continue;
-                    }
-                    for (int t = 0; t < TileColumns; t++)
-                    {
-                        target[2 * t] = (byte)((evenBits >> t) & 1);
-                        target[2 * t + 1] = (byte)((oddBits >> t) & 1);
-                    }
-                }
-            }
+            for (int p = start; p < end; p++) PairRows(b, result, p);
         }, work: (long)pairs * columns * 2);
+    }
+
+    /// <summary>
+    /// Writes pair <paramref name="p"/> of <see cref="PairedB"/> (rows 2p and 2p+1 of b, every column)
+    /// into <paramref name="result"/>; the rest of it is untouched.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PairRows(BitMatrix b, byte[] result, int p)
+    {
+        int count = b.Rows, columns = b.Columns, pairs = (count + 1) / 2;
+        if ((uint)p >= (uint)pairs) throw new ArgumentOutOfRangeException(nameof(p), $"pair {p} of {pairs}");
+        CheckLength(result.Length, PairedBytes(pairs, columns), "paired b");
+        ReadOnlySpan<ulong> even = b.Row(2 * p);
+        ReadOnlySpan<ulong> odd = 2 * p + 1 < count ? b.Row(2 * p + 1) : default;
+        for (int c0 = 0; c0 < columns; c0 += TileColumns)
+        {
+            int width = Math.Min(TileColumns, columns - c0);
+            uint mask = width == TileColumns ? uint.MaxValue : (1u << width) - 1;
+            uint evenBits = (uint)(even[c0 >> 6] >> (c0 & 63)) & mask;
+            uint oddBits = odd.IsEmpty ? 0 : (uint)(odd[c0 >> 6] >> (c0 & 63)) & mask;
+            Span<byte> target = result.AsSpan(PairedIndex(p, c0, pairs), TileColumns * 2);
+            if (Avx2.IsSupported)
+            {
+                Vector256<byte> e = SpreadBits(evenBits), o = SpreadBits(oddBits);
+                Vector256<byte> low = Avx2.UnpackLow(e, o), high = Avx2.UnpackHigh(e, o); // columns 0-7|16-23, 8-15|24-31
+                Avx2.Permute2x128(low, high, 0x20).CopyTo(target);
+                Avx2.Permute2x128(low, high, 0x31).CopyTo(target[32..]);
+                continue;
+            }
+            for (int t = 0; t < TileColumns; t++)
+            {
+                target[2 * t] = (byte)((evenBits >> t) & 1);
+                target[2 * t + 1] = (byte)((oddBits >> t) & 1);
+            }
+        }
     }
 
     /// <summary>Byte t = bit t of <paramref name="bits"/> (0 or 1), t &lt; 32.</summary>

@@ -20,6 +20,7 @@ public sealed class BooleanLinear : ILayer
 {
     private readonly ulong _seed;
     private BitMatrix? _input; // X [N, m] cached by Forward for Backward
+    private readonly PairedBitsCache _weightPairs = new(); // W as paired bytes for g, re-paired only where W flipped
 
     /// <summary>Creates the layer with random weights (and bias) drawn from <paramref name="random"/>.</summary>
     /// <param name="inputs">m, the fan-in</param>
@@ -149,7 +150,7 @@ public sealed class BooleanLinear : ILayer
         float[]? g = context.NeedInputGradient ? context.Floats(count * Inputs) : null; // every element is written
         ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
         BooleanSignals.Compute(outputGradient, x, Weight.Weights, factor, Weight.Signal, factor * InputSignalScale, g,
-            Signal, seed, context.Threads);
+            Signal, seed, context.Threads, _weightPairs);
         if (Bias is not null)
         {
             float[] q = Bias.Signal;

@@ -44,40 +44,45 @@ public static class BooleanSignals
     /// Integer signal: g[N, m] = factor * scale * Z[N, out] e(W)[out, m] = factor * scale * (2 Z W - sum_j Z[:, j]).
     /// On AVX2 a dense byte product (<see cref="DenseByteProducts"/>), otherwise signal bit-planes on
     /// the popcount kernel (<see cref="InputSignalPlanes"/>); both exact on the integers Z, so they agree exactly.
+    /// <paramref name="weightPairs"/>, when given, keeps the paired bytes of W between calls (the dense path).
     /// </summary>
-    public static void InputSignal(QuantizedSignal z, BitMatrix weights, float factor, float[] g, int threads)
+    public static void InputSignal(QuantizedSignal z, BitMatrix weights, float factor, float[] g, int threads, PairedBitsCache? weightPairs = null)
     {
-        if (IsaSelection.Current == Isa.Avx2) InputSignalDense(z, weights, factor, g, threads);
+        if (IsaSelection.Current == Isa.Avx2) InputSignalDense(z, weights, factor, g, threads, weightPairs);
         else InputSignalPlanes(z, BitPacking.Transpose(weights, threads), factor, g, threads);
     }
 
     /// <summary>g by <see cref="DenseByteProducts"/>: a = Z [N, out] paired along out, b = W [out, m] bits.</summary>
-    public static void InputSignalDense(QuantizedSignal z, BitMatrix weights, float factor, float[] g, int threads)
+    public static void InputSignalDense(QuantizedSignal z, BitMatrix weights, float factor, float[] g, int threads, PairedBitsCache? weightPairs = null)
     {
         if (weights.Rows != z.Columns) throw new ArgumentException($"{weights.Rows} weight rows for a signal of {z.Columns} outputs");
         RunDense(pairedA => DenseByteProducts.PairedA(z.Levels, z.Rows, z.Columns, pairedA), z.Rows, weights,
-            RowSums(z.Levels, z.Rows, z.Columns), z.Scale * factor, g, threads);
+            RowSums(z.Levels, z.Rows, z.Columns), z.Scale * factor, g, threads, weightPairs);
     }
 
     /// <summary>
     /// output [rows, b.Columns] = scale * (2 A2 B2 - offsets) on <see cref="DenseByteProducts"/>, with pooled
-    /// pair buffers: <paramref name="pairA"/> fills A2 [rows, pairs], B2 comes from the bits b [2 pairs, columns].
+    /// pair buffers: <paramref name="pairA"/> fills A2 [rows, pairs], B2 comes from the bits b [2 pairs, columns]
+    /// (kept up to date by <paramref name="pairsOfB"/> when given, else paired afresh).
     /// </summary>
-    private static void RunDense(Action<int[]> pairA, int rows, BitMatrix b, int[] offsets, float scale, float[] output, int threads)
+    private static void RunDense(Action<int[]> pairA, int rows, BitMatrix b, int[] offsets, float scale, float[] output, int threads,
+        PairedBitsCache? pairsOfB = null)
     {
         int pairs = (b.Rows + 1) / 2;
         int[] pairedA = ArrayPool<int>.Shared.Rent(rows * pairs);
-        byte[] pairedB = ArrayPool<byte>.Shared.Rent(DenseByteProducts.PairedBytes(pairs, b.Columns));
+        byte[]? pooledB = pairsOfB is null ? ArrayPool<byte>.Shared.Rent(DenseByteProducts.PairedBytes(pairs, b.Columns)) : null;
         try
         {
             pairA(pairedA);
-            DenseByteProducts.PairedB(b, pairedB, threads);
+            byte[] pairedB;
+            if (pooledB is null) pairedB = pairsOfB!.Pair(b, threads);
+            else DenseByteProducts.PairedB(b, pairedB = pooledB, threads);
             DenseByteProducts.Run(pairedA, pairedB, pairs, rows, b.Columns, valueMax: 1, factor: 2, offsets, scale, output, threads);
         }
         finally
         {
             ArrayPool<int>.Shared.Return(pairedA);
-            ArrayPool<byte>.Shared.Return(pairedB);
+            if (pooledB is not null) ArrayPool<byte>.Shared.Return(pooledB);
         }
     }
 
@@ -217,9 +222,10 @@ public static class BooleanSignals
     /// <summary>
     /// Both signals by the path <paramref name="settings"/> selects. <paramref name="g"/> may be null
     /// when nobody needs the input signal. X [N, m] bits, W [out, m] bits, z [N, out].
+    /// <paramref name="weightPairs"/> (optional, one per weight matrix) keeps W's paired bytes between steps.
     /// </summary>
     public static void Compute(float[] z, BitMatrix inputs, BitMatrix weights, float weightFactor, float[] q,
-        float inputFactor, float[]? g, SignalSettings settings, ulong seed, int threads)
+        float inputFactor, float[]? g, SignalSettings settings, ulong seed, int threads, PairedBitsCache? weightPairs = null)
     {
         int count = inputs.Rows, outputs = weights.Rows;
         if (!settings.UsesPlanes)
@@ -234,6 +240,6 @@ public static class BooleanSignals
         int inputPlanes = settings.PlanesForInputSignal;
         QuantizedSignal forInput = inputPlanes == settings.Planes ? quantized
             : QuantizedSignal.Create(z, count, outputs, settings with { Planes = inputPlanes, InputPlanes = null }, seed, threads);
-        InputSignal(forInput, weights, inputFactor, g, threads);
+        InputSignal(forInput, weights, inputFactor, g, threads, weightPairs);
     }
 }
