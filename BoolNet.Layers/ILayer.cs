@@ -64,6 +64,14 @@ public sealed class LayerContext
     public Workspace? Workspace { get; set; }
 
     /// <summary>
+    /// Optional, for a trainer that fuses an optimizer step into the backward: given a Boolean
+    /// parameter, the consumer of its optimisation signal's rows (first row, row count), called while
+    /// Backward writes them, after the layer's last read of the parameter's weights; or null to leave
+    /// that parameter to the optimizer's own step. Null (the default): no fusion.
+    /// </summary>
+    public Func<BooleanParameter, Action<int, int>?>? SignalRowsReady { get; set; }
+
+    /// <summary>
     /// A float array of <paramref name="length"/> elements with undefined contents, for a result the
     /// caller writes in full: from <see cref="Workspace"/> when one is set, else newly allocated.
     /// </summary>

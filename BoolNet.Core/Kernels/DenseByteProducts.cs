@@ -193,8 +193,13 @@ public static class DenseByteProducts
     /// <param name="output">[rows, columns] row-major</param>
     /// <param name="threads">0 for the default</param>
     /// <param name="isa">forces a path (null: <see cref="IsaSelection.Current"/>); AVX-512 runs the 256-bit tile</param>
+    /// <param name="rowsReady">
+    /// called as (first row, row count) once output rows are final, on the thread that wrote them and
+    /// while they are still in its cache, every row exactly once (a consumer such as an optimizer
+    /// step then reads them from L1/L2 rather than from memory); null for none
+    /// </param>
     public static unsafe void Run(int[] pairedA, byte[] pairedB, int pairs, int rows, int columns, int valueMax,
-        int factor, int[]? offsets, float scale, float[] output, int threads = 0, Isa? isa = null)
+        int factor, int[]? offsets, float scale, float[] output, int threads = 0, Isa? isa = null, Action<int, int>? rowsReady = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pairs);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
@@ -211,6 +216,7 @@ public static class DenseByteProducts
         if (path == Isa.Scalar || pairMax > short.MaxValue)
         {
             Reference(pairedA, pairedB, pairs, rows, columns, factor, offsets, scale, output, threads);
+            if (rowsReady is not null) Threading.For(rows, threads, (start, end) => rowsReady(start, end - start), work: (long)rows * columns);
             return;
         }
         int chunk = (int)Math.Min(int.MaxValue, short.MaxValue / Math.Max(1, pairMax));
@@ -235,15 +241,23 @@ public static class DenseByteProducts
                 {
                     int* sums = stackalloc int[TileRows * TileColumns];
                     for (int tile = start; tile < end; tile++)
+                    {
                         for (int block = 0; block < blocks; block++) RunTile(tile * TileRows, block, sums);
+                        // The tile's rows are whole now: hand them on while they are in this core's cache.
+                        rowsReady?.Invoke(tile * TileRows, Math.Min(TileRows, rows - tile * TileRows));
+                    }
                 }, work: work);
             else
+            {
                 Threading.For(blocks, threads, (start, end) =>
                 {
                     int* sums = stackalloc int[TileRows * TileColumns];
                     for (int block = start; block < end; block++)
                         for (int r0 = 0; r0 < rows; r0 += TileRows) RunTile(r0, block, sums);
                 }, work: work);
+                // Rows are final only once every panel is done.
+                if (rowsReady is not null) Threading.For(rows, threads, (start, end) => rowsReady(start, end - start), work: (long)rows * columns);
+            }
 
             void RunTile(int r0, int block, int* sums)
             {

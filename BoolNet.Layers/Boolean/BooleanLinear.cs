@@ -150,7 +150,7 @@ public sealed class BooleanLinear : ILayer
         float[]? g = context.NeedInputGradient ? context.Floats(count * Inputs) : null; // every element is written
         ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
         BooleanSignals.Compute(outputGradient, x, Weight.Weights, factor, Weight.Signal, factor * InputSignalScale, g,
-            Signal, seed, context.Threads, _weightPairs);
+            Signal, seed, context.Threads, _weightPairs, context.SignalRowsReady?.Invoke(Weight));
         if (Bias is not null)
         {
             float[] q = Bias.Signal;

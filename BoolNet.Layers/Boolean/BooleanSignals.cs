@@ -66,7 +66,7 @@ public static class BooleanSignals
     /// (kept up to date by <paramref name="pairsOfB"/> when given, else paired afresh).
     /// </summary>
     private static void RunDense(Action<int[]> pairA, int rows, BitMatrix b, int[] offsets, float scale, float[] output, int threads,
-        PairedBitsCache? pairsOfB = null)
+        PairedBitsCache? pairsOfB = null, Action<int, int>? rowsReady = null)
     {
         int pairs = (b.Rows + 1) / 2;
         int[] pairedA = ArrayPool<int>.Shared.Rent(rows * pairs);
@@ -77,7 +77,8 @@ public static class BooleanSignals
             byte[] pairedB;
             if (pooledB is null) pairedB = pairsOfB!.Pair(b, threads);
             else DenseByteProducts.PairedB(b, pairedB = pooledB, threads);
-            DenseByteProducts.Run(pairedA, pairedB, pairs, rows, b.Columns, valueMax: 1, factor: 2, offsets, scale, output, threads);
+            DenseByteProducts.Run(pairedA, pairedB, pairs, rows, b.Columns, valueMax: 1, factor: 2, offsets, scale, output, threads,
+                rowsReady: rowsReady);
         }
         finally
         {
@@ -108,21 +109,35 @@ public static class BooleanSignals
     /// Short batches (the usual case) run as a dense byte product on AVX2 (<see cref="WeightSignalDense"/>)
     /// and on the non-zero signal pairs otherwise (<see cref="WeightSignalSparse"/>, whose 512-bit rows
     /// were the faster on the AVX-512 machine), long ones as bit-plane AND-popcounts over X^T; all are
-    /// exact on the integers Z, so they agree exactly.
+    /// exact on the integers Z, so they agree exactly. <paramref name="rowsReady"/> receives every row
+    /// range of q once it is final (see <see cref="DenseByteProducts.Run"/>).
     /// </summary>
-    public static void WeightSignalPlanes(QuantizedSignal z, BitMatrix inputs, float factor, float[] q, int threads)
+    public static void WeightSignalPlanes(QuantizedSignal z, BitMatrix inputs, float factor, float[] q, int threads,
+        Action<int, int>? rowsReady = null)
     {
+        if (IsaSelection.Current == Isa.Avx2 && z.Rows <= ShortBatchLimit)
+        {
+            WeightSignalDense(z, inputs, factor, q, threads, rowsReady);
+            return;
+        }
         if (z.Rows > ShortBatchLimit) WeightSignalPopcount(z, BitPacking.Transpose(inputs, threads), factor, q, threads);
-        else if (IsaSelection.Current == Isa.Avx2) WeightSignalDense(z, inputs, factor, q, threads);
         else WeightSignalSparse(z, inputs, factor, q, threads);
+        HandOn(rowsReady, z.Columns, inputs.Columns, threads);
+    }
+
+    /// <summary>Hands every row of a finished [rows, columns] signal to <paramref name="rowsReady"/>, rows over threads.</summary>
+    private static void HandOn(Action<int, int>? rowsReady, int rows, int columns, int threads)
+    {
+        if (rowsReady is not null) Threading.For(rows, threads, (start, end) => rowsReady(start, end - start), work: (long)rows * columns);
     }
 
     /// <summary>q by <see cref="DenseByteProducts"/>: a = Z^T [out, N] paired along the batch, b = X [N, m] bits.</summary>
-    public static void WeightSignalDense(QuantizedSignal z, BitMatrix inputs, float factor, float[] q, int threads)
+    public static void WeightSignalDense(QuantizedSignal z, BitMatrix inputs, float factor, float[] q, int threads,
+        Action<int, int>? rowsReady = null)
     {
         if (inputs.Rows != z.Rows) throw new ArgumentException($"{inputs.Rows} input rows for a signal of {z.Rows}");
         RunDense(pairedA => DenseByteProducts.PairedATransposed(z.Levels, z.Rows, z.Columns, pairedA, threads), z.Columns, inputs,
-            ColumnSums(z.Levels, z.Rows, z.Columns), z.Scale * factor, q, threads);
+            ColumnSums(z.Levels, z.Rows, z.Columns), z.Scale * factor, q, threads, rowsReady: rowsReady);
     }
 
     /// <summary>sum_j levels[k, j] for each row k.</summary>
@@ -223,23 +238,30 @@ public static class BooleanSignals
     /// Both signals by the path <paramref name="settings"/> selects. <paramref name="g"/> may be null
     /// when nobody needs the input signal. X [N, m] bits, W [out, m] bits, z [N, out].
     /// <paramref name="weightPairs"/> (optional, one per weight matrix) keeps W's paired bytes between steps.
+    /// The input signal g is computed first, then q: <paramref name="weightSignalRowsReady"/> receives each
+    /// row range of q once it is final, and may change W (an optimizer step fused into the backward), since
+    /// W is not read after that.
     /// </summary>
     public static void Compute(float[] z, BitMatrix inputs, BitMatrix weights, float weightFactor, float[] q,
-        float inputFactor, float[]? g, SignalSettings settings, ulong seed, int threads, PairedBitsCache? weightPairs = null)
+        float inputFactor, float[]? g, SignalSettings settings, ulong seed, int threads, PairedBitsCache? weightPairs = null,
+        Action<int, int>? weightSignalRowsReady = null)
     {
         int count = inputs.Rows, outputs = weights.Rows;
         if (!settings.UsesPlanes)
         {
-            WeightSignalExact(z, inputs, outputs, weightFactor, q, threads);
             if (g is not null) InputSignalExact(z, count, weights, inputFactor, g, threads);
+            WeightSignalExact(z, inputs, outputs, weightFactor, q, threads);
+            HandOn(weightSignalRowsReady, outputs, inputs.Columns, threads);
             return;
         }
         QuantizedSignal quantized = QuantizedSignal.Create(z, count, outputs, settings, seed, threads);
-        WeightSignalPlanes(quantized, inputs, weightFactor, q, threads);
-        if (g is null) return;
-        int inputPlanes = settings.PlanesForInputSignal;
-        QuantizedSignal forInput = inputPlanes == settings.Planes ? quantized
-            : QuantizedSignal.Create(z, count, outputs, settings with { Planes = inputPlanes, InputPlanes = null }, seed, threads);
-        InputSignal(forInput, weights, inputFactor, g, threads, weightPairs);
+        if (g is not null)
+        {
+            int inputPlanes = settings.PlanesForInputSignal;
+            QuantizedSignal forInput = inputPlanes == settings.Planes ? quantized
+                : QuantizedSignal.Create(z, count, outputs, settings with { Planes = inputPlanes, InputPlanes = null }, seed, threads);
+            InputSignal(forInput, weights, inputFactor, g, threads, weightPairs);
+        }
+        WeightSignalPlanes(quantized, inputs, weightFactor, q, threads, weightSignalRowsReady);
     }
 }

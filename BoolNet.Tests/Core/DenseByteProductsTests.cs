@@ -54,6 +54,42 @@ public class DenseByteProductsTests
         return paired;
     }
 
+    /// <summary>
+    /// rowsReady sees every output row exactly once, already final: row tiles sweeping whole rows
+    /// (K 100 x 1024 rows), panels outermost (B2 past 256 KB: K 1024 x 512 columns), the last partial
+    /// tile, the scalar path, on 1-3 threads.
+    /// </summary>
+    [TestCase(100, 1024, 256)]
+    [TestCase(100, 31, 70)]
+    [TestCase(1024, 9, 512)]
+    public void RowsReadyHandsOnEveryFinalRowOnce(int k, int rows, int columns)
+    {
+        var random = new Random(k + rows + columns);
+        var a = new sbyte[rows * k];
+        for (int n = 0; n < a.Length; n++) a[n] = (sbyte)random.Next(-31, 32);
+        var bits = new BitMatrix(k, columns);
+        bits.Randomize(random);
+        int pairs = (k + 1) / 2;
+        var pairedB = new byte[DenseByteProducts.PairedBytes(pairs, columns)];
+        DenseByteProducts.PairedB(bits, pairedB);
+        int[] pairedA = PairA(a, rows, k);
+        foreach (Isa isa in IsaSelection.Supported)
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                var output = new float[rows * columns];
+                var seen = new float[rows * columns];
+                var handed = new int[rows];
+                DenseByteProducts.Run(pairedA, pairedB, pairs, rows, columns, valueMax: 1, factor: 2, null, 0.5f, output, threads, isa,
+                    rowsReady: (first, count) =>
+                    {
+                        for (int r = first; r < first + count; r++) Interlocked.Increment(ref handed[r]);
+                        Array.Copy(output, first * columns, seen, first * columns, count * columns);
+                    });
+                Assert.That(handed, Is.All.EqualTo(1), $"{isa} threads {threads}: each row once");
+                Assert.That(seen, Is.EqualTo(output), $"{isa} threads {threads}: rows were final when handed on");
+            }
+    }
+
     [TestCaseSource(nameof(Cases))]
     public void EqualsTheNaiveProductOnBits(Isa isa, int k, int rows, int columns)
     {

@@ -84,6 +84,43 @@ public class TrainerTests
         AssertSameWeights(one.Network, two.Network);
     }
 
+    /// <summary>
+    /// The Boolean step fused into the backward (<see cref="TrainingOptions.FuseBooleanStep"/>, the
+    /// default) gives the weights, accumulators, flips and metrics of the separate step, on 1 and 2
+    /// threads, with and without accumulator clipping.
+    /// </summary>
+    [TestCase(1, 0.0)]
+    [TestCase(2, 0.0)]
+    [TestCase(2, 1.5)]
+    public void FusedBooleanStepEqualsTheSeparateStep(int threads, double clip)
+    {
+        Dataset data = Synthetic();
+        Trainer Make(bool fuse) => new(ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 9, Small)), Options(threads) with
+        {
+            FuseBooleanStep = fuse,
+            Boolean = new BooleanOptimizerOptions { LearningRate = 30, Clip = clip },
+        });
+        Trainer separate = Make(false), fused = Make(true);
+        separate.Run(data);
+        fused.Run(data);
+        for (int e = 0; e < 2; e++)
+        {
+            Assert.That(fused.History[e].TrainLoss, Is.EqualTo(separate.History[e].TrainLoss));
+            Assert.That(fused.History[e].Parameters.Select(p => p.FlipRatio), Is.EqualTo(separate.History[e].Parameters.Select(p => p.FlipRatio)));
+            Assert.That(fused.History[e].Parameters.Select(p => p.MaxAccumulator), Is.EqualTo(separate.History[e].Parameters.Select(p => p.MaxAccumulator)));
+        }
+        Assert.That(fused.History[^1].Parameters.Where(p => p.Optimizer == "flip-with-reset").Sum(p => p.FlipRatio), Is.GreaterThan(0), "Boolean weights must flip");
+        AssertSameWeights(separate.Network, fused.Network);
+        var separateOptimizer = (BooleanOptimizer)separate.Groups[0].Optimizer;
+        var fusedOptimizer = (BooleanOptimizer)fused.Groups[0].Optimizer;
+        foreach ((BooleanParameter a, BooleanParameter b) in separate.Groups[0].Parameters.OfType<BooleanParameter>()
+                     .Zip(fused.Groups[0].Parameters.OfType<BooleanParameter>()))
+        {
+            Assert.That(fusedOptimizer.Accumulator(b), Is.EqualTo(separateOptimizer.Accumulator(a)));
+            Assert.That(fusedOptimizer.Beta(b), Is.EqualTo(separateOptimizer.Beta(a)));
+        }
+    }
+
     [Test]
     public void ResumedRunReachesTheSameFinalWeightsAsAnUninterruptedOne()
     {

@@ -102,8 +102,18 @@ public sealed class BooleanOptimizer : IOptimizer
             var boolean = parameter as BooleanParameter
                 ?? throw new ArgumentException($"the Boolean optimizer cannot update '{parameter.Name}' ({parameter.GetType().Name})");
             State state = StateOf(boolean);
-            float tensorEta = boolean.LearningRateScale * (Options.NormalizeSignal ? (float)(eta / Math.Max(RootMeanSquare(boolean.Signal), 1e-30)) : eta);
-            long flips = Options.Accumulator == AccumulatorType.Float32 ? StepFloat(boolean, state, tensorEta, step.Threads) : StepInt16(boolean, state, tensorEta, step.Threads);
+            long flips;
+            if (state.Fused is { } fused)
+            {
+                // The rows were updated during the backward (BeginFusedStep): only the totals remain.
+                state.Fused = null;
+                flips = FinishFloat(boolean, state, fused, fused.Eta);
+            }
+            else
+            {
+                float tensorEta = boolean.LearningRateScale * (Options.NormalizeSignal ? (float)(eta / Math.Max(RootMeanSquare(boolean.Signal), 1e-30)) : eta);
+                flips = Options.Accumulator == AccumulatorType.Float32 ? StepFloat(boolean, state, tensorEta, step.Threads) : StepInt16(boolean, state, tensorEta, step.Threads);
+            }
             state.Flips += flips;
             state.Steps++;
             state.Beta = Options.FixedBeta is { } beta ? (float)beta : Options.AdaptiveBeta ? 1f - (float)flips / boolean.Count : 1f;
@@ -138,23 +148,58 @@ public sealed class BooleanOptimizer : IOptimizer
 
     private long StepFloat(BooleanParameter parameter, State state, float eta, int threads)
     {
+        var rows = new RowResults(parameter.Weights.Rows, eta);
+        Threading.For(parameter.Weights.Rows, threads, (start, end) => StepRowsFloat(parameter, state, rows, start, end - start),
+            work: (long)parameter.Count * 8);
+        return FinishFloat(parameter, state, rows, eta);
+    }
+
+    /// <summary>The float rule on weight rows [first, first + count), their statistics into <paramref name="results"/>.</summary>
+    private void StepRowsFloat(BooleanParameter parameter, State state, RowResults results, int first, int count)
+    {
         BitMatrix w = parameter.Weights;
         float[] m = state.Float!, q = parameter.Signal;
-        float beta = state.Beta, clip = (float)Options.Clip;
-        int columns = w.Columns, rows = w.Rows;
-        var rowFlips = new long[rows];
-        var rowMax = new float[rows];
-        var rowPush = new double[rows];
-        Threading.For(rows, threads, (start, end) =>
-        {
-            for (int r = start; r < end; r++)
-                (rowFlips[r], rowMax[r], rowPush[r]) = StepRowFloat(w.Row(r), m.AsSpan(r * columns, columns), q.AsSpan(r * columns, columns), beta, eta, clip);
-        }, work: (long)rows * columns * 8);
-        state.MaxAccumulator = Math.Max(state.MaxAccumulator, rowMax.Length == 0 ? 0 : rowMax.Max());
+        int columns = w.Columns;
+        for (int r = first; r < first + count; r++)
+            (results.Flips[r], results.Max[r], results.Push[r]) = StepRowFloat(w.Row(r), m.AsSpan(r * columns, columns), q.AsSpan(r * columns, columns),
+                state.Beta, results.Eta, (float)Options.Clip);
+    }
+
+    /// <summary>Totals of a float step from its per-row results (row order, so the same for any thread split).</summary>
+    private static long FinishFloat(BooleanParameter parameter, State state, RowResults rows, float eta)
+    {
+        state.MaxAccumulator = Math.Max(state.MaxAccumulator, rows.Max.Length == 0 ? 0 : rows.Max.Max());
         double push = 0;
-        foreach (double v in rowPush) push += v;
+        foreach (double v in rows.Push) push += v;
         state.Push += push * eta / Math.Max(1, parameter.Count);
-        return rowFlips.Sum();
+        return rows.Flips.Sum();
+    }
+
+    /// <summary>
+    /// Starts this step's update of <paramref name="parameter"/> fused into its layer's backward: the
+    /// returned action applies the float rule to weight rows (first, count) as the layer hands over
+    /// their finished signal rows (<see cref="LayerContext.SignalRowsReady"/>), while they are still in
+    /// cache, instead of a separate pass over the whole signal afterwards; <see cref="Step"/> then only
+    /// adds up the totals. The arithmetic per weight is the same, so the weights are the same bit for
+    /// bit. Null when the step cannot be fused: an int16 accumulator, or a signal normalised by its RMS
+    /// (which needs the whole signal first).
+    /// </summary>
+    public Action<int, int>? BeginFusedStep(BooleanParameter parameter, StepInfo step)
+    {
+        if (Options.Accumulator != AccumulatorType.Float32 || Options.NormalizeSignal) return null;
+        State state = StateOf(parameter);
+        var rows = new RowResults(parameter.Weights.Rows, parameter.LearningRateScale * (float)Rate(step));
+        state.Fused = rows;
+        return (first, count) => StepRowsFloat(parameter, state, rows, first, count);
+    }
+
+    /// <summary>Per-row flips, max |m| and sum |q| of one float step, and its eta.</summary>
+    private sealed class RowResults(int rows, float eta)
+    {
+        public readonly long[] Flips = new long[rows];
+        public readonly float[] Max = new float[rows];
+        public readonly double[] Push = new double[rows];
+        public readonly float Eta = eta;
     }
 
     /// <summary>
@@ -332,5 +377,6 @@ public sealed class BooleanOptimizer : IOptimizer
         public long Steps;
         public double MaxAccumulator;
         public double Push;
+        public RowResults? Fused; // a step begun in the backward (BeginFusedStep), finished by Step
     }
 }

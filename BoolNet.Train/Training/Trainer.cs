@@ -116,6 +116,15 @@ public sealed class Trainer
         double lossSum = 0, forward = 0, backward = 0, update = 0;
         long correct = 0, seen = 0;
         Network.ResetTimings();
+        // Boolean parameters whose optimizer step runs inside the backward (TrainingOptions.FuseBooleanStep).
+        Dictionary<BooleanParameter, BooleanOptimizer>? fused = null;
+        if (Options.FuseBooleanStep)
+        {
+            fused = new Dictionary<BooleanParameter, BooleanOptimizer>(ReferenceEqualityComparer.Instance);
+            foreach (OptimizerGroup group in Groups)
+                if (group.Optimizer is BooleanOptimizer booleanOptimizer)
+                    foreach (BooleanParameter parameter in group.Parameters.OfType<BooleanParameter>()) fused[parameter] = booleanOptimizer;
+        }
         var clock = Stopwatch.StartNew();
         for (int b = 0; b < batches; b++)
         {
@@ -130,9 +139,10 @@ public sealed class Trainer
             float[] gradient = context.Floats(n * classes); // the loss writes every element
             (double loss, int right) = SoftmaxCrossEntropy.Compute(logits, labels, classes, gradient);
             long t1 = Stopwatch.GetTimestamp();
+            var info = new StepInfo(Step, totalSteps, Options.Threads);
+            context.SignalRowsReady = fused is null ? null : parameter => fused.TryGetValue(parameter, out BooleanOptimizer? optimizer) ? optimizer.BeginFusedStep(parameter, info) : null;
             Network.Backward(gradient, context);
             long t2 = Stopwatch.GetTimestamp();
-            var info = new StepInfo(Step, totalSteps, Options.Threads);
             foreach (OptimizerGroup group in Groups) group.Optimizer.Step(group.Parameters, info);
             long t3 = Stopwatch.GetTimestamp();
             forward += Stopwatch.GetElapsedTime(t0, t1).TotalSeconds;

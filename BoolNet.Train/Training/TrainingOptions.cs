@@ -35,6 +35,13 @@ public sealed record TrainingOptions
     /// <summary>Batch size of evaluation passes.</summary>
     public int EvaluationBatchSize { get; init; } = 1000;
 
+    /// <summary>
+    /// Run the Boolean optimizer's step on each weight row as the backward finishes its signal
+    /// (<see cref="BooleanOptimizer.BeginFusedStep"/>) rather than in a pass of its own afterwards.
+    /// The weights are the same either way (tested); fused saves a round trip of the signal through memory.
+    /// </summary>
+    public bool FuseBooleanStep { get; init; } = true;
+
     /// <summary>The Boolean optimizer (flip with reset).</summary>
     public BooleanOptimizerOptions Boolean { get; init; } = new();
 
