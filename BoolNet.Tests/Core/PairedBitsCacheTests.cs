@@ -14,9 +14,7 @@ public class PairedBitsCacheTests
     private static BitMatrix RandomBits(Random random, int rows, int columns)
     {
         var matrix = new BitMatrix(rows, columns);
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < columns; c++)
-                if (random.Next(2) == 1) matrix.Flip(r, c);
+        matrix.Randomize(random);
         return matrix;
     }
 
