@@ -65,7 +65,7 @@ public sealed class LayerContext
 
     /// <summary>
     /// Optional, for a trainer that fuses an optimizer step into the backward: given a Boolean
-    /// parameter, the consumer of its optimisation signal's rows (first row, row count), called while
+    /// parameter, the consumer of its optimisation signal's rows [start, end), called while
     /// Backward writes them, after the layer's last read of the parameter's weights; or null to leave
     /// that parameter to the optimizer's own step. Null (the default): no fusion.
     /// </summary>

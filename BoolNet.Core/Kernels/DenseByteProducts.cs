@@ -194,7 +194,7 @@ public static class DenseByteProducts
     /// <param name="threads">0 for the default</param>
     /// <param name="isa">forces a path (null: <see cref="IsaSelection.Current"/>); AVX-512 runs the 256-bit tile</param>
     /// <param name="rowsReady">
-    /// called as (first row, row count) once output rows are final, on the thread that wrote them and
+    /// called as (start, end) once output rows [start, end) are final, on the thread that wrote them and
     /// while they are still in its cache, every row exactly once (a consumer such as an optimizer
     /// step then reads them from L1/L2 rather than from memory); null for none
     /// </param>
@@ -216,7 +216,7 @@ public static class DenseByteProducts
         if (path == Isa.Scalar || pairMax > short.MaxValue)
         {
             Reference(pairedA, pairedB, pairs, rows, columns, factor, offsets, scale, output, threads);
-            if (rowsReady is not null) Threading.For(rows, threads, (start, end) => rowsReady(start, end - start), work: (long)rows * columns);
+            if (rowsReady is not null) Threading.For(rows, threads, rowsReady, work: (long)rows * columns);
             return;
         }
         int chunk = (int)Math.Min(int.MaxValue, short.MaxValue / Math.Max(1, pairMax));
@@ -244,7 +244,7 @@ public static class DenseByteProducts
                     {
                         for (int block = 0; block < blocks; block++) RunTile(tile * TileRows, block, sums);
                         // The tile's rows are whole now: hand them on while they are in this core's cache.
-                        rowsReady?.Invoke(tile * TileRows, Math.Min(TileRows, rows - tile * TileRows));
+                        rowsReady?.Invoke(tile * TileRows, Math.Min(rows, (tile + 1) * TileRows));
                     }
                 }, work: work);
             else
@@ -256,7 +256,7 @@ public static class DenseByteProducts
                         for (int r0 = 0; r0 < rows; r0 += TileRows) RunTile(r0, block, sums);
                 }, work: work);
                 // Rows are final only once every panel is done.
-                if (rowsReady is not null) Threading.For(rows, threads, (start, end) => rowsReady(start, end - start), work: (long)rows * columns);
+                if (rowsReady is not null) Threading.For(rows, threads, rowsReady, work: (long)rows * columns);
             }
 
             void RunTile(int r0, int block, int* sums)

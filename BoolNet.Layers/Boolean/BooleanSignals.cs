@@ -122,13 +122,7 @@ public static class BooleanSignals
         }
         if (z.Rows > ShortBatchLimit) WeightSignalPopcount(z, BitPacking.Transpose(inputs, threads), factor, q, threads);
         else WeightSignalSparse(z, inputs, factor, q, threads);
-        HandOn(rowsReady, z.Columns, inputs.Columns, threads);
-    }
-
-    /// <summary>Hands every row of a finished [rows, columns] signal to <paramref name="rowsReady"/>, rows over threads.</summary>
-    private static void HandOn(Action<int, int>? rowsReady, int rows, int columns, int threads)
-    {
-        if (rowsReady is not null) Threading.For(rows, threads, (start, end) => rowsReady(start, end - start), work: (long)rows * columns);
+        if (rowsReady is not null) Threading.For(z.Columns, threads, rowsReady, work: (long)z.Columns * inputs.Columns);
     }
 
     /// <summary>q by <see cref="DenseByteProducts"/>: a = Z^T [out, N] paired along the batch, b = X [N, m] bits.</summary>
@@ -251,7 +245,7 @@ public static class BooleanSignals
         {
             if (g is not null) InputSignalExact(z, count, weights, inputFactor, g, threads);
             WeightSignalExact(z, inputs, outputs, weightFactor, q, threads);
-            HandOn(weightSignalRowsReady, outputs, inputs.Columns, threads);
+            if (weightSignalRowsReady is not null) Threading.For(outputs, threads, weightSignalRowsReady, work: (long)outputs * inputs.Columns);
             return;
         }
         QuantizedSignal quantized = QuantizedSignal.Create(z, count, outputs, settings, seed, threads);

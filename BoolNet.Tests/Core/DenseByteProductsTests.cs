@@ -80,10 +80,10 @@ public class DenseByteProductsTests
                 var seen = new float[rows * columns];
                 var handed = new int[rows];
                 DenseByteProducts.Run(pairedA, pairedB, pairs, rows, columns, valueMax: 1, factor: 2, null, 0.5f, output, threads, isa,
-                    rowsReady: (first, count) =>
+                    rowsReady: (start, end) =>
                     {
-                        for (int r = first; r < first + count; r++) Interlocked.Increment(ref handed[r]);
-                        Array.Copy(output, first * columns, seen, first * columns, count * columns);
+                        for (int r = start; r < end; r++) Interlocked.Increment(ref handed[r]);
+                        Array.Copy(output, start * columns, seen, start * columns, (end - start) * columns);
                     });
                 Assert.That(handed, Is.All.EqualTo(1), $"{isa} threads {threads}: each row once");
                 Assert.That(seen, Is.EqualTo(output), $"{isa} threads {threads}: rows were final when handed on");

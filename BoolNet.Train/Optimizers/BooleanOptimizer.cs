@@ -149,18 +149,18 @@ public sealed class BooleanOptimizer : IOptimizer
     private long StepFloat(BooleanParameter parameter, State state, float eta, int threads)
     {
         var rows = new RowResults(parameter.Weights.Rows, eta);
-        Threading.For(parameter.Weights.Rows, threads, (start, end) => StepRowsFloat(parameter, state, rows, start, end - start),
+        Threading.For(parameter.Weights.Rows, threads, (start, end) => StepRowsFloat(parameter, state, rows, start, end),
             work: (long)parameter.Count * 8);
         return FinishFloat(parameter, state, rows, eta);
     }
 
-    /// <summary>The float rule on weight rows [first, first + count), their statistics into <paramref name="results"/>.</summary>
-    private void StepRowsFloat(BooleanParameter parameter, State state, RowResults results, int first, int count)
+    /// <summary>The float rule on weight rows [start, end), their statistics into <paramref name="results"/>.</summary>
+    private void StepRowsFloat(BooleanParameter parameter, State state, RowResults results, int start, int end)
     {
         BitMatrix w = parameter.Weights;
         float[] m = state.Float!, q = parameter.Signal;
         int columns = w.Columns;
-        for (int r = first; r < first + count; r++)
+        for (int r = start; r < end; r++)
             (results.Flips[r], results.Max[r], results.Push[r]) = StepRowFloat(w.Row(r), m.AsSpan(r * columns, columns), q.AsSpan(r * columns, columns),
                 state.Beta, results.Eta, (float)Options.Clip);
     }
@@ -177,7 +177,7 @@ public sealed class BooleanOptimizer : IOptimizer
 
     /// <summary>
     /// Starts this step's update of <paramref name="parameter"/> fused into its layer's backward: the
-    /// returned action applies the float rule to weight rows (first, count) as the layer hands over
+    /// returned action applies the float rule to weight rows [start, end) as the layer hands over
     /// their finished signal rows (<see cref="LayerContext.SignalRowsReady"/>), while they are still in
     /// cache, instead of a separate pass over the whole signal afterwards; <see cref="Step"/> then only
     /// adds up the totals. The arithmetic per weight is the same, so the weights are the same bit for
@@ -190,7 +190,7 @@ public sealed class BooleanOptimizer : IOptimizer
         State state = StateOf(parameter);
         var rows = new RowResults(parameter.Weights.Rows, parameter.LearningRateScale * (float)Rate(step));
         state.Fused = rows;
-        return (first, count) => StepRowsFloat(parameter, state, rows, first, count);
+        return (start, end) => StepRowsFloat(parameter, state, rows, start, end);
     }
 
     /// <summary>Per-row flips, max |m| and sum |q| of one float step, and its eta.</summary>
