@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using BoolNet.Layers;
+using BoolNet.Commands;
 using BoolNet.Layers.Inference;
 using StbImageWriteSharp;
 
@@ -61,10 +62,10 @@ public sealed class ImageInputTests
         {
             using (var stream = File.Create(png))
                 new ImageWriter().WritePng(image, shape.Width, shape.Height, ColorComponents.Grey, stream);
-            var (decoded, width, height) = BoolNet.Train.Cli.Commands.DecodeImage(File.ReadAllBytes(png), 1);
+            var (decoded, width, height) = ImageInput.Decode(File.ReadAllBytes(png), 1);
             Assert.That((width, height), Is.EqualTo((shape.Width, shape.Height)));
             Assert.That(decoded, Is.EqualTo(image));
-            List<InputImage> inputs = PredictRunner.ReadInputs([png], model, BoolNet.Train.Cli.Commands.DecodeImage);
+            List<InputImage> inputs = PredictRunner.ReadInputs([png], model, ImageInput.Decode);
             float[] fromPng = PredictRunner.Score(model, inputs);
             var direct = new float[model.ClassCount];
             model.Predict(image, direct);

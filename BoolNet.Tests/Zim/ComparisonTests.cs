@@ -108,12 +108,12 @@ public class ComparisonTests
     [Test]
     public void SeedsParseAsACountOrAList()
     {
-        Assert.That(Commands.ParseSeeds("3"), Is.EqualTo(new[] { 1, 2, 3 }));
-        Assert.That(Commands.ParseSeeds("4,7"), Is.EqualTo(new[] { 4, 7 }));
-        Assert.That(Commands.ParseSeeds("5,"), Is.EqualTo(new[] { 5 }));
-        Assert.Throws<ArgumentException>(() => Commands.ParseSeeds("0"));
-        Assert.Throws<ArgumentException>(() => Commands.ParseSeeds("1,1"));
-        Assert.Throws<ArgumentException>(() => Commands.ParseSeeds("x"));
+        Assert.That(TrainingCommands.ParseSeeds("3"), Is.EqualTo(new[] { 1, 2, 3 }));
+        Assert.That(TrainingCommands.ParseSeeds("4,7"), Is.EqualTo(new[] { 4, 7 }));
+        Assert.That(TrainingCommands.ParseSeeds("5,"), Is.EqualTo(new[] { 5 }));
+        Assert.Throws<ArgumentException>(() => TrainingCommands.ParseSeeds("0"));
+        Assert.Throws<ArgumentException>(() => TrainingCommands.ParseSeeds("1,1"));
+        Assert.Throws<ArgumentException>(() => TrainingCommands.ParseSeeds("x"));
     }
 
     [Test]

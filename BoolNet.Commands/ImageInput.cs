@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using BoolNet.Layers;
+using StbImageSharp;
 
-namespace BoolNet.Layers.Inference;
+namespace BoolNet.Commands;
 
 /// <summary>
 /// Turns input files into the model's input bytes: IDX image files (raw or gzip, unsigned bytes,
@@ -130,5 +132,22 @@ public static class ImageInput
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// Decodes a PNG/JPEG/BMP/GIF file's bytes (StbImageSharp, managed, so it also serves the NativeAOT binary) to
+    /// interleaved pixels with <paramref name="channels"/> channels: 1 grey, 3 RGB, 4 RGBA.
+    /// </summary>
+    public static (byte[] Pixels, int Width, int Height) Decode(byte[] file, int channels)
+    {
+        ColorComponents components = channels switch
+        {
+            1 => ColorComponents.Grey,
+            3 => ColorComponents.RedGreenBlue,
+            4 => ColorComponents.RedGreenBlueAlpha,
+            _ => throw new ArgumentException($"models with {channels} input channels cannot take image files"),
+        };
+        ImageResult image = ImageResult.FromMemory(file, components);
+        return (image.Data, image.Width, image.Height);
     }
 }

@@ -10,7 +10,7 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = new RootCommand("BoolNet: Boolean neural networks on packed bits (train, evaluate, summary, predict, bench, compare)");
-        Commands.AddAll(root);
+        TrainingCommands.AddAll(root);
         return root.Parse(args).Invoke();
     }
 }

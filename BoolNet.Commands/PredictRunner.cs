@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.Json;
+using BoolNet.Layers;
+using BoolNet.Layers.Inference;
 
-namespace BoolNet.Layers.Inference;
+namespace BoolNet.Commands;
 
 /// <summary>Decodes an image file's bytes to interleaved pixels with the requested channel count (1 grey, 3 RGB).</summary>
 public delegate (byte[] Pixels, int Width, int Height) ImageDecoder(byte[] file, int channels);

@@ -10,7 +10,7 @@ using BoolNet.Train.Training;
 namespace BoolNet.Train.Cli;
 
 /// <summary><c>boolnet train</c>: trains a catalogue model, writes metrics.json, curves.png and a resumable checkpoint.</summary>
-internal static partial class Commands
+internal static partial class TrainingCommands
 {
     static partial void AddTrain(RootCommand root)
     {

@@ -8,7 +8,7 @@ using BoolNet.Train.Training;
 namespace BoolNet.Train.Cli;
 
 /// <summary><c>boolnet evaluate</c>: test accuracy of a training checkpoint.</summary>
-internal static partial class Commands
+internal static partial class TrainingCommands
 {
     static partial void AddEvaluate(RootCommand root)
     {

@@ -10,7 +10,7 @@ namespace BoolNet.Train.Cli;
 /// <c>boolnet compare</c>: the same architecture trained by SGD, ZIM and (MLP) BOLD over several
 /// seeds; writes comparison.csv, timing.csv, summary.txt and comparison.png (mean +- std bands).
 /// </summary>
-internal static partial class Commands
+internal static partial class TrainingCommands
 {
     static partial void AddCompare(RootCommand root)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BoolNet.Commands;
 
 namespace BoolNet.Train.Cli;
 
@@ -6,7 +7,7 @@ namespace BoolNet.Train.Cli;
 /// The command catalogue. Each command lives in its own file and implements one of these partial
 /// methods (an unimplemented one compiles away), so commands are added without touching this file.
 /// </summary>
-internal static partial class Commands
+internal static partial class TrainingCommands
 {
     /// <summary>Adds every command to <paramref name="root"/>.</summary>
     public static void AddAll(RootCommand root)
@@ -14,15 +15,12 @@ internal static partial class Commands
         AddTrain(root);
         AddEvaluate(root);
         AddCompare(root);
-        AddSummary(root);
-        AddPredict(root);
-        AddBench(root);
+        AddExport(root);
+        InferenceCommands.AddTo(root, new ModelSource());
     }
 
     static partial void AddTrain(RootCommand root);
     static partial void AddEvaluate(RootCommand root);
     static partial void AddCompare(RootCommand root);
-    static partial void AddSummary(RootCommand root);
-    static partial void AddPredict(RootCommand root);
-    static partial void AddBench(RootCommand root);
+    static partial void AddExport(RootCommand root);
 }

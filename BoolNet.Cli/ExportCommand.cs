@@ -1,0 +1,33 @@
+using System.CommandLine;
+using BoolNet.Commands;
+using BoolNet.Layers;
+using BoolNet.Layers.Inference;
+using BoolNet.Layers.Serialization;
+using BoolNet.Train.Models;
+using BoolNet.Train.Optimizers;
+using BoolNet.Train.Training;
+
+namespace BoolNet.Train.Cli;
+
+/// <summary><c>boolnet export CHECKPOINT -o FILE</c>: fold a training checkpoint into a model file.</summary>
+internal static partial class TrainingCommands
+{
+    static partial void AddExport(RootCommand root)
+    {
+        var source = new Argument<string>("checkpoint") { Description = "Training checkpoint or run folder" };
+        var output = new Option<string>("--out", "-o") { Description = "Model file to write", DefaultValueFactory = _ => "model.bnm" };
+        var export = new Command("export", "Fold a training checkpoint (BN + threshold -> integer thresholds) into a model file for inference");
+        export.Arguments.Add(source);
+        export.Options.Add(output);
+        export.SetAction(parseResult => CliErrors.Run(() =>
+        {
+            string path = parseResult.GetValue(output)!;
+            InferenceModel folded = ModelSource.Load(parseResult.GetValue(source)!, preferCheckpoint: true);
+            ModelCodec.Save(path, folded);
+            Console.WriteLine($"wrote {path}: {new FileInfo(path).Length:N0} bytes, {folded.Layers.Count} layers");
+            return 0;
+        }));
+        root.Subcommands.Add(export);
+    }
+}
+
