@@ -94,5 +94,5 @@ public class DotBenchmarks
     }
 
     [Benchmark]
-    public int Dot() => BinaryGemm.Dot(_a, _b, Bits, BinaryLogic.Xnor, Isa);
+    public int Dot() => BinaryDot.Dot(_a, _b, Bits, BinaryLogic.Xnor, Isa);
 }
