@@ -7,12 +7,12 @@ namespace BoolNet.Core.Convolution;
 
 /// <summary>
 /// Forward Boolean convolution on packed NHWC bits, lowered to the counting binary GEMM in row
-/// blocks (bit im2col of <see cref="RowBlock"/> output rows by default, then <see cref="BinaryGemm.Count"/> on
+/// blocks (bit im2col of <see cref="RowBlock"/> output rows by default, then <see cref="BinaryGemm.Count(CountOperation, ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int, int, Span{int}, int, Isa?)"/> on
 /// that block, then the centring and padding correction), so the lowered rows stay in L1/L2 and the
 /// lowering is paid once per row while the GEMM reads it c_out times.
 /// </summary>
 /// <remarks>
-/// Centred output (ALGORITHMS.md section 2, applied per output position and channel):
+/// Centred output (docs/ALGORITHMS.md section 2, applied per output position and channel):
 /// <c>a[m, o] = sum over valid window bits of e(x) e(w)</c> for XNOR, its negation for XOR.
 /// With mismatch count d = popcount(lowered XOR w) and V window bits taking part:
 /// a = V - 2 d (XNOR). <see cref="PaddingMode.False"/>/<see cref="PaddingMode.True"/>: the lowered

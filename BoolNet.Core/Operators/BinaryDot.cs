@@ -7,7 +7,7 @@ namespace BoolNet.Core.Kernels;
 
 /// <summary>
 /// The binary dot product of two bit vectors, s = sum_k B(a_k, b_k) for the neuron logic B
-/// (docs/ALGORITHMS.md section 2), without the GEMM machinery (no padding copies, no allocation).
+/// (docs/ALGORITHMS.md section 2; Leconte, "Boolean Logic as an Error feedback mechanism", Eq. 2), without the GEMM machinery (no padding copies, no allocation).
 /// One entry point; the ISA (<see cref="IsaSelection.Current"/> unless the caller passes one) picks
 /// the popcount loop: AVX-512 vpermb lookups, AVX2 vpshufb lookups, or the scalar popcnt reference,
 /// which every path equals bit for bit.

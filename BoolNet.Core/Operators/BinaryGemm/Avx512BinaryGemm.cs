@@ -35,7 +35,7 @@ internal unsafe struct Avx512PackedKernel : IPackedKernel
     private static readonly Vector512<byte> LowTable = Avx512Popcount.LowTable, HighTable = Avx512Popcount.HighTable;
 
     /// <summary>
-    /// Four A rows against one packed B group: c[r * n + q] += popcount(op(A[r], B[8g + q])), r < 4, q < 8.
+    /// Four A rows against one packed B group: c[r * n + q] += popcount(op(A[r], B[8g + q])), r &lt; 4, q &lt; 8.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile<TOperation>(ulong* a, int words, ulong* group, int* c, int n)

@@ -3,7 +3,8 @@ using BoolNet.Core.Bits;
 namespace BoolNet.Core.Kernels;
 
 /// <summary>
-/// The binary GEMM, the counting product behind every Boolean neuron (docs/ALGORITHMS.md section 2):
+/// The binary GEMM, the counting product behind every Boolean neuron (docs/ALGORITHMS.md section 2;
+/// Leconte, "Boolean Logic as an Error feedback mechanism", Eq. 2, after BOLD, Nguyen et al., arXiv:2405.16339):
 /// C[i, j] = popcount(op(A[i, :], B[j, :])) with op = XOR (XNOR/XOR neurons) or AND (bit-planes).
 /// Shapes: A is [M, K] bits, B is [N, K] bits (both packed along K, zero tails), C is [M, N] int32 row-major.
 /// </summary>
