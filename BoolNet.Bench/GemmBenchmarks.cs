@@ -29,6 +29,7 @@ public class GemmBenchmarks
     [Params(CountOperation.Xor, CountOperation.And)]
     public CountOperation Operation { get; set; }
 
+    /// <summary>Random operands of the shape.</summary>
     [GlobalSetup]
     public void Setup()
     {
@@ -39,6 +40,7 @@ public class GemmBenchmarks
         _c = new int[size[0] * size[2]];
     }
 
+    /// <summary>One product on one thread.</summary>
     [Benchmark]
     public void Count() => BinaryGemm.Count(Operation, _a, _b, _c, threads: 1, isa: Isa);
 }
@@ -52,12 +54,15 @@ public class GemmThreadingBenchmarks
     /// <summary>Every path this machine supports.</summary>
     public static IEnumerable<Isa> Isas => IsaSelection.Supported;
 
+    /// <summary>The ISA path under test.</summary>
     [ParamsSource(nameof(Isas))]
     public Isa Isa { get; set; }
 
+    /// <summary>Threads of the product.</summary>
     [Params(1, 2)]
     public int Threads { get; set; }
 
+    /// <summary>Random operands of 256x4096x64.</summary>
     [GlobalSetup]
     public void Setup()
     {
@@ -67,6 +72,7 @@ public class GemmThreadingBenchmarks
         _c = new int[256 * 64];
     }
 
+    /// <summary>One product on <see cref="Threads"/> threads.</summary>
     [Benchmark]
     public void Count() => BinaryGemm.Count(CountOperation.Xor, _a, _b, _c, Threads, Isa);
 }
@@ -76,14 +82,18 @@ public class DotBenchmarks
 {
     private ulong[] _a = null!, _b = null!;
 
+    /// <summary>Every path this machine supports.</summary>
     public static IEnumerable<Isa> Isas => IsaSelection.Supported;
 
+    /// <summary>The ISA path under test.</summary>
     [ParamsSource(nameof(Isas))]
     public Isa Isa { get; set; }
 
+    /// <summary>Vector length.</summary>
     [Params(784, 4096)]
     public int Bits { get; set; }
 
+    /// <summary>Random vectors of the length.</summary>
     [GlobalSetup]
     public void Setup()
     {
@@ -93,6 +103,7 @@ public class DotBenchmarks
         _b = Enumerable.Range(0, words).Select(_ => (ulong)random.NextInt64()).ToArray();
     }
 
+    /// <summary>One dot product.</summary>
     [Benchmark]
-    public int Dot() => BinaryGemm.Dot(_a, _b, Bits, BinaryLogic.Xnor, Isa);
+    public int Dot() => BinaryDot.Dot(_a, _b, Bits, BinaryLogic.Xnor, Isa);
 }

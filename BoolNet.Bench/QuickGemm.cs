@@ -76,6 +76,7 @@ public static class QuickGemm
             {
                 ["bench"] = "gemm",
                 ["isa"] = IsaSelection.Name(isas[s]),
+                ["path"] = BinaryGemm.PathName(options.N, BitMatrix.WordsFor(options.K), isas[s]),
                 ["op"] = options.Operation == CountOperation.Xor ? "xor" : "and",
                 ["m"] = options.M,
                 ["k"] = options.K,
@@ -153,9 +154,7 @@ public static class QuickGemm
                             isas = IsaSelection.Supported.ToArray();
                             break;
                         }
-                        Isa isa = IsaSelection.Parse(value);
-                        if (!IsaSelection.IsSupported(isa)) throw new PlatformNotSupportedException($"{value} is not supported on this machine");
-                        isas = [isa];
+                        isas = [IsaSelection.Require(IsaSelection.Parse(value))];
                         break;
                     case "--op":
                         operation = value.ToLowerInvariant() switch

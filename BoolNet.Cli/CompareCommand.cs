@@ -84,7 +84,6 @@ internal static partial class TrainingCommands
                 Console.WriteLine($"wrote {Path.Combine(target, "comparison.csv")}, timing.csv, summary.txt, comparison.png");
                 return 0;
             }
-            if (options.Threads > 0) Threading.DefaultThreads = options.Threads;
             Dataset set = DatasetLoader.Load(parse.GetValue(dataset), parse.GetValue(data));
             string directory = parse.GetValue(output) ?? Path.Combine("runs", $"compare-{options.Model}");
             ComparisonResult result = ComparisonRunner.Run(options, set, line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));

@@ -23,7 +23,6 @@ internal static partial class TrainingCommands
             string path = parse.GetValue(checkpoint)!;
             if (Directory.Exists(path)) path = Path.Combine(path, TrainRunner.CheckpointFile);
             CheckpointHeader header = Checkpoint.ReadHeader(path);
-            if (parse.GetValue(threads) is { } t) Threading.DefaultThreads = t;
             Dataset set = DatasetLoader.Load(parse.GetValue(dataset) ?? header.Dataset, parse.GetValue(data));
             Network network = ModelCatalog.Get(header.Model).Build(set.Test.Shape, set.ClassCount, header.Options.Seed, header.Settings);
             Checkpoint.LoadNetwork(path, network);

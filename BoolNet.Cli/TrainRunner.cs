@@ -42,7 +42,6 @@ internal static class TrainRunner
         ModelSettings settings = resumed?.Settings ?? request.EditSettings(entry.Settings);
         TrainingOptions options = resumed?.Options ?? request.EditOptions(entry.Defaults);
         if (request.Threads is { } t) options = options with { Threads = t };
-        if (options.Threads > 0) Threading.DefaultThreads = options.Threads;
         string datasetName = resumed?.Dataset ?? request.Dataset;
         string output = request.OutputDirectory
             ?? (resumePath is not null ? Path.GetDirectoryName(Path.GetFullPath(resumePath))! : Path.Combine("runs", entry.Name));

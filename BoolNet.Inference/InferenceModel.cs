@@ -68,9 +68,9 @@ public sealed class InferenceModel
 
     /// <summary>
     /// Scores for <paramref name="count"/> images: <paramref name="pixels"/> is [count * H * W * C]
-    /// bytes, <paramref name="scores"/> receives [count * classes].
+    /// bytes, <paramref name="scores"/> receives [count * classes], on <paramref name="threads"/> threads (0: every processor).
     /// </summary>
-    public void Predict(ReadOnlySpan<byte> pixels, int count, Span<float> scores, int threads = 0)
+    public void Predict(ReadOnlySpan<byte> pixels, int count, Span<float> scores, int threads)
     {
         int size = InputShape.Size, classes = ClassCount;
         if (pixels.Length < (long)count * size) throw new ArgumentException($"{pixels.Length} bytes do not hold {count} images of {InputShape}");

@@ -11,7 +11,8 @@ namespace BoolNet.Bench.Convolution;
 /// absolute figure). Binary GOPS count one op per bit position: batch*H_out*W_out*c_out*kh*kw*c_in / s / 1e9.
 /// The GEMM is [batch*H_out*W_out, kh*kw*c_in] x [c_out, kh*kw*c_in], the product the conv lowers to.
 /// Usage: <c>BoolNet.Bench conv [--batch 64] [--size 14] [--in 128] [--out 128] [--kernel 3] [--stride 1] [--padding 1]
-/// [--threads 1] [--repeats 15] [--mode exclude|false|true]</c>.
+/// [--threads 1] [--repeats 15] [--mode exclude|false|true] [--block 1024]</c>; <c>--block</c> sets <see cref="ConvolutionTuning.RowBlock"/>,
+/// and every run also times the other <see cref="ConvolutionTuning.PadRowsToVectors"/> layout.
 /// </summary>
 public static class ConvolutionThroughput
 {
@@ -23,7 +24,8 @@ public static class ConvolutionThroughput
         int padding = Option(args, "--padding", 1), threads = Option(args, "--threads", 1), repeats = Option(args, "--repeats", 15);
         string modeName = args.SkipWhile(a => a != "--mode").Skip(1).FirstOrDefault() ?? "exclude";
         PaddingMode mode = Enum.Parse<PaddingMode>(modeName, ignoreCase: true);
-        BooleanConvolution.RowBlockSize = Option(args, "--block", BooleanConvolution.RowBlock);
+        var tuning = ConvolutionTuning.Default with { RowBlock = Option(args, "--block", BooleanConvolution.RowBlock) };
+        ConvolutionTuning otherLayout = tuning with { PadRowsToVectors = !tuning.PadRowsToVectors };
 
         var geometry = new ConvolutionGeometry(size, size, inputChannels, kernel, kernel, stride, padding);
         var random = new Random(1);
@@ -41,7 +43,7 @@ public static class ConvolutionThroughput
         var gemmOutput = new int[rows * outputChannels];
 
         double operations = (double)rows * outputChannels * geometry.FanIn;
-        Console.WriteLine($"conv {geometry}, c_out {outputChannels}, batch {batch}, padding mode {mode}, row block {BooleanConvolution.RowBlockSize}, threads {threads}, ISA {IsaSelection.Current}");
+        Console.WriteLine($"conv {geometry}, c_out {outputChannels}, batch {batch}, padding mode {mode}, row block {tuning.RowBlock}, threads {threads}, ISA {IsaSelection.Current}");
         Console.WriteLine($"equivalent GEMM: M {rows}, N {outputChannels}, K {geometry.FanIn} bits ({gemmA.WordsPerRow} words); conv lowered row {geometry.LoweredWords} words");
         // Interleave the two measurements so drift from other processes on the shared cores hits both alike.
         var gemmTimes = new List<double>();
@@ -50,11 +52,8 @@ public static class ConvolutionThroughput
         for (int r = 0; r < repeats + 2; r++)
         {
             double gemm = Time(() => BinaryGemm.Count(CountOperation.Xor, gemmA.Words, weights.Words, rows, outputChannels, gemmA.WordsPerRow, gemmOutput, threads));
-            bool defaultPadding = BooleanConvolution.PadRowsToVectors;
-            double convolution = Time(() => BooleanConvolution.Forward(input.Words, batch, geometry, prepared, BinaryLogic.Xnor, mode, pattern, convolutionOutput, threads));
-            BooleanConvolution.PadRowsToVectors = !defaultPadding;
-            double exactStride = Time(() => BooleanConvolution.Forward(input.Words, batch, geometry, prepared, BinaryLogic.Xnor, mode, pattern, convolutionOutput, threads));
-            BooleanConvolution.PadRowsToVectors = defaultPadding;
+            double convolution = Time(() => BooleanConvolution.Forward(input.Words, batch, geometry, prepared, BinaryLogic.Xnor, mode, pattern, convolutionOutput, threads, tuning: tuning));
+            double exactStride = Time(() => BooleanConvolution.Forward(input.Words, batch, geometry, prepared, BinaryLogic.Xnor, mode, pattern, convolutionOutput, threads, tuning: otherLayout));
             if (r < 2) continue; // warm-up (JIT tiers)
             gemmTimes.Add(gemm);
             convolutionTimes.Add(convolution);
@@ -69,7 +68,7 @@ public static class ConvolutionThroughput
         Console.WriteLine($"conv  median {convolutionSeconds * 1e3,8:F2} ms  {convolutionGops,8:F1} binary GOPS");
         Console.WriteLine($"conv / gemm = {convolutionGops / gemmGops:F3}");
         double exactGops = operations / Median(exactStrideTimes) / 1e9;
-        Console.WriteLine($"conv with {(BooleanConvolution.PadRowsToVectors ? "unpadded" : "vector-padded")} lowered rows (the other layout): {exactGops:F1} binary GOPS, / gemm = {exactGops / gemmGops:F3}");
+        Console.WriteLine($"conv with {(otherLayout.PadRowsToVectors ? "vector-padded" : "unpadded")} lowered rows (the other layout): {exactGops:F1} binary GOPS, / gemm = {exactGops / gemmGops:F3}");
         return 0;
     }
 

@@ -6,7 +6,7 @@ namespace BoolNet.Core.Bits;
 /// <summary>
 /// A row-major matrix of bits packed 64 to a <see cref="ulong"/>.
 /// Bit <c>c</c> of row <c>r</c> is bit <c>c % 64</c> of word <c>r * WordsPerRow + c / 64</c>
-/// (little-endian within the word, ALGORITHMS.md section 1). A set bit is TRUE and stands for +1,
+/// (little-endian within the word, docs/ALGORITHMS.md section 1). A set bit is TRUE and stands for +1,
 /// a clear bit is FALSE and stands for -1.
 /// </summary>
 /// <remarks>

@@ -60,22 +60,28 @@ public static class BitPacking
         }
     }
 
-    /// <summary>Unpacks <paramref name="destination"/>.Length bits to +-1.</summary>
+    /// <summary>Unpacks <paramref name="destination"/>.Length bits to +-1 floats, e(b) = 2b - 1.</summary>
+    /// <param name="words">ceil(n / 64) packed words</param>
+    /// <param name="destination">n floats</param>
+    /// <param name="isa">null for <see cref="IsaSelection.Current"/>: scalar runs the per-bit reference loop, AVX2 and AVX-512 the 8-lane one</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void UnpackSigns(ReadOnlySpan<ulong> words, Span<float> destination)
+    public static void UnpackSigns(ReadOnlySpan<ulong> words, Span<float> destination, Isa? isa = null)
     {
         CheckWords(destination.Length, words.Length);
         int i = 0;
-        // Eight bits per step: broadcast the byte, isolate bit t in lane t (AND with 1 << t), and
-        // turn "bit set" into +1 / -1 with one compare and a select; no per-bit branch or shift chain.
-        var lanesBits = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
-        var plus = Vector256.Create(1f);
-        var minus = Vector256.Create(-1f);
-        for (; i + 8 <= destination.Length; i += 8)
+        if (IsaSelection.Require(isa ?? IsaSelection.Current) != Isa.Scalar)
         {
-            int bits = (int)(words[i >> 6] >> (i & 63)) & 0xFF;
-            Vector256<int> set = Vector256.Equals(Vector256.Create(bits) & lanesBits, lanesBits);
-            Vector256.ConditionalSelect(set.AsSingle(), plus, minus).CopyTo(destination.Slice(i, 8));
+            // Eight bits per step: broadcast the byte, isolate bit t in lane t (AND with 1 << t), and
+            // turn "bit set" into +1 / -1 with one compare and a select; no per-bit branch or shift chain.
+            var lanesBits = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+            var plus = Vector256.Create(1f);
+            var minus = Vector256.Create(-1f);
+            for (; i + 8 <= destination.Length; i += 8)
+            {
+                int bits = (int)(words[i >> 6] >> (i & 63)) & 0xFF;
+                Vector256<int> set = Vector256.Equals(Vector256.Create(bits) & lanesBits, lanesBits);
+                Vector256.ConditionalSelect(set.AsSingle(), plus, minus).CopyTo(destination.Slice(i, 8));
+            }
         }
         for (; i < destination.Length; i++)
             destination[i] = ((words[i >> 6] >> (i & 63)) & 1UL) != 0 ? 1f : -1f;
@@ -128,8 +134,8 @@ public static class BitPacking
     private static readonly ulong[] ByteSpread = Enumerable.Range(0, 256)
         .Select(v => Enumerable.Range(0, 8).Aggregate(0UL, (word, t) => word | ((ulong)((v >> t) & 1) << (8 * t)))).ToArray();
 
-    /// <summary>Unpacks a whole matrix to row-major bytes 0/1 (one table lookup per 8 bits), rows over threads.</summary>
-    public static byte[] UnpackBytes(BitMatrix matrix, int threads = 0)
+    /// <summary>Unpacks a whole matrix to row-major bytes 0/1 (one table lookup per 8 bits), rows over <paramref name="threads"/> threads (0: every processor).</summary>
+    public static byte[] UnpackBytes(BitMatrix matrix, int threads)
     {
         int columns = matrix.Columns;
         var result = GC.AllocateUninitializedArray<byte>(matrix.Rows * columns); // every byte is written below
@@ -196,9 +202,9 @@ public static class BitPacking
     /// <summary>
     /// Transposes a bit matrix: result is [Columns, Rows] with bit (c, r) = source bit (r, c).
     /// Works in 64x64 blocks so each source word is read once. Threads take 64-column strips of the
-    /// source, i.e. disjoint 64-row strips of the result (<paramref name="threads"/> 0: the default).
+    /// source, i.e. disjoint 64-row strips of the result (<paramref name="threads"/> 0: every processor).
     /// </summary>
-    public static BitMatrix Transpose(BitMatrix source, int threads = 0)
+    public static BitMatrix Transpose(BitMatrix source, int threads)
     {
         var result = new BitMatrix(source.Columns, source.Rows);
         Threading.For(source.WordsPerRow, threads, (start, end) => TransposeStrips(source, result, start, end),

@@ -85,7 +85,7 @@ public static class BitLowering
     }
 
     /// <summary>
-    /// Compact lowering for the backward pass: row m of <paramref name="lowered"/> ([rows, kh*kw*C])
+    /// Compact lowering for the backward pass: row m of the result ([rows, kh*kw*C])
     /// holds the window of output row m with bit k*C + c for channel c at offset k (the weights' own
     /// column order), padded entries as in <see cref="LowerRows(ReadOnlySpan{ulong}, in ConvolutionGeometry, PaddingMode, int, int, Span{ulong})"/>.
     /// Equal to the segment layout when C is a multiple of 64; otherwise it drops the channel tail bits,

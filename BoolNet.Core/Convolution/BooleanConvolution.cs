@@ -7,12 +7,12 @@ namespace BoolNet.Core.Convolution;
 
 /// <summary>
 /// Forward Boolean convolution on packed NHWC bits, lowered to the counting binary GEMM in row
-/// blocks (bit im2col of <see cref="RowBlock"/> output rows, then <see cref="BinaryGemm.Count"/> on
+/// blocks (bit im2col of <see cref="RowBlock"/> output rows by default, then <see cref="BinaryGemm.Count(CountOperation, ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int, int, Span{int}, int, Isa?)"/> on
 /// that block, then the centring and padding correction), so the lowered rows stay in L1/L2 and the
 /// lowering is paid once per row while the GEMM reads it c_out times.
 /// </summary>
 /// <remarks>
-/// Centred output (ALGORITHMS.md section 2, applied per output position and channel):
+/// Centred output (docs/ALGORITHMS.md section 2, applied per output position and channel):
 /// <c>a[m, o] = sum over valid window bits of e(x) e(w)</c> for XNOR, its negation for XOR.
 /// With mismatch count d = popcount(lowered XOR w) and V window bits taking part:
 /// a = V - 2 d (XNOR). <see cref="PaddingMode.False"/>/<see cref="PaddingMode.True"/>: the lowered
@@ -23,29 +23,18 @@ namespace BoolNet.Core.Convolution;
 public static class BooleanConvolution
 {
     /// <summary>
-    /// Output rows lowered and multiplied together (a multiple of 8 for the GEMM's row tiles). 1024 rows of a
-    /// 3x3x128 lowering are ~147 KiB, inside the 1 MiB L2; larger blocks amortise the per-call packing of the
-    /// weights and the dispatch. Measured (14x14x128, 3x3, c_out 128, batch 64, 1 thread, same run as the plain
-    /// GEMM): conv/GEMM 0.62 at 128 rows, 0.66 at 512, 0.68 at 1024 and 2048.
+    /// Output rows lowered and multiplied together by default (a multiple of 8 for the GEMM's row tiles). 1024
+    /// rows of a 3x3x128 lowering are ~147 KiB, inside the 1 MiB L2; larger blocks amortise the per-call
+    /// packing of the weights and the dispatch. Measured (14x14x128, 3x3, c_out 128, batch 64, 1 thread, same
+    /// run as the plain GEMM): conv/GEMM 0.62 at 128 rows, 0.66 at 512, 0.68 at 1024 and 2048.
     /// </summary>
     public const int RowBlock = 1024;
 
-    /// <summary>Rows per lowered block actually used (a multiple of 8; <see cref="RowBlock"/> unless a bench overrides it).</summary>
-    public static int RowBlockSize { get; set; } = RowBlock;
-
     /// <summary>
-    /// With <see cref="PadRowsToVectors"/>, lowered rows are laid out a multiple of this many words apart
-    /// (zero-padded) so SIMD kernels could consume whole 512-bit vectors (8 words; AVX2 takes 4).
+    /// With <see cref="ConvolutionTuning.PadRowsToVectors"/>, lowered rows are laid out a multiple of this many
+    /// words apart (zero-padded) so SIMD kernels could consume whole 512-bit vectors (8 words; AVX2 takes 4).
     /// </summary>
     public const int VectorWords = 8;
-
-    /// <summary>
-    /// Whether the SIMD paths get lowered rows padded to <see cref="VectorWords"/> (true) or the exact
-    /// LoweredWords (false, the default: the packed GEMM driver finishes each row with scalar tail words,
-    /// and padding 18 words to 24 cost more than it saved: 0.54-0.62 vs 0.59-0.76 of the plain GEMM's
-    /// speed in interleaved bench runs). Results are identical either way; the bench measures both.
-    /// </summary>
-    public static bool PadRowsToVectors { get; set; }
 
     /// <summary>Weights prepared for the forward pass: the segment layout and its per-offset popcounts.</summary>
     public sealed class PreparedWeights
@@ -98,11 +87,15 @@ public static class BooleanConvolution
     /// <param name="padding">padding semantics</param>
     /// <param name="pattern">padding pattern of <paramref name="geometry"/></param>
     /// <param name="output">[count * OutputPositions, c_out] centred sums</param>
-    /// <param name="threads">0 for the default</param>
-    /// <param name="isa">null for the current ISA</param>
+    /// <param name="threads">threads to use (0: every processor)</param>
+    /// <param name="isa">null for <see cref="IsaSelection.Current"/></param>
+    /// <param name="tuning">null for <see cref="ConvolutionTuning.Default"/>; results never depend on it</param>
     public static void Forward(ReadOnlySpan<ulong> input, int count, ConvolutionGeometry geometry, PreparedWeights weights,
-        BinaryLogic logic, PaddingMode padding, PaddingPattern pattern, Span<int> output, int threads = 0, Isa? isa = null)
+        BinaryLogic logic, PaddingMode padding, PaddingPattern pattern, Span<int> output, int threads, Isa? isa = null,
+        ConvolutionTuning? tuning = null)
     {
+        ConvolutionTuning layout = tuning ?? ConvolutionTuning.Default;
+        if (layout.RowBlock <= 0) throw new ArgumentOutOfRangeException(nameof(tuning), $"row block {layout.RowBlock} is not positive");
         int rows = count * geometry.OutputPositions, outputChannels = weights.OutputChannels;
         if (input.Length < count * geometry.InputPositions * geometry.WordsPerPosition)
             throw new ArgumentException($"input holds {input.Length} words, {count} samples of {geometry} need {count * geometry.InputPositions * geometry.WordsPerPosition}");
@@ -122,27 +115,28 @@ public static class BooleanConvolution
                 {
                     var inputSpan = new ReadOnlySpan<ulong>(inputAddress, inputLength);
                     var outputSpan = new Span<int>(outputAddress + (long)start * outputChannels, (end - start) * outputChannels);
-                    ForwardRows(inputSpan, geometry, weights, logic, padding, pattern, start, end, outputSpan, isa);
-                }, alignment: RowBlockSize, work: work);
+                    ForwardRows(inputSpan, geometry, weights, logic, padding, pattern, start, end, outputSpan, isa, layout);
+                }, alignment: layout.RowBlock, work: work);
             }
         }
     }
 
     /// <summary>Rows [rowStart, rowEnd) on the calling thread; <paramref name="output"/> starts at rowStart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardRows(ReadOnlySpan<ulong> input, in ConvolutionGeometry geometry, PreparedWeights weights,
-        BinaryLogic logic, PaddingMode padding, PaddingPattern pattern, int rowStart, int rowEnd, Span<int> output, Isa? isa = null)
+    private static void ForwardRows(ReadOnlySpan<ulong> input, in ConvolutionGeometry geometry, PreparedWeights weights,
+        BinaryLogic logic, PaddingMode padding, PaddingPattern pattern, int rowStart, int rowEnd, Span<int> output, Isa? isa,
+        ConvolutionTuning tuning)
     {
         int loweredWords = geometry.LoweredWords, outputChannels = weights.OutputChannels;
         int offsets = geometry.Offsets, channels = geometry.Channels, outputPositions = geometry.OutputPositions;
         int fullBits = geometry.FanIn;
-        bool vectorStride = PadRowsToVectors && (isa ?? IsaSelection.Current) != Isa.Scalar;
+        bool vectorStride = tuning.PadRowsToVectors && (isa ?? IsaSelection.Current) != Isa.Scalar;
         int stride = vectorStride ? weights.Stride : loweredWords;
         ulong[] weightWords = vectorStride ? weights.Strided : weights.Lowered;
-        ulong[] buffer = ArrayPool<ulong>.Shared.Rent(RowBlockSize * stride);
+        ulong[] buffer = ArrayPool<ulong>.Shared.Rent(tuning.RowBlock * stride);
         try
         {
-            int rowBlock = RowBlockSize;
+            int rowBlock = tuning.RowBlock;
             for (int block = rowStart; block < rowEnd; block += rowBlock)
             {
                 int blockEnd = Math.Min(rowEnd, block + rowBlock), blockRows = blockEnd - block;
@@ -195,4 +189,21 @@ public static class BooleanConvolution
             ArrayPool<ulong>.Shared.Return(buffer);
         }
     }
+}
+
+/// <summary>
+/// How <see cref="BooleanConvolution.Forward"/> lays out its work; results never depend on it. The defaults
+/// are the measured best; the convolution benchmark passes others to compare.
+/// </summary>
+/// <param name="RowBlock">output rows lowered and multiplied together (positive; a multiple of 8 suits the GEMM's row tiles)</param>
+/// <param name="PadRowsToVectors">
+/// whether the SIMD paths get lowered rows padded to <see cref="BooleanConvolution.VectorWords"/> words (true)
+/// or the exact LoweredWords (false, the default: the packed GEMM driver finishes each row with scalar tail
+/// words, and padding 18 words to 24 cost more than it saved: 0.54-0.62 vs 0.59-0.76 of the plain GEMM's
+/// speed in interleaved bench runs)
+/// </param>
+public readonly record struct ConvolutionTuning(int RowBlock, bool PadRowsToVectors)
+{
+    /// <summary><see cref="BooleanConvolution.RowBlock"/> rows, unpadded.</summary>
+    public static ConvolutionTuning Default => new(BooleanConvolution.RowBlock, false);
 }

@@ -106,7 +106,7 @@ public static class ConvolutionBackward
         // Eq. 4 over the batch: contraction over rows m, so both operands are packed along m.
         var transposedPlanes = new SignalPlanes(levels, scale, rows, outputChannels, planes, transposed: true); // [c_out * P, rows]
         BitMatrix lowered = BitLowering.LowerCompact(input, geometry, padding, rows);                         // [rows, kh*kw*C]
-        BitMatrix loweredTransposed = BitPacking.Transpose(lowered);                                         // [kh*kw*C, rows]
+        BitMatrix loweredTransposed = BitPacking.Transpose(lowered, threads);                                        // [kh*kw*C, rows]
         var counts = new int[outputChannels * planes * geometry.FanIn];
         BinaryGemm.CountAnd(transposedPlanes.Planes, loweredTransposed, counts, threads, isa);                // [c_out * P, kh*kw*C]
         long[] rowSums = LevelSumsPerOffset(levels, rows, outputChannels, geometry, padding, pattern);
@@ -115,7 +115,7 @@ public static class ConvolutionBackward
         if (inputSignal.IsEmpty) return;
         // Eq. 3: contraction over output channels o; planes row-major [rows * P, c_out], weights transposed.
         var planesByRow = new SignalPlanes(levels, scale, rows, outputChannels, planes, transposed: false);
-        BitMatrix weightsTransposed = BitPacking.Transpose(new BitMatrix(outputChannels, loweredBits, weights.Lowered)); // [LoweredWords*64, c_out]
+        BitMatrix weightsTransposed = BitPacking.Transpose(new BitMatrix(outputChannels, loweredBits, weights.Lowered), threads); // [LoweredWords*64, c_out]
         InputSignalFromPlanes(planesByRow, weightsTransposed, count, geometry, sigma * scale, inputSignal, threads, isa);
     }
 

@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace BoolNet.Core.Kernels;
 
-/// <summary>An instruction-set path for the kernels.</summary>
+/// <summary>An instruction-set path for the kernels, slowest first (the order <see cref="IsaSelection.Best"/> ranks by).</summary>
 public enum Isa
 {
     /// <summary>Portable 64-bit words and scalar popcount: the reference every other path must equal.</summary>
@@ -16,19 +16,21 @@ public enum Isa
 }
 
 /// <summary>
-/// Which ISA paths this machine supports and which one dispatch uses. The environment variable
-/// <c>BOOLNET_ISA=scalar|avx2|avx512</c> forces a path for the whole process (tests run the suite
-/// under each); <see cref="Override"/> does the same from code.
+/// Which ISA paths this machine supports and the one every operator's default entry point uses,
+/// <see cref="Current"/>: read once from the environment variable <c>BOOLNET_ISA=scalar|avx2|avx512</c>,
+/// else the best supported path, and never changed afterwards. Tests and benchmarks that need another
+/// path pass an explicit <see cref="Isa"/> to the operator; CI reruns the ISA-dependent tests in child
+/// processes under each value.
 /// </summary>
 public static class IsaSelection
 {
     /// <summary>Name of the environment variable that forces a path.</summary>
     public const string EnvironmentVariable = "BOOLNET_ISA";
 
+    // Read on first use, not in a static constructor, so a bad value surfaces as the
+    // PlatformNotSupportedException/ArgumentException it is rather than a TypeInitializationException.
+    // Lazy caches the value (and an exception) for the life of the process: Current never changes.
     private static readonly Lazy<Isa> FromEnvironment = new(ReadEnvironment);
-
-    /// <summary>When set, dispatch uses this path instead of the environment or the best one.</summary>
-    public static Isa? Override { get; set; }
 
     /// <summary>True when the hardware and runtime support <paramref name="isa"/>.</summary>
     public static bool IsSupported(Isa isa) => isa switch
@@ -43,11 +45,15 @@ public static class IsaSelection
     public static IReadOnlyList<Isa> Supported { get; } =
         Enum.GetValues<Isa>().Where(IsSupported).ToArray();
 
-    /// <summary>The fastest supported path.</summary>
-    public static Isa Best => Supported[^1];
+    /// <summary>The fastest path among <see cref="Supported"/> (the highest-ranked <see cref="Isa"/> value).</summary>
+    public static Isa Best => BestOf(Supported);
 
-    /// <summary>The path dispatch uses now: <see cref="Override"/>, else BOOLNET_ISA, else <see cref="Best"/>.</summary>
-    public static Isa Current => Override ?? FromEnvironment.Value;
+    /// <summary>The path every operator's default entry point uses: BOOLNET_ISA when set, else <see cref="Best"/>. Fixed for the process.</summary>
+    public static Isa Current => FromEnvironment.Value;
+
+    /// <summary>Returns <paramref name="isa"/>, or throws <see cref="PlatformNotSupportedException"/> when this machine lacks it.</summary>
+    public static Isa Require(Isa isa) =>
+        IsSupported(isa) ? isa : throw new PlatformNotSupportedException($"{Name(isa)} is not supported on this machine");
 
     /// <summary>Parses "scalar", "avx2" or "avx512" (case-insensitive).</summary>
     public static Isa Parse(string text) => text.Trim().ToLowerInvariant() switch
@@ -62,17 +68,35 @@ public static class IsaSelection
     public static string Name(Isa isa) => isa.ToString().ToLowerInvariant();
 
     /// <summary>
-    /// The path a BOOLNET_ISA value selects: <see cref="Best"/> when empty, else the parsed path, which must be
-    /// supported here (<see cref="PlatformNotSupportedException"/> otherwise; <see cref="ArgumentException"/> for a bad name).
+    /// The path a BOOLNET_ISA value selects on this machine: <see cref="Best"/> when empty, else the parsed path,
+    /// which must be supported (<see cref="PlatformNotSupportedException"/> otherwise; <see cref="ArgumentException"/>
+    /// for an unknown name; both messages name the variable).
     /// </summary>
-    public static Isa FromEnvironmentValue(string? text)
+    public static Isa FromEnvironmentValue(string? text) => FromEnvironmentValue(text, Supported);
+
+    /// <summary>
+    /// <see cref="FromEnvironmentValue(string?)"/> for a machine that supports exactly <paramref name="supported"/>
+    /// (so the decision can be tested for hardware this machine is not).
+    /// </summary>
+    public static Isa FromEnvironmentValue(string? text, IReadOnlyCollection<Isa> supported)
     {
-        if (string.IsNullOrWhiteSpace(text)) return Best;
-        Isa isa = Parse(text);
-        if (!IsSupported(isa))
-            throw new PlatformNotSupportedException($"{EnvironmentVariable}={text} but this machine does not support {isa}");
+        if (string.IsNullOrWhiteSpace(text)) return BestOf(supported);
+        Isa isa;
+        try
+        {
+            isa = Parse(text);
+        }
+        catch (ArgumentException exception)
+        {
+            throw new ArgumentException($"{EnvironmentVariable}={text.Trim()}: {exception.Message}", exception);
+        }
+        if (!supported.Contains(isa))
+            throw new PlatformNotSupportedException(
+                $"{EnvironmentVariable}={text.Trim()} but this machine supports only {string.Join(", ", supported.Select(Name))}");
         return isa;
     }
+
+    private static Isa BestOf(IEnumerable<Isa> supported) => supported.Prepend(Isa.Scalar).Max();
 
     private static Isa ReadEnvironment() => FromEnvironmentValue(Environment.GetEnvironmentVariable(EnvironmentVariable));
 }

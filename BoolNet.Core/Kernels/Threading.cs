@@ -1,28 +1,20 @@
 namespace BoolNet.Core.Kernels;
 
 /// <summary>
-/// Thread-count setting shared by every kernel. Work is only ever split over independent outputs
-/// (never over a reduction), so results do not depend on the thread count.
+/// Splitting work over threads. Every kernel takes its thread count as an argument (0 means all
+/// processors); there is no process-wide default to set. Work is only ever split over independent
+/// outputs (never over a reduction), so results do not depend on the thread count.
 /// </summary>
 public static class Threading
 {
-    private static int _defaultThreads = Environment.ProcessorCount;
-
-    /// <summary>Threads a kernel uses when the caller passes 0. Defaults to the processor count.</summary>
-    public static int DefaultThreads
-    {
-        get => _defaultThreads;
-        set => _defaultThreads = value <= 0 ? Environment.ProcessorCount : value;
-    }
-
-    /// <summary>Resolves a requested thread count (0 or less means <see cref="DefaultThreads"/>).</summary>
-    public static int Resolve(int threads) => threads > 0 ? threads : _defaultThreads;
+    /// <summary>The thread count a request stands for: <paramref name="threads"/> when positive, else every processor.</summary>
+    public static int Resolve(int threads) => threads > 0 ? threads : Environment.ProcessorCount;
 
     /// <summary>
     /// Runs <paramref name="body"/>(start, end) over [0, count) in contiguous chunks on up to
-    /// <paramref name="threads"/> threads. Chunk starts are multiples of <paramref name="alignment"/>.
-    /// Runs inline when one thread is asked for or <paramref name="work"/> (a rough operation count)
-    /// is too small to repay the hand-off.
+    /// <paramref name="threads"/> threads (0: every processor). Chunk starts are multiples of
+    /// <paramref name="alignment"/>. Runs inline when one thread is asked for or <paramref name="work"/>
+    /// (a rough operation count) is too small to repay the hand-off.
     /// </summary>
     public static void For(int count, int threads, Action<int, int> body, int alignment = 1, long work = long.MaxValue)
     {

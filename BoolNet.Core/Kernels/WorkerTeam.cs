@@ -23,10 +23,13 @@ internal static class WorkerTeam
 
     private static readonly long SpinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
     private static readonly object Gate = new();
-    private static readonly List<Thread> Workers = new();
-    private static Job? _current;
-    private static int _sleepers;
-    private static int _busy;
+
+    // The team's mutable state is process-wide by nature (one set of threads for the process) and can
+    // never change a result: it decides only which thread runs a chunk, and chunks are fixed by the caller.
+    private static readonly List<Thread> Workers = new(); // grows to the largest thread count asked for
+    private static Job? _current;  // the job last published; workers compare against the one they ran
+    private static int _sleepers;  // workers blocked on Gate, so the publisher knows whether to pulse
+    private static int _busy;      // 1 while a job runs: a nested or concurrent call falls back to Parallel.For
 
     /// <summary>Runs <paramref name="chunks"/> chunks of <paramref name="body"/> on the caller and up to threads - 1 workers.</summary>
     public static void Run(int count, int chunkSize, int chunks, int threads, Action<int, int> body)

@@ -151,16 +151,11 @@ public abstract class InferenceLayer
     }
 
     /// <summary>
-    /// C[m, n] = popcount(op(A[i], B[j])) on the current ISA's kernel, on this thread. Calls the kernel
-    /// directly rather than <see cref="Core.Kernels.BinaryGemm.Count(Core.Kernels.CountOperation, ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int, int, Span{int}, int, Core.Kernels.Isa?)"/>,
-    /// whose threading closure is allocated on every call: the batch-1 path must not allocate.
+    /// C[m, n] = popcount(op(A[i], B[j])) by the binary GEMM on this thread (the model spreads samples over
+    /// threads itself); one thread allocates nothing, which the batch-1 path relies on.
     /// </summary>
-    protected static void CountRows(Core.Kernels.CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, Span<int> counts)
-    {
-        if (m == 0 || n == 0) return;
-        if (words == 0) { counts[..(m * n)].Clear(); return; }
-        Core.Kernels.BinaryGemm.KernelFor(Core.Kernels.IsaSelection.Current).Count(operation, a, b, 0, m, n, words, counts);
-    }
+    protected static void CountRows(Core.Kernels.CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, Span<int> counts) =>
+        Core.Kernels.BinaryGemm.Count(operation, a, b, m, n, words, counts, threads: 1);
 
     /// <summary>Words per bit row of a shape (ceil(C / 64)).</summary>
     protected static int WordsPerRow(TensorShape shape) => Core.Bits.BitMatrix.WordsFor(shape.Channels);

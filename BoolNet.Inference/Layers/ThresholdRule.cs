@@ -1,7 +1,5 @@
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
 using BoolNet.Layers.Serialization;
 
 namespace BoolNet.Layers.Inference;
@@ -51,39 +49,7 @@ public sealed class ThresholdRule
         new(record.GetInts("threshold", neurons), (ulong[])record.GetTensor("flip", TensorType.Bits, 1, neurons).Data);
 
     /// <summary>Packs y_j = [values_j &lt;= T_j] XOR f_j into <paramref name="output"/> (ceil(n/64) words, zero tail).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Pack(ReadOnlySpan<int> values, Span<ulong> output)
-    {
-        int n = Count;
-        ReadOnlySpan<int> thresholds = Thresholds;
-        for (int w = 0; w < output.Length; w++)
-        {
-            int start = w << 6, end = Math.Min(n, start + 64);
-            ulong word = 0;
-            int j = start;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (; j + 16 <= end; j += 16)
-                {
-                    var v = Vector512.Create(values.Slice(j, 16));
-                    var t = Vector512.Create(thresholds.Slice(j, 16));
-                    word |= Vector512.LessThanOrEqual(v, t).ExtractMostSignificantBits() << (j - start);
-                }
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                for (; j + 8 <= end; j += 8)
-                {
-                    var v = Vector256.Create(values.Slice(j, 8));
-                    var t = Vector256.Create(thresholds.Slice(j, 8));
-                    word |= (ulong)Vector256.LessThanOrEqual(v, t).ExtractMostSignificantBits() << (j - start);
-                }
-            }
-            for (; j < end; j++)
-                if (values[j] <= thresholds[j]) word |= 1UL << (j - start);
-            output[w] = (word ^ Flips[w]) & BitMatrix.TailMaskFor(end - start);
-        }
-    }
+    public void Pack(ReadOnlySpan<int> values, Span<ulong> output) => ThresholdPacking.Pack(values, Thresholds, Flips, output);
 }
 
 /// <summary>

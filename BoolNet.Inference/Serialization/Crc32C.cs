@@ -1,24 +1,27 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
+using BoolNet.Core.Kernels;
 
 namespace BoolNet.Layers.Serialization;
 
 /// <summary>
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, initial value and final XOR 0xFFFFFFFF),
-/// the checksum of the model file. SSE4.2 has a CRC-32C instruction (8 bytes per cycle-ish), so
-/// the hardware path is used when present; the table path is the portable reference and both
-/// give the same value. Check value: CRC-32C("123456789") = 0xE3069283.
+/// the checksum of the model file. One entry point and one decision: SSE4.2 has a CRC-32C instruction
+/// (8 bytes per crc32 q, about one per cycle), present on every CPU with AVX2, so the AVX2 and AVX-512
+/// paths use it; the scalar path is the portable table loop, the reference. Both give the same value.
+/// Check value: CRC-32C("123456789") = 0xE3069283.
 /// </summary>
 public static class Crc32C
 {
     private static readonly uint[] Table = BuildTable();
 
-    /// <summary>The CRC-32C of <paramref name="data"/>.</summary>
-    public static uint Compute(ReadOnlySpan<byte> data) => ~Update(0xFFFFFFFFu, data, Sse42.X64.IsSupported);
+    /// <summary>The CRC-32C of <paramref name="data"/> on <see cref="IsaSelection.Current"/>'s path.</summary>
+    public static uint Compute(ReadOnlySpan<byte> data) => Compute(data, IsaSelection.Current);
 
-    /// <summary>The CRC-32C computed by the portable table path only (the reference for tests).</summary>
-    public static uint ComputePortable(ReadOnlySpan<byte> data) => ~Update(0xFFFFFFFFu, data, false);
+    /// <summary>The CRC-32C of <paramref name="data"/> on the path of <paramref name="isa"/> (scalar: the table reference).</summary>
+    public static uint Compute(ReadOnlySpan<byte> data, Isa isa) =>
+        ~Update(0xFFFFFFFFu, data, IsaSelection.Require(isa) != Isa.Scalar && Sse42.X64.IsSupported);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static uint Update(uint crc, ReadOnlySpan<byte> data, bool hardware)

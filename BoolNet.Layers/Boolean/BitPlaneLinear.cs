@@ -100,7 +100,7 @@ public sealed class BitPlaneLinear : ILayer
             }
             else if (count <= BooleanSignals.ShortBatchLimit)
             {
-                BitMatrix planeMajor = PackPlanesTransposedPlaneMajor(levels, count, m, InputBits);      // [B*m, N]
+                BitMatrix planeMajor = PackPlanesTransposedPlaneMajor(levels, count, m, InputBits, context.Threads); // [B*m, N]
                 short[] values = BooleanSignals.Widen(z);
                 SelectionSums.Run(planeMajor, PowersOfTwo(InputBits), values, outputs, (1 << (z.Planes - 1)) - 1, null,
                     z.Scale * OutputScale, Weight.Signal, context.Threads, planeMajor: true);
@@ -186,7 +186,7 @@ public sealed class BitPlaneLinear : ILayer
     /// u [rows, columns] bytes -> [B * columns, rows] bits, row b*columns + c = bit b of u[:, c]: each
     /// plane packed row-wise and transposed in 64x64 blocks (the per-bit scatter is ~10x slower).
     /// </summary>
-    internal static BitMatrix PackPlanesTransposedPlaneMajor(byte[] levels, int rows, int columns, int bits)
+    internal static BitMatrix PackPlanesTransposedPlaneMajor(byte[] levels, int rows, int columns, int bits, int threads)
     {
         BitMatrix rowPlanes = PackPlanes(levels, rows, columns, bits); // [rows*B, columns]
         var result = new BitMatrix(bits * columns, rows);
@@ -194,7 +194,7 @@ public sealed class BitPlaneLinear : ILayer
         {
             var plane = new BitMatrix(rows, columns);
             for (int r = 0; r < rows; r++) rowPlanes.Row(r * bits + b).CopyTo(plane.Row(r));
-            BitMatrix transposed = BitPacking.Transpose(plane); // [columns, rows]
+            BitMatrix transposed = BitPacking.Transpose(plane, threads); // [columns, rows]
             transposed.Words.CopyTo(result.RowRange(b * columns, columns));
         }
         return result;

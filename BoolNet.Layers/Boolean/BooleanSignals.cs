@@ -173,7 +173,7 @@ public static class BooleanSignals
     {
         if (inputs.Rows != z.Rows) throw new ArgumentException($"{inputs.Rows} input rows for a signal of {z.Rows}");
         int[] columnSums = ColumnSums(z.Levels, z.Rows, z.Columns);
-        SparseByteProducts.Run(z.Levels, BitPacking.UnpackBytes(inputs), z.Rows, z.Columns, inputs.Columns, factor: 2, columnSums,
+        SparseByteProducts.Run(z.Levels, BitPacking.UnpackBytes(inputs, threads), z.Rows, z.Columns, inputs.Columns, factor: 2, columnSums,
             z.Scale * factor, q, threads);
     }
 

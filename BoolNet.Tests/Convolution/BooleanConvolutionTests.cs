@@ -5,6 +5,7 @@ using BoolNet.Core.Kernels;
 namespace BoolNet.Tests.Convolution;
 
 /// <summary>The lowered Boolean convolution against the naive +-1 definition.</summary>
+[Category("Isa")]
 public class BooleanConvolutionTests
 {
     private static readonly int[] ChannelCounts = [1, 3, 63, 64, 65, 130];
@@ -48,46 +49,55 @@ public class BooleanConvolutionTests
         Assert.That(falsePad.AsSpan(0, 4).SequenceEqual(truePad.AsSpan(0, 4)), Is.False);
     }
 
-    [Test]
-    public void ResultDoesNotDependOnThreadsOrIsa()
+    [TestCaseSource(typeof(IsaSelection), nameof(IsaSelection.Supported))]
+    public void ResultDoesNotDependOnThreadsOrIsa(Isa isa)
     {
         var random = new Random(9);
         var geometry = new ConvolutionGeometry(14, 14, 130, 3, 3, 1, 1);
         BitMatrix input = ConvolutionReference.RandomInput(random, 3, geometry);
         var weights = new BitMatrix(20, geometry.FanIn);
         weights.Randomize(random);
-        int[] scalar = ConvolutionReference.Lowered(input, 3, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude, 1, Isa.Scalar);
-        int[] parallel = ConvolutionReference.Lowered(input, 3, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude, 2);
-        Assert.That(parallel, Is.EqualTo(scalar));
-        Assert.That(scalar, Is.EqualTo(ConvolutionReference.Forward(input, 3, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude)));
+        int[] expected = ConvolutionReference.Forward(input, 3, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude);
+        foreach (int threads in new[] { 1, 2 })
+            Assert.That(ConvolutionReference.Lowered(input, 3, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude, threads, isa),
+                Is.EqualTo(expected), $"{threads} thread(s)");
+        Assert.That(ConvolutionReference.Lowered(input, 3, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude, 2),
+            Is.EqualTo(expected), "the default entry point");
     }
 
-    [TestCase(8)]
-    [TestCase(40)]
-    [TestCase(128)]
-    public void RowBlocksSmallerThanTheOutputGiveTheSameResult(int rowBlock)
+    [TestCase(8, false)]
+    [TestCase(40, false)]
+    [TestCase(128, false)]
+    [TestCase(BooleanConvolution.RowBlock, true)]
+    [TestCase(40, true)]
+    public void RowBlocksAndRowLayoutsGiveTheSameResult(int rowBlock, bool padRowsToVectors)
     {
-        // The default block (1024 rows) covers every other test's output in one block; this forces
-        // several full blocks and a partial last one through the lowering.
+        // The default block (1024 rows) covers every other test's output in one block; small blocks force
+        // several full blocks and a partial last one through the lowering. Padded rows are the benchmark's
+        // other layout (SIMD paths only; the scalar path ignores it).
         var random = new Random(23);
         var geometry = new ConvolutionGeometry(9, 9, 70, 3, 3, 2, 1);
         BitMatrix input = ConvolutionReference.RandomInput(random, 5, geometry);
         var weights = new BitMatrix(11, geometry.FanIn);
         weights.Randomize(random);
-        int saved = BooleanConvolution.RowBlockSize;
-        try
-        {
-            BooleanConvolution.RowBlockSize = rowBlock;
+        int[] expected = ConvolutionReference.Forward(input, 5, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude);
+        var tuning = new ConvolutionTuning(rowBlock, padRowsToVectors);
+        foreach (Isa isa in IsaSelection.Supported)
             foreach (int threads in new[] { 1, 2 })
             {
-                int[] actual = ConvolutionReference.Lowered(input, 5, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude, threads);
-                Assert.That(actual, Is.EqualTo(ConvolutionReference.Forward(input, 5, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude)), $"block {rowBlock}, threads {threads}");
+                int[] actual = ConvolutionReference.Lowered(input, 5, geometry, weights, BinaryLogic.Xnor, PaddingMode.Exclude, threads, isa, tuning);
+                Assert.That(actual, Is.EqualTo(expected), $"block {rowBlock}, padded {padRowsToVectors}, {isa}, threads {threads}");
             }
-        }
-        finally
-        {
-            BooleanConvolution.RowBlockSize = saved;
-        }
+    }
+
+    [TestCase(0)]
+    [TestCase(-8)]
+    public void ANonPositiveRowBlockIsRefused(int rowBlock)
+    {
+        var geometry = new ConvolutionGeometry(4, 4, 3, 3, 3, 1, 1);
+        var input = new BitMatrix(geometry.InputPositions, 3);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ConvolutionReference.Lowered(input, 1, geometry, new BitMatrix(2, geometry.FanIn),
+            BinaryLogic.Xnor, PaddingMode.Exclude, tuning: new ConvolutionTuning(rowBlock, false)));
     }
 
     [Test]

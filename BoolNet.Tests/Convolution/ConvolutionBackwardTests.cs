@@ -9,6 +9,7 @@ namespace BoolNet.Tests.Convolution;
 /// weight bit changes L by exactly -2 e(w) q and flipping one input bit by -2 e(x) g: an exact
 /// finite-difference oracle built on the (separately tested) forward.
 /// </summary>
+[Category("Isa")]
 public class ConvolutionBackwardTests
 {
     private static long Loss(int[] forward, int[] signal)

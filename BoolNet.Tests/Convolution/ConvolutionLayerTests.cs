@@ -7,6 +7,7 @@ using BoolNet.Layers.Numerics;
 namespace BoolNet.Tests.Convolution;
 
 /// <summary>The conv-stack layers: Boolean conv2d, OR max-pool, flatten, float first conv, real max-pool.</summary>
+[Category("Isa")]
 public class ConvolutionLayerTests
 {
     private static LayerContext Training(int threads = 1) => new() { Training = true, Threads = threads };

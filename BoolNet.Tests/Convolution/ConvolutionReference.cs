@@ -48,11 +48,11 @@ internal static class ConvolutionReference
 
     /// <summary>The conv forward through the lowering kernel.</summary>
     public static int[] Lowered(BitMatrix input, int count, ConvolutionGeometry geometry, BitMatrix weights, BinaryLogic logic,
-        PaddingMode padding, int threads = 1, Isa? isa = null)
+        PaddingMode padding, int threads = 1, Isa? isa = null, ConvolutionTuning? tuning = null)
     {
         var output = new int[count * geometry.OutputPositions * weights.Rows];
         BooleanConvolution.Forward(input.Words, count, geometry, BooleanConvolution.Prepare(weights, geometry), logic, padding,
-            new PaddingPattern(geometry), output, threads, isa);
+            new PaddingPattern(geometry), output, threads, isa, tuning);
         return output;
     }
 

@@ -5,6 +5,7 @@ using BoolNet.Train.Models;
 namespace BoolNet.Tests.Convolution;
 
 /// <summary>The catalogue's CNNs build, chain their shapes and run forward and backward.</summary>
+[Category("Isa")]
 public class ConvolutionalModelTests
 {
     [TestCase("bold-cnn", 28, 28, 1)]

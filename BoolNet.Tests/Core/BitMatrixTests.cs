@@ -1,7 +1,10 @@
 using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
 
 namespace BoolNet.Tests.Core;
 
+/// <summary>Bit matrices and the bit packing operator: packing, unpacking on every path, transposes.</summary>
+[Category("Isa")]
 public class BitMatrixTests
 {
     [TestCase(0, 0)]
@@ -18,6 +21,22 @@ public class BitMatrixTests
         float[] back = BitPacking.UnpackSigns(bits);
         for (int i = 0; i < values.Length; i++) Assert.That(back[i], Is.EqualTo(values[i] >= 0 ? 1f : -1f));
         AssertTailsZero(bits);
+    }
+
+    private static IEnumerable<TestCaseData> IsaAndLength() =>
+        from isa in IsaSelection.Supported
+        from n in new[] { 0, 1, 7, 8, 9, 63, 64, 65, 200 }
+        select new TestCaseData(isa, n);
+
+    [TestCaseSource(nameof(IsaAndLength))]
+    public void UnpackSignsEqualsThePerBitRuleOnEveryPath(Isa isa, int n)
+    {
+        var vector = new BitMatrix(1, n);
+        vector.Randomize(new Random(n + 100 * (int)isa));
+        var destination = Enumerable.Repeat(7f, n + 1).ToArray();
+        BitPacking.UnpackSigns(vector.Words, destination.AsSpan(0, n), isa);
+        for (int i = 0; i < n; i++) Assert.That(destination[i], Is.EqualTo(vector[0, i] ? 1f : -1f), $"bit {i}");
+        Assert.That(destination[n], Is.EqualTo(7f), "nothing written past n");
     }
 
     [Test]
@@ -37,13 +56,13 @@ public class BitMatrixTests
     {
         var matrix = new BitMatrix(rows, columns);
         matrix.Randomize(new Random(rows + 31 * columns));
-        BitMatrix transposed = BitPacking.Transpose(matrix);
+        BitMatrix transposed = BitPacking.Transpose(matrix, threads: 1);
         Assert.That((transposed.Rows, transposed.Columns), Is.EqualTo((columns, rows)));
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < columns; c++)
                 Assert.That(transposed[c, r], Is.EqualTo(matrix[r, c]), $"({r},{c})");
         AssertTailsZero(transposed);
-        Assert.That(BitPacking.Transpose(transposed).ContentEquals(matrix), Is.True);
+        Assert.That(BitPacking.Transpose(transposed, threads: 2).ContentEquals(matrix), Is.True);
     }
 
     [TestCase(5, 70)]
@@ -53,7 +72,7 @@ public class BitMatrixTests
         var random = new Random(7);
         float[] values = Enumerable.Range(0, rows * columns).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
         BitMatrix direct = BitPacking.PackSignsTransposed(values, rows, columns);
-        BitMatrix viaTranspose = BitPacking.Transpose(BitPacking.PackSigns(values, rows, columns));
+        BitMatrix viaTranspose = BitPacking.Transpose(BitPacking.PackSigns(values, rows, columns), threads: 1);
         Assert.That(direct.ContentEquals(viaTranspose), Is.True);
     }
 

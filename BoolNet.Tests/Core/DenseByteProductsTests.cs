@@ -10,6 +10,7 @@ namespace BoolNet.Tests.Core;
 /// (K = 1030 with levels up to 31, and 2-pair chunks with large values), the saturating case that must
 /// fall back to the scalar path, and the two pairings of a (row-major and transposed) agreeing.
 /// </summary>
+[Category("Isa")]
 public class DenseByteProductsTests
 {
     private static readonly (int K, int Rows, int Columns)[] Shapes =
@@ -98,7 +99,7 @@ public class DenseByteProductsTests
         for (int n = 0; n < a.Length; n++) a[n] = random.Next(3) == 0 ? (sbyte)0 : (sbyte)random.Next(-31, 32);
         var bits = new BitMatrix(k, columns);
         bits.Randomize(random);
-        byte[] b = BitPacking.UnpackBytes(bits);
+        byte[] b = BitPacking.UnpackBytes(bits, threads: 1);
         int[] offsets = Enumerable.Range(0, rows).Select(_ => random.Next(-50, 50)).ToArray();
         int pairs = (k + 1) / 2;
         var pairedB = new byte[Math.Max(1, DenseByteProducts.PairedBytes(pairs, columns))];

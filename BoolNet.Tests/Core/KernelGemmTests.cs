@@ -9,6 +9,7 @@ namespace BoolNet.Tests.Core;
 /// M or N = 1, K = 1, empty operands, M and N not multiples of the tile sizes, K long enough to
 /// overflow a byte accumulator if it were not flushed.
 /// </summary>
+[Category("Isa")]
 public class KernelGemmTests
 {
     private static IEnumerable<Isa> SupportedIsas => IsaSelection.Supported;
@@ -91,13 +92,13 @@ public class KernelGemmTests
     }
 
     [TestCaseSource(nameof(SupportedIsas))]
-    public void KernelRowRangeWritesOnlyItsBlock(Isa isa)
+    public void RowRangeWritesOnlyItsBlock(Isa isa)
     {
         var (a, b) = RandomOperands(23, 999, 10, 5);
         var full = new int[23 * 10];
         BinaryGemm.Count(CountOperation.Xor, a, b, full, threads: 1, isa: Isa.Scalar);
         var block = new int[(17 - 6) * 10];
-        BinaryGemm.KernelFor(isa).Count(CountOperation.Xor, a.Words, b.Words, 6, 17, 10, a.WordsPerRow, block);
+        BinaryGemm.CountRows(CountOperation.Xor, a.Words, b.Words, 6, 17, 10, a.WordsPerRow, block, isa);
         Assert.That(block, Is.EqualTo(full[(6 * 10)..(17 * 10)]));
     }
 
@@ -134,13 +135,34 @@ public class KernelGemmTests
             int agreements = 0;
             for (int t = 0; t < bits; t++) agreements += ((a[t >> 6] >> (t & 63)) & 1) == ((b[t >> 6] >> (t & 63)) & 1) ? 1 : 0;
             // The bits past `bits` are random ("dirty"): Dot must ignore them.
-            Assert.That(BinaryGemm.Dot(a, b, bits, BinaryLogic.Xnor, isa), Is.EqualTo(agreements), $"{bits} bits");
-            Assert.That(BinaryGemm.Dot(a, b, bits, BinaryLogic.Xor, isa), Is.EqualTo(bits - agreements), $"{bits} bits");
+            Assert.That(BinaryDot.Dot(a, b, bits, BinaryLogic.Xnor, isa), Is.EqualTo(agreements), $"{bits} bits");
+            Assert.That(BinaryDot.Dot(a, b, bits, BinaryLogic.Xor, isa), Is.EqualTo(bits - agreements), $"{bits} bits");
+            if (bits == 0) continue;
+            BitVector vectorA = new(bits), vectorB = new(bits);
+            a.CopyTo(vectorA.Words, 0);
+            b.CopyTo(vectorB.Words, 0);
+            vectorA.Words[^1] &= BitMatrix.TailMaskFor(bits);
+            vectorB.Words[^1] &= BitMatrix.TailMaskFor(bits);
+            Assert.That(BinaryDot.Dot(vectorA, vectorB, BinaryLogic.Xor, isa), Is.EqualTo(bits - agreements), $"{bits} bits as vectors");
         }
     }
 
-    [TestCaseSource(nameof(SupportedIsas))]
-    public void KernelForReturnsThatIsa(Isa isa) => Assert.That(BinaryGemm.KernelFor(isa).Isa, Is.EqualTo(isa));
+    [TestCase(Isa.Scalar, 64, 64, "scalar")]
+    [TestCase(Isa.Avx2, 64, 64, "avx2-packed")]
+    [TestCase(Isa.Avx2, 4, 8, "avx2-packed")]
+    [TestCase(Isa.Avx2, 3, 64, "avx2-tiles")]
+    [TestCase(Isa.Avx2, 64, 7, "avx2-tiles")]
+    [TestCase(Isa.Avx512, 64, 64, "avx512-packed")]
+    [TestCase(Isa.Avx512, 8, 8, "avx512-packed")]
+    [TestCase(Isa.Avx512, 7, 64, "avx512-tiles")]
+    [TestCase(Isa.Avx512, 1, 13, "avx2-tiles")]
+    [TestCase(Isa.Avx512, 7, 66, "avx512-tiles")]
+    public void EachIsaChoosesItsPathByShape(Isa isa, int n, int words, string path) =>
+        Assert.That(BinaryGemm.PathName(n, words, isa), Is.EqualTo(path));
+
+    [Test]
+    public void TheDefaultEntryPointRunsTheProcessIsa() =>
+        Assert.That(BinaryGemm.PathName(64, 64), Does.StartWith(IsaSelection.Name(IsaSelection.Current)));
 
     [TestCaseSource(nameof(SupportedIsas))]
     public void XnorLeavesOutputPastMxNUntouched(Isa isa)

@@ -9,6 +9,7 @@ namespace BoolNet.Tests.Core;
 /// new matrix of the same shape and after a shape change, on 1-3 threads; and it re-pairs only the row
 /// pairs that changed.
 /// </summary>
+[Category("Isa")]
 public class PairedBitsCacheTests
 {
     private static BitMatrix RandomBits(Random random, int rows, int columns)

@@ -11,6 +11,7 @@ namespace BoolNet.Tests.Core;
 /// signals, offsets and factors, int16 chunking forced by large values, and the saturating case
 /// that must fall back to the scalar path.
 /// </summary>
+[Category("Isa")]
 public class SparseByteProductsTests
 {
     private static readonly (int K, int J, int I)[] Shapes =
@@ -101,7 +102,7 @@ public class SparseByteProductsTests
     {
         var matrix = new BitMatrix(rows, columns);
         matrix.Randomize(new Random(rows * 100 + columns));
-        byte[] bytes = BitPacking.UnpackBytes(matrix);
+        byte[] bytes = BitPacking.UnpackBytes(matrix, threads: 2);
         Assert.That(bytes, Has.Length.EqualTo(rows * columns));
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < columns; c++)

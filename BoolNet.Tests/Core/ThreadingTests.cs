@@ -2,9 +2,27 @@ using BoolNet.Core.Kernels;
 
 namespace BoolNet.Tests.Core;
 
-/// <summary>Threading.For over the persistent worker team: coverage, nesting, errors, repeated calls.</summary>
+/// <summary>Threading.For over the persistent worker team: coverage, nesting, errors, repeated calls; thread counts.</summary>
 public class ThreadingTests
 {
+    [Test]
+    public void ZeroOrLessMeansEveryProcessorAndAPositiveCountIsKept()
+    {
+        Assert.That(Threading.Resolve(0), Is.EqualTo(Environment.ProcessorCount));
+        Assert.That(Threading.Resolve(-3), Is.EqualTo(Environment.ProcessorCount));
+        Assert.That(Threading.Resolve(1), Is.EqualTo(1));
+        Assert.That(Threading.Resolve(Environment.ProcessorCount + 5), Is.EqualTo(Environment.ProcessorCount + 5));
+    }
+
+    [Test]
+    public void OneThreadRunsTheWholeRangeInlineOnTheCaller()
+    {
+        int caller = Environment.CurrentManagedThreadId;
+        var calls = new List<(int Start, int End, int Thread)>();
+        Threading.For(1000, 1, (start, end) => calls.Add((start, end, Environment.CurrentManagedThreadId)), work: long.MaxValue);
+        Assert.That(calls, Is.EqualTo(new[] { (0, 1000, caller) }));
+    }
+
     [TestCase(1, 1)]
     [TestCase(1000, 2)]
     [TestCase(997, 3)]

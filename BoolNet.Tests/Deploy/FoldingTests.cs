@@ -9,6 +9,7 @@ namespace BoolNet.Tests.Deploy;
 /// The folded inference model gives bit-identical scores to the training network in inference
 /// mode, and save + load gives bit-identical scores again, for every layer kind.
 /// </summary>
+[Category("Isa")]
 public sealed class FoldingTests
 {
     private static readonly TensorShape Image = new(5, 7, 1); // 35 pixels: not a multiple of 64
@@ -179,33 +180,13 @@ public sealed class FoldingTests
             Assert.That(loaded.Layers.Select(l => l.Kind), Is.EqualTo(folded.Layers.Select(l => l.Kind)));
             Assert.That(ModelCodec.FileSize(loaded), Is.EqualTo(file.Length));
 
-            // The bit-plane popcount path gives the same integers as the u8 x s8 byte path.
-            bool saved = BitPlaneDenseLayer.BytePathEnabled;
-            try
+            // Every path of the bit-plane product (u8 x s8 bytes on AVX-512 and AVX2, plane popcounts on scalar)
+            // gives the first layer's integers D of this model; the process ISA's path gave the scores above.
+            if (loaded.Layers[0] is BitPlaneDenseLayer first)
             {
-                BitPlaneDenseLayer.BytePathEnabled = !saved;
-                Array.Clear(scores);
-                loaded.Predict(pixels, count, scores, threads: 1);
-                AssertBitIdentical(expected, scores, $"{name} seed {seed} other bit-plane path");
-            }
-            finally
-            {
-                BitPlaneDenseLayer.BytePathEnabled = saved;
-            }
-            if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-            {
-                int width = BitPlaneDenseLayer.BytePathBits;
-                try
-                {
-                    BitPlaneDenseLayer.BytePathBits = 256;
-                    Array.Clear(scores);
-                    loaded.Predict(pixels, count, scores, threads: 1);
-                    AssertBitIdentical(expected, scores, $"{name} seed {seed} AVX2 byte path");
-                }
-                finally
-                {
-                    BitPlaneDenseLayer.BytePathBits = width;
-                }
+                int[] reference = BitPlaneSums(first, pixels, count, Isa.Scalar);
+                foreach (Isa isa in IsaSelection.Supported)
+                    Assert.That(BitPlaneSums(first, pixels, count, isa), Is.EqualTo(reference), $"{name} seed {seed} bit-plane path {isa}");
             }
 
             // One image at a time (the batch-1 path) agrees too.
@@ -254,6 +235,16 @@ public sealed class FoldingTests
             Assert.That(NetworkFolder.Key(values[i]), Is.LessThan(NetworkFolder.Key(values[i + 1])));
         foreach (float v in values) Assert.That(NetworkFolder.FromKey(NetworkFolder.Key(v)), Is.EqualTo(v));
         Assert.That(NetworkFolder.Key(-0f), Is.EqualTo(0));
+    }
+
+    /// <summary>D [count, n] of a folded bit-plane layer on the path of <paramref name="isa"/>.</summary>
+    private static int[] BitPlaneSums(BitPlaneDenseLayer layer, byte[] pixels, int count, Isa isa)
+    {
+        BitPlaneDense.PreparedWeights prepared = BitPlaneDense.Prepare(layer.Weights, layer.InputBits, isa);
+        (long words, long ints) = BitPlaneDense.ScratchSize(prepared, count);
+        var sums = new int[count * layer.Weights.Rows];
+        BitPlaneDense.Sums(prepared, pixels, count, sums, new ulong[words], new int[ints]);
+        return sums;
     }
 
     internal static void AssertBitIdentical(float[] expected, ReadOnlySpan<float> actual, string what)

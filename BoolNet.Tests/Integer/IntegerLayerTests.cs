@@ -3,6 +3,7 @@ using BoolNet.Layers;
 namespace BoolNet.Tests.Integer;
 
 /// <summary>Integer-weight layers and LayerNorm: forward against naive loops, backward against finite differences.</summary>
+[Category("Isa")]
 public class IntegerLayerTests
 {
     [TestCase(1, 1, 1)]

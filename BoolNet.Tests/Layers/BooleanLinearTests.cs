@@ -7,6 +7,7 @@ using static BoolNet.Tests.Layers.LayerTestHelpers;
 namespace BoolNet.Tests.Layers;
 
 /// <summary>The dense Boolean layer against naive +-1 arithmetic (ALGORITHMS.md sections 2-3).</summary>
+[Category("Isa")]
 public class BooleanLinearTests
 {
     [TestCase(5, 70, 9, BinaryLogic.Xnor, false)]
@@ -120,7 +121,7 @@ public class BooleanLinearTests
             var sparse = new float[outputs * inputs];
             var popcount = new float[outputs * inputs];
             BooleanSignals.WeightSignalSparse(quantized, x, 1.5f, sparse, threads: 2);
-            BooleanSignals.WeightSignalPopcount(quantized, BitPacking.Transpose(x), 1.5f, popcount, threads: 1);
+            BooleanSignals.WeightSignalPopcount(quantized, BitPacking.Transpose(x, threads: 1), 1.5f, popcount, threads: 1);
             Assert.That(sparse, Is.EqualTo(popcount), $"count {count}, planes {planes}");
         }
     }
@@ -145,7 +146,7 @@ public class BooleanLinearTests
             var gDense = new float[count * inputs];
             var gPlanes = new float[count * inputs];
             BooleanSignals.InputSignalDense(quantized, w, 0.75f, gDense, threads: 2);
-            BooleanSignals.InputSignalPlanes(quantized, BitPacking.Transpose(w), 0.75f, gPlanes, threads: 1);
+            BooleanSignals.InputSignalPlanes(quantized, BitPacking.Transpose(w, threads: 1), 0.75f, gPlanes, threads: 1);
             Assert.That(gDense, Is.EqualTo(gPlanes), $"g: count {count}, planes {planes}");
             Assert.That(gDense.Any(v => v != 0), Is.True, "a non-trivial g");
         }

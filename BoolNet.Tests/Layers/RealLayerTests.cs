@@ -5,6 +5,7 @@ using static BoolNet.Tests.Layers.LayerTestHelpers;
 namespace BoolNet.Tests.Layers;
 
 /// <summary>Float layers, the loss and the surrogate by finite differences and naive formulas.</summary>
+[Category("Isa")]
 public class RealLayerTests
 {
     /// <summary>Checks dL/dx of L = sum(y * probe) against central differences.</summary>

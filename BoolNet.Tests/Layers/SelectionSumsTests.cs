@@ -9,6 +9,7 @@ namespace BoolNet.Tests.Layers;
 /// groups, the 32-output blocks and the 64-bit words, several planes in both layouts, offsets, and
 /// large values that force the int16 accumulators to be flushed in chunks.
 /// </summary>
+[Category("Isa")]
 public sealed class SelectionSumsTests
 {
     [TestCase(1, 1, 1, 1, 7)]

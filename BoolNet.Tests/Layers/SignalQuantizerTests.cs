@@ -5,6 +5,7 @@ using static BoolNet.Tests.Layers.LayerTestHelpers;
 namespace BoolNet.Tests.Layers;
 
 /// <summary>Two's-complement signal planes and their quantiser.</summary>
+[Category("Isa")]
 public class SignalQuantizerTests
 {
     [TestCase(2)]

@@ -5,6 +5,7 @@ using BoolNet.Tests.Integer;
 namespace BoolNet.Tests.Real;
 
 /// <summary>The float convolution against naive loops and finite differences; im2col's adjoint property.</summary>
+[Category("Isa")]
 public class RealConvolutionTests
 {
     [TestCase(2, 6, 5, 3, 4, 3, 1, 1)]

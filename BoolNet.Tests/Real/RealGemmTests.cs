@@ -4,6 +4,7 @@ using BoolNet.Core.Real;
 namespace BoolNet.Tests.Real;
 
 /// <summary>The blocked float GEMM equals the naive fused-multiply-add chain bit for bit.</summary>
+[Category("Isa")]
 public class RealGemmTests
 {
     private static float[] RandomValues(Random random, int count)

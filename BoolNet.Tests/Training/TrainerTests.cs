@@ -7,6 +7,7 @@ using BoolNet.Train.Training;
 namespace BoolNet.Tests.Training;
 
 /// <summary>Reproducibility, resume and learning of the trainer on a small synthetic image task.</summary>
+[Category("Isa")]
 public class TrainerTests
 {
     private static readonly TensorShape Shape = new(28, 28, 1);

@@ -131,7 +131,7 @@ public sealed class Trainer
             cancellation.ThrowIfCancellationRequested();
             int start = b * batchSize, n = Math.Min(batchSize, count - start);
             context.Workspace.Recycle(); // the previous step (its optimizer update included) is over
-            (float[] inputs, byte[] labels) = Gather(data.Train, order.AsSpan(start, n), context.Workspace, Options.Augmentation, Options.Seed, epoch, start);
+            (float[] inputs, byte[] labels) = Gather(data.Train, order.AsSpan(start, n), context.Workspace, context.Threads, Options.Augmentation, Options.Seed, epoch, start);
             context.Step = Step;
             long t0 = Stopwatch.GetTimestamp();
             Batch output = Network.Forward(Batch.FromReal(inputs, n, data.Train.Shape), context);
@@ -202,7 +202,7 @@ public sealed class Trainer
             int n = Math.Min(batchSize, count - start);
             var indices = Enumerable.Range(start, n).ToArray();
             context.Workspace.Recycle();
-            (float[] inputs, byte[] labels) = Gather(images, indices, context.Workspace);
+            (float[] inputs, byte[] labels) = Gather(images, indices, context.Workspace, context.Threads);
             float[] logits = network.Forward(Batch.FromReal(inputs, n, images.Shape), context).RequireReal("the loss");
             (double l, int right) = SoftmaxCrossEntropy.Compute(logits, labels, classes, Span<float>.Empty);
             loss += l;
@@ -273,7 +273,7 @@ public sealed class Trainer
         return order;
     }
 
-    private static (float[] Inputs, byte[] Labels) Gather(LabeledImages images, ReadOnlySpan<int> indices, Workspace workspace,
+    private static (float[] Inputs, byte[] Labels) Gather(LabeledImages images, ReadOnlySpan<int> indices, Workspace workspace, int threads,
         AugmentationKind augmentation = AugmentationKind.None, int seed = 0, int epoch = 0, int firstPosition = 0)
     {
         int size = images.Shape.Size;
@@ -281,7 +281,7 @@ public sealed class Trainer
         var labels = new byte[indices.Length];
         int[] chosen = indices.ToArray();
         // Images over threads: each one's transform depends only on (seed, epoch, position).
-        Threading.For(chosen.Length, 0, (start, end) =>
+        Threading.For(chosen.Length, threads, (start, end) =>
         {
             for (int k = start; k < end; k++)
             {

@@ -4,41 +4,16 @@ using System.Runtime.Intrinsics.X86;
 
 namespace BoolNet.Core.Kernels;
 
-/// <summary>
-/// AVX2 counting GEMM: bytes counted with the <c>vpshufb</c> nibble lookup (a 16-entry table per
-/// 128-bit lane, indexed by the low and the high nibble), accumulated as bytes and widened with
-/// <c>vpsadbw</c>. With n &gt;= 4 and K &gt;= 512, B is packed four rows to a group interleaved by words
-/// (<see cref="PackedDriver{TPacked, TEdge}"/>) so one ymm input op(broadcast A word, B words) feeds four
-/// outputs, and a Harley-Seal carry-save tree (five plain logic ops per adder, AVX2 has no vpternlogq)
-/// makes the 6-op lookups eight times rarer. Otherwise register tiles of 2 A rows x 4 B rows, which fit
-/// AVX2's 16 ymm registers, count every input.
-/// </summary>
-public sealed class Avx2BinaryGemmKernel : IBinaryGemmKernel
-{
-    /// <summary>The shared instance.</summary>
-    public static Avx2BinaryGemmKernel Instance { get; } = new();
-
-    /// <inheritdoc />
-    public Isa Isa => Isa.Avx2;
-
-    /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Count(CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
-        int rowStart, int rowEnd, int n, int words, Span<int> counts)
-    {
-        if (!Avx2.IsSupported) throw new PlatformNotSupportedException("AVX2 is not supported on this machine");
-        if (PackedDriver<Avx2PackedKernel, Avx2Tiles>.Applies(n, words))
-        {
-            PackedDriver<Avx2PackedKernel, Avx2Tiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
-            return;
-        }
-        if (operation == CountOperation.Xor) TileDriver.Run<Avx2Tiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
-        else TileDriver.Run<Avx2Tiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
-    }
-}
+// The AVX2 paths of BinaryGemm. Bytes are counted with the vpshufb nibble lookup (a 16-entry table per
+// 128-bit lane, indexed by the low and the high nibble), accumulated as bytes and widened with vpsadbw.
+// With n >= 4 and K >= 512, B is packed four rows to a group interleaved by words (PackedDriver) so one
+// ymm input op(broadcast A word, B words) feeds four outputs, and a Harley-Seal carry-save tree (five
+// plain logic ops per adder, AVX2 has no vpternlogq) makes the 6-op lookups eight times rarer
+// (Avx2PackedKernel). Otherwise register tiles of 2 A rows x 4 B rows, which fit AVX2's 16 ymm
+// registers, count every input (Avx2Tiles). BinaryGemm.Choose decides which runs.
 
 /// <summary>
-/// The AVX2 Harley-Seal kernel over 4-row packed B groups (see <see cref="Avx2BinaryGemmKernel"/>): one A row
+/// The AVX2 Harley-Seal kernel over 4-row packed B groups (see the note at the top of this file): one A row
 /// at a time, so the bit-sliced counters ones, twos, fours, the byte counters of the eights and the
 /// transients of a tree stay within AVX2's 16 ymm registers.
 /// </summary>
@@ -178,7 +153,7 @@ internal unsafe struct Avx2PackedKernel : IPackedKernel
         Avx2.SumAbsoluteDifferences(counters, Vector256<byte>.Zero).AsUInt64();
 }
 
-/// <summary>The AVX2 register tiles (see <see cref="Avx2BinaryGemmKernel"/>).</summary>
+/// <summary>The AVX2 register tiles (see the note at the top of this file).</summary>
 internal unsafe struct Avx2Tiles : ITileSet
 {
     public static int TileRows => 2;

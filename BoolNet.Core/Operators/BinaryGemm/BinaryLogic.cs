@@ -1,6 +1,6 @@
 namespace BoolNet.Core.Kernels;
 
-/// <summary>The Boolean logic B of a neuron, s = sum_i B(x_i, w_i) (ALGORITHMS.md section 2).</summary>
+/// <summary>The Boolean logic B of a neuron, s = sum_i B(x_i, w_i) (docs/ALGORITHMS.md section 2).</summary>
 public enum BinaryLogic
 {
     /// <summary>XNOR: counts agreements, s = K - popcount(x XOR w). Centred: a = 2s - K = sum e(x)e(w).</summary>

@@ -4,31 +4,25 @@ using System.Runtime.CompilerServices;
 namespace BoolNet.Core.Kernels;
 
 /// <summary>
-/// The reference counting GEMM: one 64-bit word at a time with scalar popcount
+/// The reference path of <see cref="BinaryGemm"/>: one 64-bit word at a time with scalar popcount
 /// (<c>BitOperations.PopCount</c> compiles to <c>popcnt</c> on x64). Every SIMD path is tested
 /// bit-exact against this. Four B rows per pass so each A word is loaded once per four outputs.
 /// </summary>
-public sealed class ScalarBinaryGemmKernel : IBinaryGemmKernel
+internal static class ScalarBinaryGemm
 {
-    /// <summary>The shared instance.</summary>
-    public static ScalarBinaryGemmKernel Instance { get; } = new();
-
-    /// <inheritdoc />
-    public Isa Isa => Isa.Scalar;
-
-    /// <inheritdoc />
+    /// <summary>counts[(i - rowStart) * n + j] = popcount(op(A[i], B[j])) for i in [rowStart, rowEnd), j &lt; n.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Count(CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
+    public static void Count(CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
         int rowStart, int rowEnd, int n, int words, Span<int> counts)
     {
-        if (operation == CountOperation.Xor) CountCore<XorOperation>(a, b, rowStart, rowEnd, n, words, counts);
-        else CountCore<AndOperation>(a, b, rowStart, rowEnd, n, words, counts);
+        if (operation == CountOperation.Xor) CountCore<XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
+        else CountCore<AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CountCore<TOperation>(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
         int rowStart, int rowEnd, int n, int words, Span<int> counts)
-        where TOperation : struct, IWordOperation
+        where TOperation : struct, IVectorOperation
     {
         for (int i = rowStart; i < rowEnd; i++)
         {
@@ -59,27 +53,4 @@ public sealed class ScalarBinaryGemmKernel : IBinaryGemmKernel
             }
         }
     }
-}
-
-/// <summary>A bitwise word operation, specialised at JIT time through a struct type argument.</summary>
-public interface IWordOperation
-{
-    /// <summary>The operation on two words.</summary>
-    static abstract ulong Apply(ulong a, ulong b);
-}
-
-/// <summary>a XOR b.</summary>
-public readonly struct XorOperation : IWordOperation
-{
-    /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Apply(ulong a, ulong b) => a ^ b;
-}
-
-/// <summary>a AND b.</summary>
-public readonly struct AndOperation : IWordOperation
-{
-    /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Apply(ulong a, ulong b) => a & b;
 }

@@ -4,59 +4,24 @@ using System.Runtime.Intrinsics.X86;
 
 namespace BoolNet.Core.Kernels;
 
-/// <summary>
-/// AVX-512 (F/BW/VBMI) counting GEMM. .NET exposes no vector popcount (VPOPCNTQ), so bytes are counted
-/// with two <c>vpermb</c> lookups; on Zen 4 those (and the shift between them) run on only two of the
-/// four vector pipes at one zmm per cycle, so the kernel is built to do as few lookups as possible:
-/// <list type="bullet">
-/// <item>B is repacked once per call with eight rows interleaved by 64-bit words, and each A word is
-/// broadcast to the eight qword lanes (EVEX embedded broadcast, folded into the XOR/AND's load), so one
-/// zmm input is an outer product of 1 A word x 8 B words: eight outputs, each in its own qword lane up to
-/// the final <c>vpsadbw</c>, which then yields the eight counts directly.</item>
-/// <item>A Harley-Seal carry-save adder tree per zmm stream (sum = xor3 = <c>vpternlogq 0x96</c>,
-/// carry = majority, one more <c>vpternlogq</c>, both on any pipe) turns 8 inputs into one lookup:
-/// count = 8 lookups(eights) + 4 popcount(fours) + 2 popcount(twos) + popcount(ones).</item>
-/// <item>Register tile of 4 A rows x 1 B group (32 outputs): the group's 8 inputs of a tree stay in
-/// registers for the four A rows, so an input costs one 8-byte broadcast load plus a quarter zmm load.</item>
-/// </list>
-/// The last n % 8 B rows, and whole products with n &lt; 8 or fewer than 8 words per row (K &lt;= 448),
-/// use <see cref="Avx512LookupTiles"/>.
-/// Packing B costs O(n * words) once per call (once per call for all threads too), charged to the call.
-/// </summary>
-public sealed class Avx512BinaryGemmKernel : IBinaryGemmKernel
-{
-    /// <summary>The shared instance.</summary>
-    public static Avx512BinaryGemmKernel Instance { get; } = new();
+// The AVX-512 (F/BW/VBMI) paths of BinaryGemm. .NET exposes no vector popcount (VPOPCNTQ), so bytes are counted
+// with two vpermb lookups; on Zen 4 those (and the shift between them) run on only two of the
+// four vector pipes at one zmm per cycle, so the kernel is built to do as few lookups as possible (Avx512PackedKernel):
+// - B is repacked once per call with eight rows interleaved by 64-bit words, and each A word is
+// broadcast to the eight qword lanes (EVEX embedded broadcast, folded into the XOR/AND's load), so one
+// zmm input is an outer product of 1 A word x 8 B words: eight outputs, each in its own qword lane up to
+// the final vpsadbw, which then yields the eight counts directly.
+// - A Harley-Seal carry-save adder tree per zmm stream (sum = xor3 = vpternlogq 0x96,
+// carry = majority, one more vpternlogq, both on any pipe) turns 8 inputs into one lookup:
+// count = 8 lookups(eights) + 4 popcount(fours) + 2 popcount(twos) + popcount(ones).
+// - Register tile of 4 A rows x 1 B group (32 outputs): the group's 8 inputs of a tree stay in
+// registers for the four A rows, so an input costs one 8-byte broadcast load plus a quarter zmm load.
+// The last n % 8 B rows, and whole products with n < 8 or fewer than 8 words per row (K <= 448),
+// use Avx512LookupTiles.
+// Packing B costs O(n * words) once per call (once per call for all threads too), charged to the call.
+// BinaryGemm.Choose decides which runs.
 
-    /// <inheritdoc />
-    public Isa Isa => Isa.Avx512;
-
-    /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Count(CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
-        int rowStart, int rowEnd, int n, int words, Span<int> counts)
-    {
-        if (!IsaSelection.IsSupported(Isa.Avx512)) throw new PlatformNotSupportedException("AVX-512 F/BW/VBMI is not supported on this machine");
-        if (PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Applies(n, words))
-        {
-            PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
-            return;
-        }
-        // Too few B rows to interleave, or K under one tree of 8 words: plain lookups. On a short row whose
-        // last 512-bit chunk would leave 4 or more words to scalar popcnt (784 bits = 13 words: 1 chunk + 5),
-        // 256-bit steps (every AVX-512 CPU has AVX2) keep more of the row in vectors (3 chunks + 1).
-        if (words % 8 >= 4 && words < 64)
-        {
-            if (operation == CountOperation.Xor) TileDriver.Run<Avx2Tiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
-            else TileDriver.Run<Avx2Tiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
-            return;
-        }
-        if (operation == CountOperation.Xor) TileDriver.Run<Avx512LookupTiles, XorVectors>(a, b, rowStart, rowEnd, n, words, counts);
-        else TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
-    }
-}
-
-/// <summary>The AVX-512 Harley-Seal tiles over 8-row packed B groups (see <see cref="Avx512BinaryGemmKernel"/>).</summary>
+/// <summary>The AVX-512 Harley-Seal tiles over 8-row packed B groups (see the note at the top of this file).</summary>
 internal unsafe struct Avx512PackedKernel : IPackedKernel
 {
     private const int GroupRowCount = 8;
