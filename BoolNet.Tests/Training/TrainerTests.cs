@@ -37,7 +37,7 @@ public class TrainerTests
         return new Dataset("synthetic", Make(train), Make(test), 10);
     }
 
-    private static readonly ModelSettings Small = new() { Hidden = [96, 64], SignalPlanes = 4, Rounding = BoolNet.Layers.Numerics.SignalRounding.Stochastic };
+    private static readonly ModelSettings Small = new() { Hidden = [96, 64], SignalPlanes = 4, Rounding = BoolNet.Core.Operators.SignalRounding.Stochastic };
 
     private static TrainingOptions Options(int threads, int epochs = 2) => new()
     {
