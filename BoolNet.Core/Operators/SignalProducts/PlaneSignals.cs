@@ -5,22 +5,14 @@ using BoolNet.Core.Kernels;
 namespace BoolNet.Core.Operators;
 
 /// <summary>
-/// The signal products on the AND-popcount kernel (<see cref="PlaneProducts"/>): the levels Z become
-/// P two's-complement bit-planes packed along the contraction, the bits are transposed to be packed
-/// along it too, and one counting GEMM per task does all planes. Costs P times a popcount GEMM, but
-/// its operands stay packed bits: the path for long contractions (a convolution's weight signal sums
-/// over batch x positions, where byte operands would be 8x the memory) and for AVX-512's popcount.
+/// The weight signals on the AND-popcount kernel (<see cref="PlaneProducts"/>): the levels Z become P
+/// two's-complement bit-planes packed along the batch, the bits are transposed to be packed along it
+/// too, and one counting GEMM per task does all planes. Costs P popcount GEMMs, but its operands stay
+/// packed bits: the path for long contractions (a convolution's weight signal sums over batch x
+/// positions, where byte operands would take 8x the memory) and the only one that takes excluded entries.
 /// </summary>
 internal static class PlaneSignals
 {
-    /// <summary>g [N, m] = scale * Z [N, out] e(W [out, m]): planes of Z [N*P, out] against W^T [m, out].</summary>
-    public static void InputSignal(SignalLevels z, BitMatrix weights, float scale, float[] g, int threads, Isa isa)
-    {
-        BitMatrix planes = PlaneProducts.Pack(MemoryMarshal.AsBytes(z.Levels.AsSpan()), z.Rows, z.Columns, z.Planes); // [N*P, out]
-        PlaneProducts.Run(planes, PlaneProducts.SignedWeights(z.Planes), BitPacking.Transpose(weights, threads), [1], centred: true,
-            excludedSums: null, scale, g, threads, isa, default(NoRowEpilogue));
-    }
-
     /// <summary>q [out, m] = scale * Z^T e(X): planes of Z^T [out*P, N] against X^T [m, N]; excluded entries as in <see cref="PlaneProducts"/>.</summary>
     public static void WeightSignal<TRows>(SignalLevels z, BitMatrix inputs, int[]? excludedSums, float scale, float[] q, int threads, Isa isa,
         TRows rowsDone)

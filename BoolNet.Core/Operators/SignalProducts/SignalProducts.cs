@@ -18,7 +18,7 @@ public enum SignalAlgorithm
     /// <summary>Only the non-zero level pairs of each output row, vpmaddubsw on 256- or 512-bit rows.</summary>
     SparseBytes,
 
-    /// <summary>The levels as P bit-planes, one AND-popcount GEMM over all planes (<see cref="PlaneProducts"/>).</summary>
+    /// <summary>The levels as P bit-planes, one AND-popcount GEMM over all planes (<see cref="PlaneProducts"/>; weight signals only).</summary>
     Planes,
 }
 
@@ -68,7 +68,6 @@ public static class SignalProducts
         {
             case SignalAlgorithm.Reference: SignalProductsReference.InputSignal(z, weights, scale, g, threads); break;
             case SignalAlgorithm.DenseBytes: DenseByteProducts.InputSignal(z, weights, scale, g, threads, isa, weightPairs); break;
-            case SignalAlgorithm.Planes: PlaneSignals.InputSignal(z, weights, scale, g, threads, isa); break;
             case var other: throw new NotSupportedException($"no {other} path for the input signal");
         }
     }
@@ -139,7 +138,7 @@ public static class SignalProducts
     }
 
     /// <summary>The contraction a path is chosen for.</summary>
-    private enum Product
+    internal enum Product
     {
         InputSignal,
         WeightSignal,
@@ -149,17 +148,30 @@ public static class SignalProducts
     }
 
     /// <summary>
-    /// THE decision of which path computes a signal product, from the ISA and the shape (figures:
-    /// <c>BoolNet.Bench signals</c> on the catalogue shapes, README "Signal products").
+    /// THE decision of which path computes a signal product, from the ISA and the shape. Measured with
+    /// <c>BoolNet.Bench signals</c> on every catalogue shape (batch 100, both ISAs; figures in
+    /// BoolNet.Bench/README.md):
+    /// <list type="bullet">
+    /// <item>scalar: the reference (there is no vpmaddubsw and no vector popcount);</item>
+    /// <item>g: the dense byte tile, on AVX-512 too: 1.25x (1024 x 1024, 4 planes) to 35x (the 10-output
+    /// head) faster than the planes, which pay P popcount GEMMs and a transpose of W;</item>
+    /// <item>q over a short batch: the dense tile at 5 or more planes, where about 30 % of the levels are
+    /// non-zero (1.4x faster than the sparse rows at 6 planes), and for fewer than 64 outputs, too few rows
+    /// to pay for the sparse index (2x on the 10-output head); else, at 4 planes with about 10 % non-zero
+    /// levels, the sparse rows (1.2x-2.3x faster than the dense tile); the planes lose by 10x-100x;</item>
+    /// <item>long contractions (a convolution's batch x positions: L's bytes would be 8x its bits, 118 MB
+    /// for VGG-Small), the excluded padding only the planes take, and 8-plane levels on 8-bit values
+    /// (a vpmaddubsw pair would saturate): the planes.</item>
+    /// </list>
     /// </summary>
-    private static SignalAlgorithm Choose(Product product, Isa isa, SignalLevels z, int contraction)
+    internal static SignalAlgorithm Choose(Product product, Isa isa, SignalLevels z, int contraction)
     {
         if (isa == Isa.Scalar) return SignalAlgorithm.Reference;
-        bool avx2 = isa == Isa.Avx2;
         return product switch
         {
-            Product.InputSignal => avx2 ? SignalAlgorithm.DenseBytes : SignalAlgorithm.Planes,
-            Product.WeightSignal when contraction <= ShortBatchLimit => avx2 ? SignalAlgorithm.DenseBytes : SignalAlgorithm.SparseBytes,
+            Product.InputSignal => SignalAlgorithm.DenseBytes,
+            Product.WeightSignal when contraction <= ShortBatchLimit =>
+                z.Planes >= 5 || z.Columns < 64 ? SignalAlgorithm.DenseBytes : SignalAlgorithm.SparseBytes,
             Product.WeightSignalOfBytes when contraction <= ShortBatchLimit => SignalAlgorithm.SparseBytes,
             _ => SignalAlgorithm.Planes,
         };
