@@ -9,7 +9,8 @@ namespace BoolNet.Core.Operators;
 
 /// <summary>
 /// The float rule of the Boolean optimizer "flip with reset" on weight rows (docs/ALGORITHMS.md
-/// section 4; Leconte et al., arXiv:2405.16339, Alg. 1/2), element-wise:
+/// section 4; Leconte, "Boolean Logic as an Error feedback mechanism", Alg. 1/2, after BOLD,
+/// Nguyen et al., arXiv:2405.16339), element-wise:
 /// <code>
 ///   m &lt;- clip(beta m + eta q)      flip &lt;- (w TRUE and m &gt;= 1) or (w FALSE and m &lt;= -1)
 ///   w[flip] &lt;- NOT w[flip];  m[flip] &lt;- 0

@@ -82,7 +82,7 @@ public sealed class BitPlaneLinear : ILayer
     }
 
     /// <summary>
-    /// Backward (docs/ALGORITHMS.md section 3; Leconte et al., arXiv:2405.16339, Eq. 3/4) of
+    /// Backward (docs/ALGORITHMS.md section 3; Leconte, Eq. 3/4; BOLD, arXiv:2405.16339) of
     /// a = OutputScale * u e(W)^T, given z = dL/da [N, out]:
     /// <code>
     ///   g [N, m]   = OutputScale * z e(W)    (exact floats; only when asked, i.e. not as a first layer)
@@ -105,7 +105,8 @@ public sealed class BitPlaneLinear : ILayer
         if (Signal.UsesPlanes)
         {
             ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
-            SignalLevels z = SignalLevels.Quantize(outputGradient, count, outputs, Signal.Planes, Signal.Rounding, seed, threads); // Z [N, out]
+            SignalLevels z = SignalLevels.Quantize(outputGradient, count, outputs, Signal.Planes, Signal.Rounding, seed, threads); // z ~ scale_z Z [N, out]
+            // q [out, m] = OutputScale * scale_z * Z^T u [N, m], each finished row of q updating its row of W when fused
             SignalProducts.WeightSignal(z, levels, InputBits, m, z.Scale * OutputScale, Weight.Signal, threads, weightUpdate);
         }
         else

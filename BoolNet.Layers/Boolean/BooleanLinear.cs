@@ -30,7 +30,7 @@ public sealed class BooleanLinear : ILayer
     /// <param name="logic">XNOR or XOR</param>
     /// <param name="bias">adds a Boolean bias e(b_j)</param>
     /// <param name="outputScale">multiplies the centred counts (1 for hidden layers; a head's logit scale)</param>
-    /// <param name="inputSignalScale">multiplies g (ALGORITHMS.md: sqrt(2 / m_out)); null for that default</param>
+    /// <param name="inputSignalScale">multiplies g (docs/ALGORITHMS.md section 3: sqrt(2 / m_out)); null for that default</param>
     /// <param name="signal">exact or bit-plane backward</param>
     public BooleanLinear(int inputs, int outputs, Random random, BinaryLogic logic = BinaryLogic.Xnor, bool bias = false,
         float outputScale = 1f, float? inputSignalScale = null, SignalSettings? signal = null)
@@ -139,7 +139,7 @@ public sealed class BooleanLinear : ILayer
     }
 
     /// <summary>
-    /// Backward (docs/ALGORITHMS.md section 3; Leconte et al., arXiv:2405.16339, Eq. 3/4) of
+    /// Backward (docs/ALGORITHMS.md section 3; Leconte, Eq. 3/4; BOLD, arXiv:2405.16339) of
     /// a = s e(X) e(W)^T + OutputScale e(b), s = OutputScale * (+1 XNOR, -1 XOR), given z = dL/da [N, out]:
     /// <code>
     ///   g   [N, m]   = InputSignalScale * s * z e(W)     (Eq. 3, over the outputs; returned)
@@ -158,20 +158,22 @@ public sealed class BooleanLinear : ILayer
         FlipWithResetRows weightUpdate = context.FusedUpdate(Weight);
         if (!Signal.UsesPlanes)
         {
-            if (g is not null) BooleanSignals.InputSignalExact(outputGradient, count, Weight.Weights, inputFactor, g, threads);
-            BooleanSignals.WeightSignalExact(outputGradient, x, outputs, factor, Weight.Signal, threads);
+            if (g is not null) BooleanSignals.InputSignalExact(outputGradient, count, Weight.Weights, inputFactor, g, threads); // g [N, m]
+            BooleanSignals.WeightSignalExact(outputGradient, x, outputs, factor, Weight.Signal, threads);                     // q [out, m]
             Threading.For(outputs, threads, weightUpdate.Apply, work: (long)outputs * Inputs);
         }
         else
         {
             ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
-            SignalLevels z = SignalLevels.Quantize(outputGradient, count, outputs, Signal.Planes, Signal.Rounding, seed, threads); // Z [N, out]
+            SignalLevels z = SignalLevels.Quantize(outputGradient, count, outputs, Signal.Planes, Signal.Rounding, seed, threads); // z ~ scale_z Z [N, out]
             if (g is not null)
             {
                 SignalLevels zForInput = Signal.PlanesForInputSignal == Signal.Planes ? z
                     : SignalLevels.Quantize(outputGradient, count, outputs, Signal.PlanesForInputSignal, Signal.Rounding, seed, threads);
+                // g [N, m] = InputSignalScale * s * scale_z * Z [N, out] e(W [out, m])
                 SignalProducts.InputSignal(zForInput, Weight.Weights, zForInput.Scale * inputFactor, g, threads, _weightPairs);
             }
+            // q [out, m] = s * scale_z * Z^T e(X [N, m]), each finished row of q updating its row of W when fused
             SignalProducts.WeightSignal(z, x, z.Scale * factor, Weight.Signal, threads, weightUpdate);
         }
         if (Bias is not null)

@@ -5,8 +5,8 @@ namespace BoolNet.Layers;
 
 /// <summary>
 /// The exact float path of the two backward contractions of a Boolean (XNOR) linear map
-/// a[N, out] = e(X)[N, m] e(W)[out, m]^T (docs/ALGORITHMS.md section 3; Leconte et al.,
-/// arXiv:2405.16339, Eq. 3/4), the reference the quantised path (<see cref="BoolNet.Core.Operators.SignalProducts"/>) approximates:
+/// a[N, out] = e(X)[N, m] e(W)[out, m]^T (docs/ALGORITHMS.md section 3; Leconte, "Boolean
+/// Logic as an Error feedback mechanism", Eq. 3/4; BOLD, arXiv:2405.16339), the reference the quantised path (<see cref="BoolNet.Core.Operators.SignalProducts"/>) approximates:
 /// <code>
 ///   input signal        g[k, i] = sum_j z[k, j] e(W[j, i])     (Eq. 3, over outputs j)
 ///   optimisation signal q[j, i] = sum_k z[k, j] e(X[k, i])     (Eq. 4, over the batch k)

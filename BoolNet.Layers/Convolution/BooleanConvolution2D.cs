@@ -37,7 +37,7 @@ public sealed class BooleanConvolution2D : ILayer
     /// <param name="padding">padding on each side</param>
     /// <param name="paddingMode">what a padded position contributes</param>
     /// <param name="logic">XNOR or XOR</param>
-    /// <param name="followedByPool">a 2x2 max-pool follows: doubles the input signal scale (ALGORITHMS.md section 3)</param>
+    /// <param name="followedByPool">a 2x2 max-pool follows: doubles the input signal scale (docs/ALGORITHMS.md section 3)</param>
     /// <param name="inputSignalScale">factor on g; null for sqrt(2 stride / (c_out kh kw)) (x2 with a pool)</param>
     /// <param name="signal">exact or bit-plane backward</param>
     /// <param name="outputScale">factor on the centred counts</param>
@@ -61,7 +61,7 @@ public sealed class BooleanConvolution2D : ILayer
         Parameters = [Weight];
     }
 
-    /// <summary>ALGORITHMS.md section 3: sqrt(2 stride / (c_out kh kw)), doubled when a 2x2 max-pool follows.</summary>
+    /// <summary>docs/ALGORITHMS.md section 3: sqrt(2 stride / (c_out kh kw)), doubled when a 2x2 max-pool follows.</summary>
     public static float DefaultInputSignalScale(int outputChannels, int kernel, int stride, bool followedByPool) =>
         MathF.Sqrt(2f * stride / (outputChannels * kernel * kernel)) * (followedByPool ? 2f : 1f);
 
@@ -98,7 +98,7 @@ public sealed class BooleanConvolution2D : ILayer
     /// <summary>Factor on the outgoing input signal g.</summary>
     public float InputSignalScale { get; }
 
-    /// <summary>Backward path (exact floats or bit-plane signals on the AND-popcount kernel).</summary>
+    /// <summary>Backward path: exact floats, or the signal quantised to integers (<see cref="SignalProducts"/>).</summary>
     public SignalSettings Signal { get; set; }
 
     /// <summary>c_out.</summary>
@@ -121,7 +121,7 @@ public sealed class BooleanConvolution2D : ILayer
     }
 
     /// <summary>
-    /// Backward (docs/ALGORITHMS.md section 3; Leconte et al., arXiv:2405.16339, Eq. 3/4 on the
+    /// Backward (docs/ALGORITHMS.md section 3; Leconte, Eq. 3/4; BOLD, arXiv:2405.16339; on the
     /// lowered convolution) of a = s L e(W)^T, s = OutputScale * sigma, L the windows of x (padded
     /// entries v = 0 / -1 / +1 by <see cref="PaddingMode"/>), given z = dL/da [N*H_out*W_out, c_out]:
     /// <code>
@@ -144,7 +144,7 @@ public sealed class BooleanConvolution2D : ILayer
         if (Signal.UsesPlanes)
         {
             ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
-            SignalLevels z = SignalLevels.Quantize(outputGradient, rows, OutputChannels, Signal.Planes, Signal.Rounding, seed, threads); // Z [rows, c_out]
+            SignalLevels z = SignalLevels.Quantize(outputGradient, rows, OutputChannels, Signal.Planes, Signal.Rounding, seed, threads); // z ~ scale_z Z [rows, c_out]
             if (z.Scale == 0f)
             {
                 Array.Clear(Weight.Signal);
@@ -152,10 +152,12 @@ public sealed class BooleanConvolution2D : ILayer
                 return g;
             }
             float scale = sigma * (z.Scale * OutputScale);
+            // g [N*H*W, C] = col2im(s * scale_z * Z [rows, c_out] e(W [c_out, kh*kw*C]))
             if (g is not null) InputSignal(z, scale, count, g, threads);
-            BitMatrix lowered = BitLowering.LowerCompact(x.Words, Geometry, PaddingMode, rows);   // L [rows, kh*kw*C]
+            BitMatrix lowered = BitLowering.LowerCompact(x.Words, Geometry, PaddingMode, rows); // L [rows, kh*kw*C]
             int[]? excluded = PaddingMode == PaddingMode.Exclude && _pattern.HasPadding
-                ? SignalLowering.ExcludedSums(z.Levels, rows, OutputChannels, Geometry, _pattern) : null;
+                ? SignalLowering.ExcludedSums(z.Levels, rows, OutputChannels, Geometry, _pattern) : null; // [c_out, kh*kw]
+            // q [c_out, kh*kw*C] = s * scale_z * Z^T v(L), each finished row of q updating its row of W when fused
             SignalProducts.WeightSignal(z, lowered, scale, Weight.Signal, threads, weightUpdate, excluded);
         }
         else

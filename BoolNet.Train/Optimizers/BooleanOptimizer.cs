@@ -56,8 +56,8 @@ public sealed record BooleanOptimizerOptions
 }
 
 /// <summary>
-/// The Boolean optimizer "flip with reset" (docs/ALGORITHMS.md section 4; Leconte et al., arXiv:2405.16339,
-/// Alg. 1/2, BOLD); the float rule itself is the operator <see cref="FlipWithReset"/>.
+/// The Boolean optimizer "flip with reset" (docs/ALGORITHMS.md section 4; Leconte, "Boolean Logic as an
+/// Error feedback mechanism", Alg. 1/2; BOLD, Nguyen et al., arXiv:2405.16339); the float rule itself is the operator <see cref="FlipWithReset"/>.
 /// Per Boolean tensor an accumulator m (weight's shape, starts at 0) and a scalar beta (starts at 1):
 /// <code>
 ///   m    &lt;- beta m + eta_t q                    q = dL/de(w), the layer's signal (Eq. 4)

@@ -23,8 +23,8 @@ public enum SignalAlgorithm
 }
 
 /// <summary>
-/// The backward contractions of a Boolean layer (docs/ALGORITHMS.md section 3; Leconte et al.,
-/// arXiv:2405.16339, Eq. 3 and 4) on quantised signal levels Z [N, out] (<see cref="SignalQuantizer"/>,
+/// The backward contractions of a Boolean layer (docs/ALGORITHMS.md section 3; Leconte, "Boolean
+/// Logic as an Error feedback mechanism", Eq. 3 and 4; BOLD, Nguyen et al., arXiv:2405.16339) on quantised signal levels Z [N, out] (<see cref="SignalQuantizer"/>,
 /// z ~ scale_z Z) and bit operands read as e(b) = +-1 (or small unsigned values):
 /// <code>
 ///   input signal   g[k, i] = scale * sum_j Z[k, j] e(W[j, i])     W [out, m]   (Eq. 3, over the outputs j)
