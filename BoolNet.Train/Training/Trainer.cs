@@ -2,7 +2,6 @@ using BoolNet.Core.Kernels;
 using System.Diagnostics;
 using BoolNet.Core.Operators;
 using BoolNet.Layers;
-using BoolNet.Layers.Numerics;
 using BoolNet.Train.Data;
 using BoolNet.Train.Optimizers;
 
