@@ -16,6 +16,8 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "gemm") return QuickGemm.Run(args[1..], Console.Out, Console.Error);
         if (args.Length > 0 && args[0] == "conv") return Convolution.ConvolutionThroughput.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "fusion") return Training.FusionBench.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "signals") return SignalProductsBench.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

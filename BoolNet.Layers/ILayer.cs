@@ -1,3 +1,5 @@
+using BoolNet.Core.Operators;
+
 namespace BoolNet.Layers;
 
 /// <summary>
@@ -64,12 +66,18 @@ public sealed class LayerContext
     public Workspace? Workspace { get; set; }
 
     /// <summary>
-    /// Optional, for a trainer that fuses an optimizer step into the backward: given a Boolean
-    /// parameter, the consumer of its optimisation signal's rows [start, end), called while
-    /// Backward writes them, after the layer's last read of the parameter's weights; or null to leave
-    /// that parameter to the optimizer's own step. Null (the default): no fusion.
+    /// Optimizer steps fused into the backward (null: none). A Boolean layer asks it, through
+    /// <see cref="FusedUpdate"/>, for its weight's step and hands that to the weight signal as its
+    /// epilogue, which updates each weight row as soon as the row's signal is final.
     /// </summary>
-    public Func<BooleanParameter, Action<int, int>?>? SignalRowsReady { get; set; }
+    public IFusedUpdates? FusedUpdates { get; set; }
+
+    /// <summary>
+    /// The fused optimizer step of <paramref name="parameter"/> for this backward (<see cref="FusedUpdates"/>),
+    /// or the empty epilogue that leaves the step to the optimizer. A layer asks once per backward, and
+    /// only where it applies the result to every row of the parameter's signal after its last read of the weights.
+    /// </summary>
+    public FlipWithResetRows FusedUpdate(BooleanParameter parameter) => FusedUpdates?.Begin(parameter) ?? default;
 
     /// <summary>
     /// A float array of <paramref name="length"/> elements with undefined contents, for a result the

@@ -1,21 +1,22 @@
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
+using BoolNet.Core.Operators;
 using BoolNet.Layers.Numerics;
 
 namespace BoolNet.Layers;
 
 /// <summary>
-/// First layer for 8-bit real inputs with Boolean weights (ALGORITHMS.md section 2, "mixed
-/// neuron"), computed exactly by bit-planes on the AND-popcount kernel:
+/// First layer for 8-bit real inputs with Boolean weights (docs/ALGORITHMS.md section 2, "mixed
+/// neuron"), computed exactly by bit-planes on the AND-popcount kernel (<see cref="PlaneProducts"/>):
 /// <code>
 ///   u = round(x) &gt;&gt; (8 - B)   (x: raw intensities 0..255; B = InputBits planes kept)
 ///   a[k, j] = OutputScale * sum_i e(w_ji) u_ki
 ///           = OutputScale * sum_b 2^b (2 popcount(u_b,k AND w_j) - popcount(u_b,k))
 /// </code>
 /// OutputScale defaults to 1 / (2^B - 1) so inputs act as values in [0, 1].
-/// Backward: q[j, i] = OutputScale * sum_k z_kj u_ki, exact in floats or with z on P bit-planes
-/// against the B input planes (uncentred AND-popcounts, P * B plane pairs).
+/// Backward: q[j, i] = OutputScale * sum_k z_kj u_ki, exact in floats or with z quantised to
+/// integers (<see cref="SignalProducts"/>).
 /// </summary>
 public sealed class BitPlaneLinear : ILayer
 {
@@ -66,52 +67,47 @@ public sealed class BitPlaneLinear : ILayer
     /// <summary>Backward path for the weight signal.</summary>
     public SignalSettings Signal { get; set; }
 
-    /// <summary>Forward: x [N, m] real 0..255 -> a [N, out] (class formula).</summary>
+    /// <summary>Forward: x [N, m] real 0..255 -> a [N, out] = OutputScale * u e(W)^T, u = levels of x (class formula).</summary>
     public Batch Forward(Batch input, LayerContext context)
     {
         float[] x = input.RequireReal(Kind);
         int count = input.Count, m = InputShape.Size, outputs = OutputShape.Channels;
-        var levels = Levels(x, count * m);
-        BitMatrix planes = PackPlanes(levels, count, m, InputBits);     // [N*B, m]
-        var output = new float[count * outputs];
-        PlaneProducts.Run(planes, PowersOfTwo(InputBits), Weight.Weights, [1], centred: true, OutputScale, output, context.Threads);
+        byte[] levels = Levels(x, count * m);                              // u [N, m], below 2^B
+        BitMatrix planes = PlaneProducts.Pack(levels, count, m, InputBits); // [N*B, m]
+        var output = new float[count * outputs];                            // a [N, out]
+        PlaneProducts.Run(planes, PlaneProducts.UnsignedWeights(InputBits), Weight.Weights, [1], centred: true, OutputScale, output, context.Threads);
         _levels = context.Training ? levels : null;
         _count = count;
         return Batch.FromReal(output, count, OutputShape);
     }
 
     /// <summary>
-    /// Backward of a = OutputScale * u e(W)^T: q = OutputScale * z^T u [out, m];
-    /// g = OutputScale * z e(W) (exact floats; only when asked, i.e. not as a first layer).
+    /// Backward (docs/ALGORITHMS.md section 3; Leconte, Eq. 3/4; BOLD, arXiv:2405.16339) of
+    /// a = OutputScale * u e(W)^T, given z = dL/da [N, out]:
+    /// <code>
+    ///   g [N, m]   = OutputScale * z e(W)    (exact floats; only when asked, i.e. not as a first layer)
+    ///   q [out, m] = OutputScale * z^T u     (Eq. 4 on the pixel levels; Weight.Signal)
+    /// </code>
+    /// q exactly in floats, or with z quantised to <see cref="Signal"/>'s planes. g runs first: W is
+    /// not read after it, so the weight's fused optimizer step rides on q as its epilogue.
     /// </summary>
     public float[]? Backward(float[] outputGradient, LayerContext context)
     {
-        byte[] levels = _levels ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward");
-        int count = _count, m = InputShape.Size, outputs = OutputShape.Channels;
+        byte[] levels = _levels ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward"); // u [N, m]
+        int count = _count, m = InputShape.Size, outputs = OutputShape.Channels, threads = context.Threads;
+        float[]? g = null;
+        if (context.NeedInputGradient)
+        {
+            g = new float[count * m];
+            BooleanSignals.InputSignalExact(outputGradient, count, Weight.Weights, OutputScale, g, threads);
+        }
+        FlipWithResetRows weightUpdate = context.FusedUpdate(Weight);
         if (Signal.UsesPlanes)
         {
             ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
-            QuantizedSignal z = QuantizedSignal.Create(outputGradient, count, outputs, Signal, seed);
-            if (count <= BooleanSignals.ShortBatchLimit && SparseByteProducts.Fits(z.Planes, InputBits))
-            {
-                // q[j, i] = scale * sum_k Z[k, j] u[k, i] on the pixel levels directly; exact, so equal to the bit-plane sums.
-                SparseByteProducts.Run(z.Levels, levels, count, outputs, m, factor: 1, offsets: null, z.Scale * OutputScale,
-                    Weight.Signal, context.Threads);
-            }
-            else if (count <= BooleanSignals.ShortBatchLimit)
-            {
-                BitMatrix planeMajor = PackPlanesTransposedPlaneMajor(levels, count, m, InputBits, context.Threads); // [B*m, N]
-                short[] values = BooleanSignals.Widen(z);
-                SelectionSums.Run(planeMajor, PowersOfTwo(InputBits), values, outputs, (1 << (z.Planes - 1)) - 1, null,
-                    z.Scale * OutputScale, Weight.Signal, context.Threads, planeMajor: true);
-            }
-            else
-            {
-                BitMatrix uPlanes = PackPlanesTransposed(levels, count, m, InputBits);                   // [m*B, N]
-                BitMatrix zPlanes = SignalQuantizer.PackPlanesTransposed(z.Levels, count, outputs, z.Planes); // [out*P, N]
-                PlaneProducts.Run(zPlanes, SignalQuantizer.PlaneWeights(z.Planes), uPlanes, PowersOfTwo(InputBits),
-                    centred: false, z.Scale * OutputScale, Weight.Signal, context.Threads);
-            }
+            SignalLevels z = SignalLevels.Quantize(outputGradient, count, outputs, Signal.Planes, Signal.Rounding, seed, threads); // z ~ scale_z Z [N, out]
+            // q [out, m] = OutputScale * scale_z * Z^T u [N, m], each finished row of q updating its row of W when fused
+            SignalProducts.WeightSignal(z, levels, InputBits, m, z.Scale * OutputScale, Weight.Signal, threads, weightUpdate);
         }
         else
         {
@@ -119,11 +115,9 @@ public sealed class BitPlaneLinear : ILayer
             for (int i = 0; i < u.Length; i++) u[i] = levels[i];
             FloatGemm.MultiplyTransposedA(outputGradient, u, Weight.Signal, outputs, count, m, context.Threads);
             for (int i = 0; i < Weight.Signal.Length; i++) Weight.Signal[i] *= OutputScale;
+            Threading.For(outputs, threads, weightUpdate.Apply, work: (long)outputs * m);
         }
         _levels = null;
-        if (!context.NeedInputGradient) return null;
-        var g = new float[count * m];
-        BooleanSignals.InputSignalExact(outputGradient, count, Weight.Weights, OutputScale, g, context.Threads);
         return g;
     }
 
@@ -150,73 +144,5 @@ public sealed class BitPlaneLinear : ILayer
             levels[i] = (byte)((int)MathF.Round(v) >> shift);
         }
         return levels;
-    }
-
-    private static int[] PowersOfTwo(int count) => Enumerable.Range(0, count).Select(b => 1 << b).ToArray();
-
-    /// <summary>u [rows, columns] bytes -> [rows * B, columns] bits, row r*B + b = bit b of u[r, :].</summary>
-    internal static BitMatrix PackPlanes(byte[] levels, int rows, int columns, int bits)
-    {
-        var result = new BitMatrix(rows * bits, columns);
-        int wordsPerRow = result.WordsPerRow;
-        for (int r = 0; r < rows; r++)
-        {
-            int w = 0;
-            // 32 bytes at a time: shift plane b into each byte's top bit, read the 32 top bits (vpmovmskb).
-            for (; (w + 1) * 64 <= columns; w++)
-            {
-                Vector256<byte> low = Vector256.Create(levels.AsSpan(r * columns + w * 64, 32));
-                Vector256<byte> high = Vector256.Create(levels.AsSpan(r * columns + w * 64 + 32, 32));
-                for (int b = 0; b < bits; b++)
-                    result.Words[(r * bits + b) * wordsPerRow + w] = Vector256.ShiftLeft(low, 7 - b).ExtractMostSignificantBits()
-                        | ((ulong)Vector256.ShiftLeft(high, 7 - b).ExtractMostSignificantBits() << 32);
-            }
-            for (int c = w * 64; c < columns; c++)
-            {
-                int v = levels[r * columns + c];
-                if (v == 0) continue;
-                for (int b = 0; b < bits; b++)
-                    if (((v >> b) & 1) != 0) result.Words[(r * bits + b) * wordsPerRow + (c >> 6)] |= 1UL << (c & 63);
-            }
-        }
-        return result;
-    }
-
-    /// <summary>
-    /// u [rows, columns] bytes -> [B * columns, rows] bits, row b*columns + c = bit b of u[:, c]: each
-    /// plane packed row-wise and transposed in 64x64 blocks (the per-bit scatter is ~10x slower).
-    /// </summary>
-    internal static BitMatrix PackPlanesTransposedPlaneMajor(byte[] levels, int rows, int columns, int bits, int threads)
-    {
-        BitMatrix rowPlanes = PackPlanes(levels, rows, columns, bits); // [rows*B, columns]
-        var result = new BitMatrix(bits * columns, rows);
-        for (int b = 0; b < bits; b++)
-        {
-            var plane = new BitMatrix(rows, columns);
-            for (int r = 0; r < rows; r++) rowPlanes.Row(r * bits + b).CopyTo(plane.Row(r));
-            BitMatrix transposed = BitPacking.Transpose(plane, threads); // [columns, rows]
-            transposed.Words.CopyTo(result.RowRange(b * columns, columns));
-        }
-        return result;
-    }
-
-    /// <summary>u [rows, columns] bytes -> [columns * B, rows] bits, row c*B + b = bit b of u[:, c].</summary>
-    internal static BitMatrix PackPlanesTransposed(byte[] levels, int rows, int columns, int bits)
-    {
-        var result = new BitMatrix(columns * bits, rows);
-        int wordsPerRow = result.WordsPerRow;
-        for (int r = 0; r < rows; r++)
-        {
-            ulong bit = 1UL << (r & 63);
-            int word = r >> 6;
-            for (int c = 0; c < columns; c++)
-            {
-                int v = levels[r * columns + c];
-                if (v == 0) continue;
-                for (int b = 0; b < bits; b++)
-                    if (((v >> b) & 1) != 0) result.Words[(c * bits + b) * wordsPerRow + word] |= bit;
-            }
-        }
-        return result;
     }
 }

@@ -2,19 +2,20 @@ using System.Buffers;
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
+using BoolNet.Core.Operators;
 using BoolNet.Layers.Numerics;
 
 namespace BoolNet.Layers;
 
 /// <summary>
-/// Dense Boolean layer (ALGORITHMS.md section 2): weights W [out, m] bits, logic XNOR or XOR,
+/// Dense Boolean layer (docs/ALGORITHMS.md section 2): weights W [out, m] bits, logic XNOR or XOR,
 /// optional Boolean bias. Output is the centred count, a real batch:
 /// <code>
 ///   XNOR: a[k, j] = OutputScale * (sum_i e(x_ki) e(w_ji) + e(b_j)) = OutputScale * (2 s - m + e(b_j))
 ///   XOR:  a[k, j] = OutputScale * (-sum_i e(x_ki) e(w_ji) + e(b_j))
 /// </code>
 /// Hidden layers use OutputScale 1 followed by batch norm and a threshold; as a classifier head
-/// the scaled counts are the logits. Backward implements Eq. 3/4 (exact or bit-plane path).
+/// the scaled counts are the logits. Backward implements Eq. 3/4 (exact or quantised signal).
 /// </summary>
 public sealed class BooleanLinear : ILayer
 {
@@ -29,7 +30,7 @@ public sealed class BooleanLinear : ILayer
     /// <param name="logic">XNOR or XOR</param>
     /// <param name="bias">adds a Boolean bias e(b_j)</param>
     /// <param name="outputScale">multiplies the centred counts (1 for hidden layers; a head's logit scale)</param>
-    /// <param name="inputSignalScale">multiplies g (ALGORITHMS.md: sqrt(2 / m_out)); null for that default</param>
+    /// <param name="inputSignalScale">multiplies g (docs/ALGORITHMS.md section 3: sqrt(2 / m_out)); null for that default</param>
     /// <param name="signal">exact or bit-plane backward</param>
     public BooleanLinear(int inputs, int outputs, Random random, BinaryLogic logic = BinaryLogic.Xnor, bool bias = false,
         float outputScale = 1f, float? inputSignalScale = null, SignalSettings? signal = null)
@@ -138,23 +139,47 @@ public sealed class BooleanLinear : ILayer
     }
 
     /// <summary>
-    /// Backward of a = OutputScale * (sign * e(X) e(W)^T + e(b)), sign = +1 XNOR / -1 XOR. With
-    /// z = dL/da [N, out]: q_W = OutputScale * sign * z^T e(X) (Eq. 4), q_b = OutputScale * sum_k z,
-    /// and returns g = InputSignalScale * OutputScale * sign * z e(W) (Eq. 3 with the signal scaling).
+    /// Backward (docs/ALGORITHMS.md section 3; Leconte, Eq. 3/4; BOLD, arXiv:2405.16339) of
+    /// a = s e(X) e(W)^T + OutputScale e(b), s = OutputScale * (+1 XNOR, -1 XOR), given z = dL/da [N, out]:
+    /// <code>
+    ///   g   [N, m]   = InputSignalScale * s * z e(W)     (Eq. 3, over the outputs; returned)
+    ///   q_W [out, m] = s * z^T e(X)                      (Eq. 4, over the batch; Weight.Signal)
+    ///   q_b [out]    = OutputScale * sum_k z[k, :]       (Bias.Signal)
+    /// </code>
+    /// exactly in floats, or with z quantised to <see cref="Signal"/>'s planes (z ~ scale_z Z). g runs
+    /// first: W is not read after it, so the weight's fused optimizer step rides on q as its epilogue.
     /// </summary>
     public float[]? Backward(float[] outputGradient, LayerContext context)
     {
-        BitMatrix x = _input ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward");
-        int count = x.Rows, outputs = Outputs;
-        float factor = OutputScale * (Logic == BinaryLogic.Xnor ? 1f : -1f);
+        BitMatrix x = _input ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward"); // X [N, m]
+        int count = x.Rows, outputs = Outputs, threads = context.Threads;
+        float factor = OutputScale * (Logic == BinaryLogic.Xnor ? 1f : -1f), inputFactor = factor * InputSignalScale;
         float[]? g = context.NeedInputGradient ? context.Floats(count * Inputs) : null; // every element is written
-        ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
-        BooleanSignals.Compute(outputGradient, x, Weight.Weights, factor, Weight.Signal, factor * InputSignalScale, g,
-            Signal, seed, context.Threads, _weightPairs, context.SignalRowsReady?.Invoke(Weight));
+        FlipWithResetRows weightUpdate = context.FusedUpdate(Weight);
+        if (!Signal.UsesPlanes)
+        {
+            if (g is not null) BooleanSignals.InputSignalExact(outputGradient, count, Weight.Weights, inputFactor, g, threads); // g [N, m]
+            BooleanSignals.WeightSignalExact(outputGradient, x, outputs, factor, Weight.Signal, threads);                     // q [out, m]
+            Threading.For(outputs, threads, weightUpdate.Apply, work: (long)outputs * Inputs);
+        }
+        else
+        {
+            ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
+            SignalLevels z = SignalLevels.Quantize(outputGradient, count, outputs, Signal.Planes, Signal.Rounding, seed, threads); // z ~ scale_z Z [N, out]
+            if (g is not null)
+            {
+                SignalLevels zForInput = Signal.PlanesForInputSignal == Signal.Planes ? z
+                    : SignalLevels.Quantize(outputGradient, count, outputs, Signal.PlanesForInputSignal, Signal.Rounding, seed, threads);
+                // g [N, m] = InputSignalScale * s * scale_z * Z [N, out] e(W [out, m])
+                SignalProducts.InputSignal(zForInput, Weight.Weights, zForInput.Scale * inputFactor, g, threads, _weightPairs);
+            }
+            // q [out, m] = s * scale_z * Z^T e(X [N, m]), each finished row of q updating its row of W when fused
+            SignalProducts.WeightSignal(z, x, z.Scale * factor, Weight.Signal, threads, weightUpdate);
+        }
         if (Bias is not null)
         {
             float[] q = Bias.Signal;
-            RowBroadcast.ColumnSums(outputGradient, count, outputs, q, context.Threads);
+            RowBroadcast.ColumnSums(outputGradient, count, outputs, q, threads);
             for (int j = 0; j < outputs; j++) q[j] *= OutputScale;
         }
         _input = null;

@@ -1,12 +1,12 @@
-using BoolNet.Layers.Numerics;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Layers;
 
 /// <summary>
-/// How a Boolean layer computes its backward sums (ALGORITHMS.md section 3).
+/// How a Boolean layer computes its backward sums (docs/ALGORITHMS.md section 3).
 /// <see cref="Planes"/> = 0 is the exact path (float loops, the reference); 2..8 quantises the
-/// incoming signal z per batch to that many two's-complement bit-planes with one scale and runs
-/// Eq. 3/4 on the AND-popcount kernel.
+/// incoming signal z per batch to integers of that many two's-complement bits with one scale
+/// (<see cref="SignalQuantizer"/>) and runs Eq. 3/4 as exact integer products (<see cref="SignalProducts"/>).
 /// </summary>
 public sealed record SignalSettings(int Planes = 0, SignalRounding Rounding = SignalRounding.Nearest)
 {

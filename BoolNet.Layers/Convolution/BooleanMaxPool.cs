@@ -4,7 +4,7 @@ using BoolNet.Core.Bits;
 namespace BoolNet.Layers;
 
 /// <summary>
-/// Max pooling over a Boolean map: OR over each window (TRUE = +1 is the max; ALGORITHMS.md
+/// Max pooling over a Boolean map: OR over each window (TRUE = +1 is the max; docs/ALGORITHMS.md
 /// section 2). Windows are k x k with stride s (default s = k), no padding, floor division:
 /// <code>  x: [N * H * W, C] bits -> y: [N * H_out * W_out, C] bits, y = OR_(window) x </code>
 /// Backward routing (a max's subgradient; chosen and tested):

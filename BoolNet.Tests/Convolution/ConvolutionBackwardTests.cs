@@ -1,22 +1,45 @@
 using BoolNet.Core.Bits;
 using BoolNet.Core.Convolution;
 using BoolNet.Core.Kernels;
+using BoolNet.Layers;
 
 namespace BoolNet.Tests.Convolution;
 
 /// <summary>
-/// Backward signals. The forward is linear in each +-1 value, so for L = sum z * a flipping one
-/// weight bit changes L by exactly -2 e(w) q and flipping one input bit by -2 e(x) g: an exact
-/// finite-difference oracle built on the (separately tested) forward.
+/// The Boolean convolution's backward signals (<see cref="BooleanConvolution2D.Backward"/>). The
+/// forward is linear in each +-1 value, so for L = sum z * a flipping one weight bit changes L by
+/// exactly -2 e(w) q and flipping one input bit by -2 e(x) g: an exact finite-difference oracle built
+/// on the (separately tested) forward. The quantised path must equal the exact one on integer
+/// signals that its planes represent exactly.
 /// </summary>
 [Category("Isa")]
 public class ConvolutionBackwardTests
 {
+    private static LayerContext Training(int threads = 1) => new() { Training = true, Threads = threads };
+
     private static long Loss(int[] forward, int[] signal)
     {
         long sum = 0;
         for (int i = 0; i < forward.Length; i++) sum += (long)forward[i] * signal[i];
         return sum;
+    }
+
+    /// <summary>A random square-kernel layer input: (shape, kernel, stride, padding).</summary>
+    private static (TensorShape Shape, int Kernel, int Stride, int Padding) RandomLayout(Random random, int channels)
+    {
+        while (true)
+        {
+            int kernel = random.Next(1, 4), padding = random.Next(0, kernel), stride = random.Next(1, 3);
+            int height = random.Next(1, 8), width = random.Next(1, 8);
+            if (height + 2 * padding >= kernel && width + 2 * padding >= kernel) return (new TensorShape(height, width, channels), kernel, stride, padding);
+        }
+    }
+
+    private static BitMatrix RandomInput(Random random, int count, TensorShape shape)
+    {
+        var bits = new BitMatrix(count * shape.Positions, shape.Channels);
+        bits.Randomize(random);
+        return bits;
     }
 
     [Test]
@@ -27,16 +50,18 @@ public class ConvolutionBackwardTests
         var random = new Random(31 + (int)padding * 3 + (int)logic);
         foreach (int channels in new[] { 1, 3, 65 })
         {
-            ConvolutionGeometry geometry = ConvolutionReference.RandomGeometry(random, channels);
+            (TensorShape shape, int kernel, int stride, int pad) = RandomLayout(random, channels);
             int count = 2, outputChannels = random.Next(1, 5);
-            BitMatrix input = ConvolutionReference.RandomInput(random, count, geometry);
-            var weights = new BitMatrix(outputChannels, geometry.FanIn);
-            weights.Randomize(random);
+            var layer = new BooleanConvolution2D(shape, outputChannels, kernel, new Random(channels), stride, pad, padding, logic, inputSignalScale: 1f);
+            ConvolutionGeometry geometry = layer.Geometry;
+            BitMatrix input = RandomInput(random, count, shape);
+            BitMatrix weights = layer.Weight.Weights;
             int rows = count * geometry.OutputPositions;
             int[] signal = Enumerable.Range(0, rows * outputChannels).Select(_ => random.Next(-7, 8)).ToArray();
-            var weightSignal = new float[outputChannels * geometry.FanIn];
-            var inputSignal = new float[count * geometry.InputPositions * channels];
-            ConvolutionBackward.Exact(input.Words, count, geometry, weights, logic, padding, signal.Select(v => (float)v).ToArray(), weightSignal, inputSignal);
+            layer.Forward(Batch.FromBits(input, count, shape), Training());
+            float[] inputSignal = layer.Backward(signal.Select(v => (float)v).ToArray(), Training())!;
+            float[] weightSignal = layer.Weight.Signal;
+            // The forward under XOR is -sum e e, the class formula's sigma; the reference counts XOR's way too.
             long baseline = Loss(ConvolutionReference.Forward(input, count, geometry, weights, logic, padding), signal);
             for (int trial = 0; trial < 12; trial++)
             {
@@ -65,39 +90,34 @@ public class ConvolutionBackwardTests
         var random = new Random(71 + (int)padding * 3 + (int)logic);
         foreach (int channels in new[] { 1, 3, 63, 65, 130 })
         {
-            ConvolutionGeometry geometry = ConvolutionReference.RandomGeometry(random, channels);
+            (TensorShape shape, int kernel, int stride, int pad) = RandomLayout(random, channels);
             int count = random.Next(1, 4), outputChannels = random.Next(1, 70);
-            BitMatrix input = ConvolutionReference.RandomInput(random, count, geometry);
-            var weights = new BitMatrix(outputChannels, geometry.FanIn);
-            weights.Randomize(random);
-            int rows = count * geometry.OutputPositions;
+            var exact = new BooleanConvolution2D(shape, outputChannels, kernel, new Random(channels), stride, pad, padding, logic, outputScale: 0.5f);
+            var quantised = new BooleanConvolution2D(shape, outputChannels, kernel, new Random(channels), stride, pad, padding, logic, outputScale: 0.5f,
+                signal: new SignalSettings(5));
+            Batch input = Batch.FromBits(RandomInput(random, count, shape), count, shape);
+            int rows = count * exact.Geometry.OutputPositions;
+            // Integers within +-15 with one at 15: 5 planes hold them exactly (scale 1).
             float[] signal = Enumerable.Range(0, rows * outputChannels).Select(_ => (float)random.Next(-15, 16)).ToArray();
-            var exactWeight = new float[outputChannels * geometry.FanIn];
-            var exactInput = new float[count * geometry.InputPositions * channels];
-            ConvolutionBackward.Exact(input.Words, count, geometry, weights, logic, padding, signal, exactWeight, exactInput);
-            var weight = new float[exactWeight.Length];
-            var inputSignal = new float[exactInput.Length];
-            ConvolutionBackward.Quantised(input.Words, count, geometry, BooleanConvolution.Prepare(weights, geometry), logic, padding,
-                new PaddingPattern(geometry), signal, planes: 5, weight, inputSignal, scale: 1f, threads: 2);
-            Assert.That(weight, Is.EqualTo(exactWeight), $"weight signal {geometry}");
-            Assert.That(inputSignal, Is.EqualTo(exactInput), $"input signal {geometry}");
+            signal[random.Next(signal.Length)] = 15f;
+            exact.Forward(input, Training());
+            quantised.Forward(input, Training(2));
+            float[] exactInput = exact.Backward(signal, Training())!;
+            float[] quantisedInput = quantised.Backward((float[])signal.Clone(), Training(2))!;
+            Assert.That(quantised.Weight.Signal, Is.EqualTo(exact.Weight.Signal), $"weight signal {exact.Geometry}");
+            Assert.That(quantisedInput, Is.EqualTo(exactInput), $"input signal {exact.Geometry}");
         }
     }
 
     [Test]
-    public void QuantisationRoundsToTheNearestLevelInTwosComplementPlanes()
+    public void AZeroSignalGivesZeroSignals()
     {
-        float[] signal = [0.5f, -1.0f, 0.26f, -0.1f, 0.74f, 0f];
-        SignalPlanes planes = SignalPlanes.Quantize(signal, 2, 3, planes: 3, transposed: false);
-        // scale = max|z| / 3 = 1/3: levels round(z * 3).
-        Assert.That(planes.Scale, Is.EqualTo(1f / 3f).Within(1e-7));
-        Assert.That(planes.Levels, Is.EqualTo(new[] { 2, -3, 1, 0, 2, 0 }));
-        // -3 = 101b in 3-bit two's complement (-4 + 1): planes 0 and 2 of row 0, column 1.
-        Assert.That(planes.Planes[0 * 3 + 0, 1] && !planes.Planes[0 * 3 + 1, 1] && planes.Planes[0 * 3 + 2, 1], Is.True);
-        Assert.That(planes.PlaneWeights, Is.EqualTo(new long[] { 1, 2, -4 }));
-        SignalPlanes transposed = SignalPlanes.Quantize(signal, 2, 3, planes: 3, transposed: true);
-        Assert.That(transposed.Planes[1 * 3 + 2, 0], Is.True);
-        Assert.Throws<ArgumentException>(() => SignalPlanes.Quantize([float.NaN], 1, 1, 2, false));
-        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new SignalPlanes(new[] { 4 }, 1f, 1, 1, 3, false));
+        var shape = new TensorShape(4, 4, 3);
+        var layer = new BooleanConvolution2D(shape, 5, 3, new Random(2), padding: 1, signal: new SignalSettings(4));
+        layer.Forward(Batch.FromBits(RandomInput(new Random(3), 2, shape), 2, shape), Training());
+        Array.Fill(layer.Weight.Signal, 9f);
+        float[] g = layer.Backward(new float[2 * 16 * 5], Training())!;
+        Assert.That(layer.Weight.Signal, Is.All.EqualTo(0f));
+        Assert.That(g, Is.All.EqualTo(0f));
     }
 }

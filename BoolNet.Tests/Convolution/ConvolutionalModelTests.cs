@@ -1,5 +1,5 @@
 using BoolNet.Layers;
-using BoolNet.Layers.Numerics;
+using BoolNet.Core.Operators;
 using BoolNet.Train.Models;
 
 namespace BoolNet.Tests.Convolution;

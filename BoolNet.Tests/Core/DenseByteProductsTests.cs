@@ -1,14 +1,16 @@
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Tests.Core;
 
 /// <summary>
-/// <see cref="DenseByteProducts"/> on every ISA path against a naive int64 triple loop, bit for bit:
-/// odd K (an unpaired last element), K = 0 and 1, row counts that are not multiples of the 4-row tile,
-/// column counts that are not multiples of the 32-column panel, more pairs than one int16 chunk holds
-/// (K = 1030 with levels up to 31, and 2-pair chunks with large values), the saturating case that must
-/// fall back to the scalar path, and the two pairings of a (row-major and transposed) agreeing.
+/// The kernel under <see cref="SignalProducts"/>' dense byte path, <see cref="DenseByteProducts"/>, on
+/// every vector ISA against a naive int64 triple loop, bit for bit, on general byte operands (the
+/// operator only feeds it bits): odd K (an unpaired last element), K = 0 and 1, row counts that are
+/// not multiples of the 4-row tile, column counts that are not multiples of the 32-column panel, more
+/// pairs than one int16 chunk holds (K = 1030 with levels up to 31, and 2-pair chunks with large
+/// values), the saturating case it must refuse, and the two pairings of a (row-major and transposed) agreeing.
 /// </summary>
 [Category("Isa")]
 public class DenseByteProductsTests
@@ -19,8 +21,10 @@ public class DenseByteProductsTests
         (100, 1024, 256), (1024, 100, 96), (1030, 7, 40), (64, 17, 16), (5, 3, 65), (258, 9, 40),
     ];
 
+    private static IEnumerable<Isa> VectorIsas => IsaSelection.Supported.Where(isa => isa != Isa.Scalar);
+
     private static IEnumerable<TestCaseData> Cases() =>
-        from isa in IsaSelection.Supported
+        from isa in VectorIsas
         from shape in Shapes
         select new TestCaseData(isa, shape.K, shape.Rows, shape.Columns);
 
@@ -55,42 +59,6 @@ public class DenseByteProductsTests
         return paired;
     }
 
-    /// <summary>
-    /// rowsReady sees every output row exactly once, already final: row tiles sweeping whole rows
-    /// (K 100 x 1024 rows), panels outermost (B2 past 256 KB: K 1024 x 512 columns), the last partial
-    /// tile, the scalar path, on 1-3 threads.
-    /// </summary>
-    [TestCase(100, 1024, 256)]
-    [TestCase(100, 31, 70)]
-    [TestCase(1024, 9, 512)]
-    public void RowsReadyHandsOnEveryFinalRowOnce(int k, int rows, int columns)
-    {
-        var random = new Random(k + rows + columns);
-        var a = new sbyte[rows * k];
-        for (int n = 0; n < a.Length; n++) a[n] = (sbyte)random.Next(-31, 32);
-        var bits = new BitMatrix(k, columns);
-        bits.Randomize(random);
-        int pairs = (k + 1) / 2;
-        var pairedB = new byte[DenseByteProducts.PairedBytes(pairs, columns)];
-        DenseByteProducts.PairedB(bits, pairedB);
-        int[] pairedA = PairA(a, rows, k);
-        foreach (Isa isa in IsaSelection.Supported)
-            foreach (int threads in new[] { 1, 2, 3 })
-            {
-                var output = new float[rows * columns];
-                var seen = new float[rows * columns];
-                var handed = new int[rows];
-                DenseByteProducts.Run(pairedA, pairedB, pairs, rows, columns, valueMax: 1, factor: 2, null, 0.5f, output, threads, isa,
-                    rowsReady: (start, end) =>
-                    {
-                        for (int r = start; r < end; r++) Interlocked.Increment(ref handed[r]);
-                        Array.Copy(output, start * columns, seen, start * columns, (end - start) * columns);
-                    });
-                Assert.That(handed, Is.All.EqualTo(1), $"{isa} threads {threads}: each row once");
-                Assert.That(seen, Is.EqualTo(output), $"{isa} threads {threads}: rows were final when handed on");
-            }
-    }
-
     [TestCaseSource(nameof(Cases))]
     public void EqualsTheNaiveProductOnBits(Isa isa, int k, int rows, int columns)
     {
@@ -106,7 +74,8 @@ public class DenseByteProductsTests
         DenseByteProducts.PairedB(bits, pairedB, threads: 2);
         Assert.That(pairedB, Is.EqualTo(PairBytes(b, k, columns)), "B2 from bits equals B2 from bytes");
         var actual = new float[rows * columns];
-        DenseByteProducts.Run(PairA(a, rows, k), pairedB, pairs, rows, columns, valueMax: 1, factor: 2, offsets, 0.37f, actual, threads: 2, isa);
+        DenseByteProducts.Run(PairA(a, rows, k), pairedB, pairs, rows, columns, valueMax: 1, factor: 2, offsets, 0.37f, actual, threads: 2, isa,
+            default(NoRowEpilogue));
         Assert.That(actual, Is.EqualTo(Naive(a, b, k, rows, columns, 2, offsets, 0.37f)), $"{isa} K {k} rows {rows} columns {columns}");
     }
 
@@ -122,7 +91,7 @@ public class DenseByteProductsTests
         int[] offsets = Enumerable.Range(0, rows).Select(_ => random.Next(-50, 50)).ToArray();
         var actual = new float[rows * columns];
         DenseByteProducts.Run(PairA(a, rows, k), PairBytes(b, k, columns), (k + 1) / 2, rows, columns, valueMax: 128, factor: 1, offsets, 1f,
-            actual, threads: 1, isa);
+            actual, threads: 1, isa, default(NoRowEpilogue));
         Assert.That(actual, Is.EqualTo(Naive(a, b, k, rows, columns, 1, offsets, 1f)), $"{isa} K {k} rows {rows} columns {columns}");
     }
 
@@ -145,27 +114,26 @@ public class DenseByteProductsTests
         }
     }
 
-    [TestCaseSource(nameof(SupportedIsas))]
-    public void SaturatingValuesFallBackAndStayExact(Isa isa)
+    [TestCaseSource(nameof(VectorIsas))]
+    public void SaturatingValuesAreRefused(Isa isa)
     {
-        // 2 * 128 * 255 > 32767: a vpmaddubsw pair would saturate, so the scalar path must run.
+        // 2 * 128 * 255 > 32767: a vpmaddubsw pair would saturate; the operator sends such levels elsewhere.
         var a = new sbyte[] { -128, -128, 127, -128 };
         var b = new byte[] { 255, 255, 255, 0 };
-        var actual = new float[2 * 2];
-        int[] offsets = [0, 0];
-        DenseByteProducts.Run(PairA(a, 2, 2), PairBytes(b, 2, 2), 1, 2, 2, valueMax: 255, factor: 1, offsets, 1f, actual, threads: 1, isa);
-        Assert.That(actual, Is.EqualTo(Naive(a, b, 2, 2, 2, 1, offsets, 1f)));
-        Assert.That(actual[0], Is.EqualTo(-128 * 255 - 128 * 255));
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(PairA(a, 2, 2), PairBytes(b, 2, 2), 1, 2, 2, valueMax: 255, factor: 1,
+            [0, 0], 1f, new float[4], threads: 1, isa, default(NoRowEpilogue)));
+        Assert.Throws<PlatformNotSupportedException>(() => DenseByteProducts.Run(PairA(a, 2, 2), PairBytes(b, 2, 2), 1, 2, 2, valueMax: 1,
+            factor: 1, [0, 0], 1f, new float[4], threads: 1, Isa.Scalar, default(NoRowEpilogue)));
     }
-
-    private static IEnumerable<Isa> SupportedIsas => IsaSelection.Supported;
 
     [Test]
     public void WrongSizesAreRejected()
     {
-        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[5], new byte[64], 2, 3, 3, 1, 1, null, 1f, new float[9]));
-        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[6], new byte[64], 2, 3, 3, 1, 1, null, 1f, new float[9]));
-        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[6], new byte[128], 2, 3, 3, 1, 1, null, 1f, new float[8]));
-        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[6], new byte[128], 2, 3, 3, 1, 1, new int[2], 1f, new float[9]));
+        Isa isa = IsaSelection.Best;
+        var none = default(NoRowEpilogue);
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[5], new byte[64], 2, 3, 3, 1, 1, null, 1f, new float[9], 1, isa, none));
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[6], new byte[64], 2, 3, 3, 1, 1, null, 1f, new float[9], 1, isa, none));
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[6], new byte[128], 2, 3, 3, 1, 1, null, 1f, new float[8], 1, isa, none));
+        Assert.Throws<ArgumentException>(() => DenseByteProducts.Run(new int[6], new byte[128], 2, 3, 3, 1, 1, new int[2], 1f, new float[9], 1, isa, none));
     }
 }

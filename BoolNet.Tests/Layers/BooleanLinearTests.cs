@@ -1,13 +1,11 @@
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
 using BoolNet.Layers;
-using BoolNet.Layers.Numerics;
 using static BoolNet.Tests.Layers.LayerTestHelpers;
 
 namespace BoolNet.Tests.Layers;
 
 /// <summary>The dense Boolean layer against naive +-1 arithmetic (ALGORITHMS.md sections 2-3).</summary>
-[Category("Isa")]
 public class BooleanLinearTests
 {
     [TestCase(5, 70, 9, BinaryLogic.Xnor, false)]
@@ -107,49 +105,6 @@ public class BooleanLinearTests
         Assert.That(gSplit, Is.EqualTo(gOnly), "g follows InputPlanes");
         Assert.That(gSplit, Is.Not.EqualTo(gWeightPlanes), "the two plane counts must give different g here");
         Assert.That(qSplit, Is.Not.EqualTo(qInputPlanes), "the two plane counts must give different q here");
-    }
-
-    [Test]
-    public void SparseAndPopcountWeightSignalsAgreeExactly()
-    {
-        var random = new Random(11);
-        foreach ((int count, int outputs, int inputs, int planes) in new[] { (100, 70, 130, 4), (300, 64, 5, 8), (1, 1, 1, 2), (129, 200, 64, 6) })
-        {
-            float[] z = RandomReals(random, count * outputs, 3f);
-            var quantized = QuantizedSignal.Create(z, count, outputs, new SignalSettings(planes), 7);
-            BitMatrix x = RandomBits(random, count, inputs);
-            var sparse = new float[outputs * inputs];
-            var popcount = new float[outputs * inputs];
-            BooleanSignals.WeightSignalSparse(quantized, x, 1.5f, sparse, threads: 2);
-            BooleanSignals.WeightSignalPopcount(quantized, BitPacking.Transpose(x, threads: 1), 1.5f, popcount, threads: 1);
-            Assert.That(sparse, Is.EqualTo(popcount), $"count {count}, planes {planes}");
-        }
-    }
-
-    [Test]
-    public void DenseSignalsAgreeExactlyWithTheSparseAndPlanePaths()
-    {
-        // The AVX2 routing (dense byte products) against the AVX-512 one (sparse q, popcount planes for g):
-        // same integers, so the same floats; odd batch and output counts leave an unpaired last row.
-        var random = new Random(12);
-        foreach ((int count, int outputs, int inputs, int planes) in new[] { (100, 1024, 1024, 6), (99, 70, 130, 4), (1, 1, 1, 2), (129, 201, 64, 8), (4, 3, 33, 5) })
-        {
-            float[] z = RandomReals(random, count * outputs, 3f);
-            var quantized = QuantizedSignal.Create(z, count, outputs, new SignalSettings(planes), 7);
-            BitMatrix x = RandomBits(random, count, inputs);
-            BitMatrix w = RandomBits(random, outputs, inputs);
-            var qDense = new float[outputs * inputs];
-            var qSparse = new float[outputs * inputs];
-            BooleanSignals.WeightSignalDense(quantized, x, 1.5f, qDense, threads: 2);
-            BooleanSignals.WeightSignalSparse(quantized, x, 1.5f, qSparse, threads: 1);
-            Assert.That(qDense, Is.EqualTo(qSparse), $"q: count {count}, planes {planes}");
-            var gDense = new float[count * inputs];
-            var gPlanes = new float[count * inputs];
-            BooleanSignals.InputSignalDense(quantized, w, 0.75f, gDense, threads: 2);
-            BooleanSignals.InputSignalPlanes(quantized, BitPacking.Transpose(w, threads: 1), 0.75f, gPlanes, threads: 1);
-            Assert.That(gDense, Is.EqualTo(gPlanes), $"g: count {count}, planes {planes}");
-            Assert.That(gDense.Any(v => v != 0), Is.True, "a non-trivial g");
-        }
     }
 
     [Test]

@@ -39,17 +39,4 @@ public class RowBroadcastTests
         Assert.Throws<ArgumentException>(() => RowBroadcast.AddToRows(new float[5], new float[3], 2, 3, 1));
         Assert.Throws<ArgumentException>(() => RowBroadcast.ColumnSums(new float[6], 2, 3, new float[2], 1));
     }
-
-    [Test]
-    public void LevelRowSumsEqualThePlainSums()
-    {
-        var random = new Random(4);
-        foreach ((int rows, int columns) in Shapes.Append((4, 1024 + 31)))
-        {
-            var levels = new sbyte[rows * columns];
-            for (int i = 0; i < levels.Length; i++) levels[i] = (sbyte)random.Next(-127, 128);
-            int[] expected = Enumerable.Range(0, rows).Select(k => levels.Skip(k * columns).Take(columns).Sum(v => (int)v)).ToArray();
-            Assert.That(BooleanSignals.RowSums(levels, rows, columns), Is.EqualTo(expected), $"{rows}x{columns}");
-        }
-    }
 }

@@ -38,7 +38,7 @@ public class TrainerTests
         return new Dataset("synthetic", Make(train), Make(test), 10);
     }
 
-    private static readonly ModelSettings Small = new() { Hidden = [96, 64], SignalPlanes = 4, Rounding = BoolNet.Layers.Numerics.SignalRounding.Stochastic };
+    private static readonly ModelSettings Small = new() { Hidden = [96, 64], SignalPlanes = 4, Rounding = BoolNet.Core.Operators.SignalRounding.Stochastic };
 
     private static TrainingOptions Options(int threads, int epochs = 2) => new()
     {
@@ -88,18 +88,30 @@ public class TrainerTests
     /// <summary>
     /// The Boolean step fused into the backward (<see cref="TrainingOptions.FuseBooleanStep"/>, the
     /// default) gives the weights, accumulators, flips and metrics of the separate step, on 1 and 2
-    /// threads, with and without accumulator clipping.
+    /// threads, with and without accumulator clipping, for every layer that fuses it: the bit-plane
+    /// first layer and the dense layers (quantised, and exact with a Boolean bias, which is left to the
+    /// optimizer's own pass), and the convolutions (a thermometer first conv and a padded hidden one).
     /// </summary>
-    [TestCase(1, 0.0)]
-    [TestCase(2, 0.0)]
-    [TestCase(2, 1.5)]
-    public void FusedBooleanStepEqualsTheSeparateStep(int threads, double clip)
+    [TestCase(1, 0.0, "mlp")]
+    [TestCase(2, 0.0, "mlp")]
+    [TestCase(2, 1.5, "mlp")]
+    [TestCase(2, 0.0, "mlp-exact-bias")]
+    [TestCase(1, 0.0, "cnn")]
+    [TestCase(2, 1.5, "cnn")]
+    public void FusedBooleanStepEqualsTheSeparateStep(int threads, double clip, string network)
     {
-        Dataset data = Synthetic();
-        Trainer Make(bool fuse) => new(ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 9, Small)), Options(threads) with
+        Dataset data = network == "cnn" ? Synthetic(train: 400, test: 100) : Synthetic();
+        Network Build() => network switch
+        {
+            "mlp" => ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 9, Small)),
+            "mlp-exact-bias" => ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 9, Small with { First = FirstLayerKind.Thermometer, SignalPlanes = 0, BooleanBias = true })),
+            _ => ModelCatalog.BuildConvolutional(new ModelRequest(Shape, 10, 9, Small with { Hidden = [32], First = FirstLayerKind.Thermometer }),
+                [new ModelCatalog.ConvolutionStage(8, true), new ModelCatalog.ConvolutionStage(16, false)]),
+        };
+        Trainer Make(bool fuse) => new(Build(), Options(threads) with
         {
             FuseBooleanStep = fuse,
-            Boolean = new BooleanOptimizerOptions { LearningRate = 30, Clip = clip },
+            Boolean = new BooleanOptimizerOptions { LearningRate = network == "cnn" ? 3000 : 30, Clip = clip },
         });
         Trainer separate = Make(false), fused = Make(true);
         separate.Run(data);

@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Text.Json.Serialization;
 using BoolNet.Layers;
-using BoolNet.Layers.Numerics;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Train.Data;
 

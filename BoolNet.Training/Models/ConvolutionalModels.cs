@@ -1,6 +1,6 @@
 using BoolNet.Core.Convolution;
 using BoolNet.Layers;
-using BoolNet.Layers.Numerics;
+using BoolNet.Core.Operators;
 using BoolNet.Train.Optimizers;
 using BoolNet.Train.Training;
 

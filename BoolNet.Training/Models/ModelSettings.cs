@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using BoolNet.Core.Kernels;
 using BoolNet.Layers;
-using BoolNet.Layers.Numerics;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Train.Models;
 

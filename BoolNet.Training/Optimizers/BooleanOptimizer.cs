@@ -1,9 +1,7 @@
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
+using BoolNet.Core.Operators;
 using BoolNet.Layers;
 
 namespace BoolNet.Train.Optimizers;
@@ -58,7 +56,8 @@ public sealed record BooleanOptimizerOptions
 }
 
 /// <summary>
-/// The Boolean optimizer "flip with reset" (ALGORITHMS.md section 4; Leconte Alg. 1/2, BOLD).
+/// The Boolean optimizer "flip with reset" (docs/ALGORITHMS.md section 4; Leconte, "Boolean Logic as an
+/// Error feedback mechanism", Alg. 1/2; BOLD, Nguyen et al., arXiv:2405.16339); the float rule itself is the operator <see cref="FlipWithReset"/>.
 /// Per Boolean tensor an accumulator m (weight's shape, starts at 0) and a scalar beta (starts at 1):
 /// <code>
 ///   m    &lt;- beta m + eta_t q                    q = dL/de(w), the layer's signal (Eq. 4)
@@ -107,7 +106,7 @@ public sealed class BooleanOptimizer : IOptimizer
             {
                 // The rows were updated during the backward (BeginFusedStep): only the totals remain.
                 state.Fused = null;
-                flips = FinishFloat(boolean, state, fused, fused.Eta);
+                flips = Finish(boolean, state, fused);
             }
             else
             {
@@ -148,123 +147,39 @@ public sealed class BooleanOptimizer : IOptimizer
 
     private long StepFloat(BooleanParameter parameter, State state, float eta, int threads)
     {
-        var rows = new RowResults(parameter.Weights.Rows, eta);
-        Threading.For(parameter.Weights.Rows, threads, (start, end) => StepRowsFloat(parameter, state, rows, start, end),
-            work: (long)parameter.Count * 8);
-        return FinishFloat(parameter, state, rows, eta);
+        FlipWithResetRows rows = Rows(parameter, state, eta);
+        Threading.For(parameter.Weights.Rows, threads, rows.Apply, work: (long)parameter.Count * 8);
+        return Finish(parameter, state, rows);
     }
 
-    /// <summary>The float rule on weight rows [start, end), their statistics into <paramref name="results"/>.</summary>
-    private void StepRowsFloat(BooleanParameter parameter, State state, RowResults results, int start, int end)
-    {
-        BitMatrix w = parameter.Weights;
-        float[] m = state.Float!, q = parameter.Signal;
-        int columns = w.Columns;
-        for (int r = start; r < end; r++)
-            (results.Flips[r], results.Max[r], results.Push[r]) = StepRowFloat(w.Row(r), m.AsSpan(r * columns, columns), q.AsSpan(r * columns, columns),
-                state.Beta, results.Eta, (float)Options.Clip);
-    }
+    /// <summary>This step of the float rule on <paramref name="parameter"/>, as data (<see cref="FlipWithResetRows"/>).</summary>
+    private FlipWithResetRows Rows(BooleanParameter parameter, State state, float eta) =>
+        new(parameter.Weights, state.Float!, parameter.Signal, state.Beta, eta, (float)Options.Clip);
 
     /// <summary>Totals of a float step from its per-row results (row order, so the same for any thread split).</summary>
-    private static long FinishFloat(BooleanParameter parameter, State state, RowResults rows, float eta)
+    private static long Finish(BooleanParameter parameter, State state, FlipWithResetRows rows)
     {
-        state.MaxAccumulator = Math.Max(state.MaxAccumulator, rows.Max.Length == 0 ? 0 : rows.Max.Max());
-        double push = 0;
-        foreach (double v in rows.Push) push += v;
-        state.Push += push * eta / Math.Max(1, parameter.Count);
-        return rows.Flips.Sum();
+        state.MaxAccumulator = Math.Max(state.MaxAccumulator, rows.MaxAccumulator);
+        state.Push += rows.SumAbsSignal * rows.Eta / Math.Max(1, parameter.Count);
+        return rows.Flips;
     }
 
     /// <summary>
-    /// Starts this step's update of <paramref name="parameter"/> fused into its layer's backward: the
-    /// returned action applies the float rule to weight rows [start, end) as the layer hands over
-    /// their finished signal rows (<see cref="LayerContext.SignalRowsReady"/>), while they are still in
-    /// cache, instead of a separate pass over the whole signal afterwards; <see cref="Step"/> then only
-    /// adds up the totals. The arithmetic per weight is the same, so the weights are the same bit for
-    /// bit. Null when the step cannot be fused: an int16 accumulator, or a signal normalised by its RMS
-    /// (which needs the whole signal first).
+    /// Begins this step's update of <paramref name="parameter"/> fused into its layer's backward: the
+    /// returned step is the epilogue of the layer's weight signal (<see cref="IFusedUpdates"/>), which
+    /// applies the float rule to each weight row as soon as its signal row is final, while it is still
+    /// in cache, instead of a separate pass over the whole signal afterwards; <see cref="Step"/> then
+    /// only adds up the totals. The arithmetic per weight is the same, so the weights are the same bit
+    /// for bit. Null when the step cannot be fused: an int16 accumulator, or a signal normalised by its
+    /// RMS (which needs the whole signal first).
     /// </summary>
-    public Action<int, int>? BeginFusedStep(BooleanParameter parameter, StepInfo step)
+    public FlipWithResetRows? BeginFusedStep(BooleanParameter parameter, StepInfo step)
     {
         if (Options.Accumulator != AccumulatorType.Float32 || Options.NormalizeSignal) return null;
         State state = StateOf(parameter);
-        var rows = new RowResults(parameter.Weights.Rows, parameter.LearningRateScale * (float)Rate(step));
+        FlipWithResetRows rows = Rows(parameter, state, parameter.LearningRateScale * (float)Rate(step));
         state.Fused = rows;
-        return (start, end) => StepRowsFloat(parameter, state, rows, start, end);
-    }
-
-    /// <summary>Per-row flips, max |m| and sum |q| of one float step, and its eta.</summary>
-    private sealed class RowResults(int rows, float eta)
-    {
-        public readonly long[] Flips = new long[rows];
-        public readonly float[] Max = new float[rows];
-        public readonly double[] Push = new double[rows];
-        public readonly float Eta = eta;
-    }
-
-    /// <summary>
-    /// One row of the float rule, 8 weights per 256-bit vector: m = beta m + eta q (clipped);
-    /// flip = TRUE and m &gt;= 1, or FALSE and m &lt;= -1; flipped weights toggle and their m resets.
-    /// Element-wise, so identical to the scalar loop whatever the thread split.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static (long Flips, float Max, double SumAbsSignal) StepRowFloat(Span<ulong> words, Span<float> m, ReadOnlySpan<float> q, float beta, float eta, float clip)
-    {
-        int columns = m.Length, c = 0;
-        long flips = 0;
-        var maxVector = Vector256<float>.Zero;
-        var signalVector = Vector256<float>.Zero;
-        var betaVector = Vector256.Create(beta);
-        var etaVector = Vector256.Create(eta);
-        var one = Vector256.Create(1f);
-        var clipVector = Vector256.Create(clip > 0f ? clip : float.PositiveInfinity);
-        var bitSelect = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
-        ref float mRef = ref MemoryMarshal.GetReference(m);
-        ref float qRef = ref MemoryMarshal.GetReference(q);
-        for (; c + 8 <= columns; c += 8)
-        {
-            Vector256<float> signal = Vector256.LoadUnsafe(ref qRef, (nuint)c);
-            signalVector += Vector256.Abs(signal);
-            Vector256<float> value = betaVector * Vector256.LoadUnsafe(ref mRef, (nuint)c) + etaVector * signal;
-            value = Vector256.Min(Vector256.Max(value, -clipVector), clipVector);
-            int byteBits = (int)((words[c >> 6] >> (c & 63)) & 0xFF);
-            Vector256<float> isTrue = Vector256.Equals(Vector256.Create(byteBits) & bitSelect, bitSelect).AsSingle();
-            Vector256<float> flip = (isTrue & Vector256.GreaterThanOrEqual(value, one))
-                                  | Vector256.AndNot(Vector256.LessThanOrEqual(value, -one), isTrue);
-            uint flipBits = flip.ExtractMostSignificantBits();
-            if (flipBits != 0)
-            {
-                words[c >> 6] ^= (ulong)flipBits << (c & 63);
-                flips += BitOperations.PopCount(flipBits);
-                value = Vector256.AndNot(value, flip);
-            }
-            value.StoreUnsafe(ref mRef, (nuint)c);
-            maxVector = Vector256.Max(maxVector, Vector256.Abs(value));
-        }
-        float max = 0f;
-        double sumSignal = 0;
-        for (int i = 0; i < 8; i++)
-        {
-            max = MathF.Max(max, maxVector[i]);
-            sumSignal += signalVector[i];
-        }
-        for (; c < columns; c++)
-        {
-            sumSignal += MathF.Abs(q[c]);
-            float value = beta * m[c] + eta * q[c];
-            if (clip > 0f) value = Math.Clamp(value, -clip, clip);
-            ulong bit = 1UL << (c & 63);
-            bool isTrue = (words[c >> 6] & bit) != 0;
-            if (isTrue ? value >= 1f : value <= -1f)
-            {
-                words[c >> 6] ^= bit;
-                value = 0f;
-                flips++;
-            }
-            m[c] = value;
-            max = MathF.Max(max, MathF.Abs(value));
-        }
-        return (flips, max, sumSignal);
+        return rows;
     }
 
     private long StepInt16(BooleanParameter parameter, State state, float eta, int threads)
@@ -377,6 +292,6 @@ public sealed class BooleanOptimizer : IOptimizer
         public long Steps;
         public double MaxAccumulator;
         public double Push;
-        public RowResults? Fused; // a step begun in the backward (BeginFusedStep), finished by Step
+        public FlipWithResetRows? Fused; // a step begun in the backward (BeginFusedStep), finished by Step
     }
 }

@@ -1,7 +1,7 @@
 using BoolNet.Core.Kernels;
 using System.Diagnostics;
+using BoolNet.Core.Operators;
 using BoolNet.Layers;
-using BoolNet.Layers.Numerics;
 using BoolNet.Train.Data;
 using BoolNet.Train.Optimizers;
 
@@ -116,15 +116,9 @@ public sealed class Trainer
         double lossSum = 0, forward = 0, backward = 0, update = 0;
         long correct = 0, seen = 0;
         Network.ResetTimings();
-        // Boolean parameters whose optimizer step runs inside the backward (TrainingOptions.FuseBooleanStep).
-        Dictionary<BooleanParameter, BooleanOptimizer>? fused = null;
-        if (Options.FuseBooleanStep)
-        {
-            fused = new Dictionary<BooleanParameter, BooleanOptimizer>(ReferenceEqualityComparer.Instance);
-            foreach (OptimizerGroup group in Groups)
-                if (group.Optimizer is BooleanOptimizer booleanOptimizer)
-                    foreach (BooleanParameter parameter in group.Parameters.OfType<BooleanParameter>()) fused[parameter] = booleanOptimizer;
-        }
+        // Boolean optimizer steps run inside the backward as the weight signals' epilogue (TrainingOptions.FuseBooleanStep).
+        FusedBooleanSteps? fused = Options.FuseBooleanStep ? new FusedBooleanSteps(Groups) : null;
+        context.FusedUpdates = fused;
         var clock = Stopwatch.StartNew();
         for (int b = 0; b < batches; b++)
         {
@@ -140,14 +134,17 @@ public sealed class Trainer
             (double loss, int right) = SoftmaxCrossEntropy.Compute(logits, labels, classes, gradient);
             long t1 = Stopwatch.GetTimestamp();
             var info = new StepInfo(Step, totalSteps, Options.Threads);
-            context.SignalRowsReady = fused is null ? null : parameter => fused.TryGetValue(parameter, out BooleanOptimizer? optimizer) ? optimizer.BeginFusedStep(parameter, info) : null;
+            fused?.Start(info);
             Network.Backward(gradient, context);
             long t2 = Stopwatch.GetTimestamp();
             foreach (OptimizerGroup group in Groups) group.Optimizer.Step(group.Parameters, info);
             long t3 = Stopwatch.GetTimestamp();
+            // The fused steps ran inside the backward: their share of its wall time, estimated as their
+            // thread time over the threads that ran them, is reported as update time, not backward time.
+            double fusedUpdate = fused is null ? 0 : fused.Elapsed.TotalSeconds / Threading.Resolve(Options.Threads);
             forward += Stopwatch.GetElapsedTime(t0, t1).TotalSeconds;
-            backward += Stopwatch.GetElapsedTime(t1, t2).TotalSeconds;
-            update += Stopwatch.GetElapsedTime(t2, t3).TotalSeconds;
+            backward += Stopwatch.GetElapsedTime(t1, t2).TotalSeconds - fusedUpdate;
+            update += Stopwatch.GetElapsedTime(t2, t3).TotalSeconds + fusedUpdate;
             Step++;
             lossSum += loss;
             correct += right;
@@ -291,5 +288,49 @@ public sealed class Trainer
             }
         }, work: (long)chosen.Length * size);
         return (inputs, labels);
+    }
+
+    /// <summary>
+    /// The Boolean optimizer steps of one backward handed to the layers (<see cref="IFusedUpdates"/>):
+    /// each Boolean parameter of a <see cref="BooleanOptimizer"/> group, begun when its layer asks.
+    /// </summary>
+    private sealed class FusedBooleanSteps : IFusedUpdates
+    {
+        private readonly Dictionary<BooleanParameter, BooleanOptimizer> _optimizers = new(ReferenceEqualityComparer.Instance);
+        private readonly List<FlipWithResetRows> _begun = [];
+        private StepInfo _step;
+
+        public FusedBooleanSteps(IEnumerable<OptimizerGroup> groups)
+        {
+            foreach (OptimizerGroup group in groups)
+                if (group.Optimizer is BooleanOptimizer optimizer)
+                    foreach (BooleanParameter parameter in group.Parameters.OfType<BooleanParameter>()) _optimizers[parameter] = optimizer;
+        }
+
+        /// <summary>Time the steps begun since <see cref="Start"/> spent updating rows, summed over threads.</summary>
+        public TimeSpan Elapsed
+        {
+            get
+            {
+                TimeSpan total = TimeSpan.Zero;
+                foreach (FlipWithResetRows rows in _begun) total += rows.Elapsed;
+                return total;
+            }
+        }
+
+        /// <summary>A new step: the steps begun from now on are those of <paramref name="step"/>.</summary>
+        public void Start(StepInfo step)
+        {
+            _step = step;
+            _begun.Clear();
+        }
+
+        public FlipWithResetRows Begin(BooleanParameter parameter)
+        {
+            if (!_optimizers.TryGetValue(parameter, out BooleanOptimizer? optimizer) || optimizer.BeginFusedStep(parameter, _step) is not { } rows)
+                return default;
+            _begun.Add(rows);
+            return rows;
+        }
     }
 }

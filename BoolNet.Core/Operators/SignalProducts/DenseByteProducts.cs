@@ -1,10 +1,12 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
 
-namespace BoolNet.Core.Kernels;
+namespace BoolNet.Core.Operators;
 
 /// <summary>
 /// A dense product of small integers over a shared dimension K taken two at a time:
@@ -28,12 +30,68 @@ namespace BoolNet.Core.Kernels;
 /// </para>
 /// <para>
 /// Exact integers: int16 lanes take at most <c>32767 / (2 max|a| max b)</c> pairs before they are
-/// widened into int32, and one pair never saturates <c>vpmaddubsw</c> (checked; otherwise the scalar
-/// path runs). The result equals <see cref="Reference"/> bit for bit on every path and thread count.
+/// widened into int32, and one pair never saturates <c>vpmaddubsw</c> (checked). The result equals
+/// the reference of <see cref="SignalProducts"/> bit for bit on every path and thread count.
 /// </para>
 /// </summary>
-public static class DenseByteProducts
+internal static class DenseByteProducts
 {
+    /// <summary>Input signal g [N, m] = scale * (2 Z W - sum_j Z[:, j]): a = Z [N, out] paired along out, b = W [out, m] bits.</summary>
+    public static void InputSignal(SignalLevels z, BitMatrix weights, float scale, float[] g, int threads, Isa isa, PairedBitsCache? weightPairs)
+    {
+        int pairs = (z.Columns + 1) / 2;
+        int[] pairedA = ArrayPool<int>.Shared.Rent(Math.Max(1, z.Rows * pairs));
+        try
+        {
+            PairedA(z.Levels, z.Rows, z.Columns, pairedA);
+            RunOnBits(pairedA, z.Rows, weights, SignalProducts.RowSums(z), scale, g, threads, isa, weightPairs, default(NoRowEpilogue));
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(pairedA);
+        }
+    }
+
+    /// <summary>Weight signal q [out, m] = scale * (2 Z^T X - sum_k Z[k, :]): a = Z^T [out, N] paired along the batch, b = X [N, m] bits.</summary>
+    public static void WeightSignal<TRows>(SignalLevels z, BitMatrix inputs, float scale, float[] q, int threads, Isa isa, TRows rowsDone)
+        where TRows : struct, IRowEpilogue
+    {
+        int pairs = (z.Rows + 1) / 2;
+        int[] pairedA = ArrayPool<int>.Shared.Rent(Math.Max(1, z.Columns * pairs));
+        try
+        {
+            PairedATransposed(z.Levels, z.Rows, z.Columns, pairedA, threads);
+            RunOnBits(pairedA, z.Columns, inputs, SignalProducts.ColumnSums(z), scale, q, threads, isa, null, rowsDone);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(pairedA);
+        }
+    }
+
+    /// <summary>
+    /// output [rows, b.Columns] = scale * (2 A2 B2 - offsets), B2 the pair bytes of the bits b [2 pairs, columns]
+    /// (kept up to date by <paramref name="pairsOfB"/> when given, else paired afresh into a pooled buffer).
+    /// </summary>
+    private static void RunOnBits<TRows>(int[] pairedA, int rows, BitMatrix b, int[] offsets, float scale, float[] output, int threads, Isa isa,
+        PairedBitsCache? pairsOfB, TRows rowsDone)
+        where TRows : struct, IRowEpilogue
+    {
+        int pairs = (b.Rows + 1) / 2;
+        byte[]? pooledB = pairsOfB is null ? ArrayPool<byte>.Shared.Rent(Math.Max(1, PairedBytes(pairs, b.Columns))) : null;
+        try
+        {
+            byte[] pairedB;
+            if (pooledB is null) pairedB = pairsOfB!.Pair(b, threads);
+            else PairedB(b, pairedB = pooledB, threads);
+            Run(pairedA, pairedB, pairs, rows, b.Columns, valueMax: 1, factor: 2, offsets, scale, output, threads, isa, rowsDone);
+        }
+        finally
+        {
+            if (pooledB is not null) ArrayPool<byte>.Shared.Return(pooledB);
+        }
+    }
+
     /// <summary>Output rows per register tile.</summary>
     private const int TileRows = 4;
 
@@ -192,14 +250,14 @@ public static class DenseByteProducts
     /// <param name="scale">final float factor</param>
     /// <param name="output">[rows, columns] row-major</param>
     /// <param name="threads">0 for the default</param>
-    /// <param name="isa">forces a path (null: <see cref="IsaSelection.Current"/>); AVX-512 runs the 256-bit tile</param>
-    /// <param name="rowsReady">
-    /// called as (start, end) once output rows [start, end) are final, on the thread that wrote them and
-    /// while they are still in its cache, every row exactly once (a consumer such as an optimizer
-    /// step then reads them from L1/L2 rather than from memory); null for none
+    /// <param name="isa">AVX2 or AVX-512 (both run the 256-bit tile)</param>
+    /// <param name="rowsDone">
+    /// applied to every output row range once it is final, on the thread that wrote it and while it is
+    /// still in that core's cache (an optimizer step then reads it from L1/L2 rather than from memory)
     /// </param>
-    public static unsafe void Run(int[] pairedA, byte[] pairedB, int pairs, int rows, int columns, int valueMax,
-        int factor, int[]? offsets, float scale, float[] output, int threads = 0, Isa? isa = null, Action<int, int>? rowsReady = null)
+    public static unsafe void Run<TRows>(int[] pairedA, byte[] pairedB, int pairs, int rows, int columns, int valueMax,
+        int factor, int[]? offsets, float scale, float[] output, int threads, Isa isa, TRows rowsDone)
+        where TRows : struct, IRowEpilogue
     {
         ArgumentOutOfRangeException.ThrowIfNegative(pairs);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
@@ -210,15 +268,9 @@ public static class DenseByteProducts
         CheckLength(output.Length, (long)rows * columns, "output");
         if (offsets is not null) CheckLength(offsets.Length, rows, "offsets");
         if (rows == 0 || columns == 0) return;
-        Isa path = isa ?? IsaSelection.Current;
-        if (path != Isa.Scalar && !IsaSelection.IsSupported(path)) throw new PlatformNotSupportedException($"{path} is not supported here");
+        if (isa == Isa.Scalar || !IsaSelection.IsSupported(isa)) throw new PlatformNotSupportedException($"the byte-product tile needs AVX2, not {isa}");
         long pairMax = 2L * SparseByteProducts.MaxAbs(MemoryMarshal.Cast<int, sbyte>(pairedA.AsSpan(0, rows * pairs))) * valueMax;
-        if (path == Isa.Scalar || pairMax > short.MaxValue)
-        {
-            Reference(pairedA, pairedB, pairs, rows, columns, factor, offsets, scale, output, threads);
-            if (rowsReady is not null) Threading.For(rows, threads, rowsReady, work: (long)rows * columns);
-            return;
-        }
+        if (pairMax > short.MaxValue) throw new ArgumentException($"a pair of products reaches {pairMax}, past the int16 lanes of vpmaddubsw");
         int chunk = (int)Math.Min(int.MaxValue, short.MaxValue / Math.Max(1, pairMax));
         int blocks = (columns + TileColumns - 1) / TileColumns;
         int[] rowOffsets = offsets ?? new int[rows];
@@ -244,7 +296,7 @@ public static class DenseByteProducts
                     {
                         for (int block = 0; block < blocks; block++) RunTile(tile * TileRows, block, sums);
                         // The tile's rows are whole now: hand them on while they are in this core's cache.
-                        rowsReady?.Invoke(tile * TileRows, Math.Min(rows, (tile + 1) * TileRows));
+                        rowsDone.Apply(tile * TileRows, Math.Min(rows, (tile + 1) * TileRows));
                     }
                 }, work: work);
             else
@@ -256,7 +308,7 @@ public static class DenseByteProducts
                         for (int r0 = 0; r0 < rows; r0 += TileRows) RunTile(r0, block, sums);
                 }, work: work);
                 // Rows are final only once every panel is done.
-                if (rowsReady is not null) Threading.For(rows, threads, rowsReady, work: (long)rows * columns);
+                Threading.For(rows, threads, rowsDone.Apply, work: (long)rows * columns);
             }
 
             void RunTile(int r0, int block, int* sums)
@@ -273,33 +325,6 @@ public static class DenseByteProducts
                         Tile1(a + (long)r * pairs, pairs, panel, chunk, sums, target + (long)r * columns, rowOffset[r], epilogue);
             }
         }
-    }
-
-    /// <summary>The scalar reference: sums in int64, then the same float expression as the vector path.</summary>
-    public static void Reference(int[] pairedA, byte[] pairedB, int pairs, int rows, int columns, int factor, int[]? offsets,
-        float scale, float[] output, int threads = 0)
-    {
-        Threading.For(rows, threads, (start, end) =>
-        {
-            var sums = new long[columns];
-            for (int r = start; r < end; r++)
-            {
-                Array.Clear(sums);
-                for (int p = 0; p < pairs; p++)
-                {
-                    short word = (short)pairedA[r * pairs + p];
-                    int low = (sbyte)(word & 0xFF), high = (sbyte)(word >> 8);
-                    if (low == 0 && high == 0) continue;
-                    for (int i = 0; i < columns; i++)
-                    {
-                        int index = PairedIndex(p, i, pairs);
-                        sums[i] += low * pairedB[index] + high * pairedB[index + 1];
-                    }
-                }
-                int offset = offsets is null ? 0 : offsets[r];
-                for (int i = 0; i < columns; i++) output[r * columns + i] = scale * (int)(factor * sums[i] - offset);
-            }
-        }, work: (long)rows * columns * Math.Max(1, pairs));
     }
 
     /// <summary>How a tile row becomes output: <c>target[t] = scale * (factor * sum[t] - offset)</c> for t &lt; Width.</summary>

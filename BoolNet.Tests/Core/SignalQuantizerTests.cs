@@ -1,11 +1,11 @@
+using System.Runtime.InteropServices;
 using BoolNet.Core.Bits;
-using BoolNet.Layers.Numerics;
+using BoolNet.Core.Operators;
 using static BoolNet.Tests.Layers.LayerTestHelpers;
 
-namespace BoolNet.Tests.Layers;
+namespace BoolNet.Tests.Core;
 
-/// <summary>Two's-complement signal planes and their quantiser.</summary>
-[Category("Isa")]
+/// <summary>The signal quantiser, and the bit-planes <see cref="PlaneProducts"/> packs its levels (and pixel levels) into.</summary>
 public class SignalQuantizerTests
 {
     [TestCase(2)]
@@ -17,9 +17,10 @@ public class SignalQuantizerTests
         int rows = 37, columns = 131, top = (1 << (planes - 1)) - 1;
         var levels = new sbyte[rows * columns];
         for (int i = 0; i < levels.Length; i++) levels[i] = (sbyte)random.Next(-top, top + 1);
-        int[] weights = SignalQuantizer.PlaneWeights(planes);
-        BitMatrix rowPlanes = SignalQuantizer.PackPlanes(levels, rows, columns, planes);
-        BitMatrix columnPlanes = SignalQuantizer.PackPlanesTransposed(levels, rows, columns, planes);
+        int[] weights = PlaneProducts.SignedWeights(planes);
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(levels.AsSpan());
+        BitMatrix rowPlanes = PlaneProducts.Pack(bytes, rows, columns, planes);
+        BitMatrix columnPlanes = PlaneProducts.PackTransposed(bytes, rows, columns, planes);
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < columns; c++)
             {
@@ -133,7 +134,52 @@ public class SignalQuantizerTests
         Assert.That(SignalQuantizer.Quantize(new float[4], 4, SignalRounding.Nearest, 0, levels), Is.EqualTo(0f));
         Assert.That(levels, Is.All.EqualTo(0));
         Assert.Throws<ArithmeticException>(() => SignalQuantizer.Quantize([1f, float.NaN], 4, SignalRounding.Nearest, 0, levels));
-        Assert.Throws<ArgumentOutOfRangeException>(() => SignalQuantizer.PlaneWeights(1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => SignalQuantizer.PlaneWeights(9));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PlaneProducts.SignedWeights(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PlaneProducts.SignedWeights(9));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SignalLevels.Quantize(new float[4], 2, 2, 1, SignalRounding.Nearest, 0));
+    }
+
+    [TestCase(1)]
+    [TestCase(4)]
+    [TestCase(8)]
+    public void UnsignedPlanesReconstructTheValues(int bits)
+    {
+        var random = new Random(bits);
+        int rows = 5, columns = 200;
+        var values = new byte[rows * columns];
+        for (int i = 0; i < values.Length; i++) values[i] = (byte)random.Next(1 << bits);
+        int[] weights = PlaneProducts.UnsignedWeights(bits);
+        BitMatrix rowPlanes = PlaneProducts.Pack(values, rows, columns, bits);
+        BitMatrix columnPlanes = PlaneProducts.PackTransposed(values, rows, columns, bits);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++)
+            {
+                int fromRows = 0, fromColumns = 0;
+                for (int b = 0; b < bits; b++)
+                {
+                    if (rowPlanes[r * bits + b, c]) fromRows += weights[b];
+                    if (columnPlanes[c * bits + b, r]) fromColumns += weights[b];
+                }
+                Assert.That(fromRows, Is.EqualTo(values[r * columns + c]));
+                Assert.That(fromColumns, Is.EqualTo(values[r * columns + c]));
+            }
+    }
+
+    [Test]
+    public void QuantisationRoundsToTheNearestLevelInTwosComplementPlanes()
+    {
+        float[] signal = [0.5f, -1.0f, 0.26f, -0.1f, 0.74f, 0f];
+        SignalLevels z = SignalLevels.Quantize(signal, 2, 3, planes: 3, SignalRounding.Nearest, seed: 0);
+        // scale = max|z| / 3 = 1/3: levels round(z * 3).
+        Assert.That(z.Scale, Is.EqualTo(1f / 3f).Within(1e-7));
+        Assert.That(z.Levels, Is.EqualTo(new sbyte[] { 2, -3, 1, 0, 2, 0 }));
+        Assert.That(z.MaxLevel, Is.EqualTo(3));
+        // -3 = 101b in 3-bit two's complement (-4 + 1): planes 0 and 2 of row 0, column 1.
+        BitMatrix planes = PlaneProducts.Pack(MemoryMarshal.AsBytes(z.Levels.AsSpan()), 2, 3, 3);
+        Assert.That(planes[0 * 3 + 0, 1] && !planes[0 * 3 + 1, 1] && planes[0 * 3 + 2, 1], Is.True);
+        Assert.That(PlaneProducts.SignedWeights(3), Is.EqualTo(new[] { 1, 2, -4 }));
+        BitMatrix transposed = PlaneProducts.PackTransposed(MemoryMarshal.AsBytes(z.Levels.AsSpan()), 2, 3, 3);
+        Assert.That(transposed[1 * 3 + 2, 0], Is.True);
+        Assert.Throws<ArithmeticException>(() => SignalLevels.Quantize([float.NaN], 1, 1, 2, SignalRounding.Nearest, 0));
     }
 }

@@ -1,6 +1,7 @@
 using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
 
-namespace BoolNet.Core.Kernels;
+namespace BoolNet.Core.Operators;
 
 /// <summary>
 /// <see cref="DenseByteProducts.PairedB"/> of a bit matrix that changes little between calls, kept up

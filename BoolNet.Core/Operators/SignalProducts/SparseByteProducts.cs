@@ -3,8 +3,10 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using BoolNet.Core.Bits;
+using BoolNet.Core.Kernels;
 
-namespace BoolNet.Core.Kernels;
+namespace BoolNet.Core.Operators;
 
 /// <summary>
 /// A product of two small-integer matrices over a short shared dimension, where the first is
@@ -21,13 +23,24 @@ namespace BoolNet.Core.Kernels;
 /// Rows j of the output are written whole and in order, which the prefetchers stream.
 /// <para>
 /// Exact integers: int16 lanes hold at most <c>chunk = 32767 / (2 max|a| max b)</c> pairs before
-/// they are widened into int32, and a single pair can never saturate the int16 lane (checked:
-/// otherwise the scalar path runs). The result equals <see cref="Reference"/> bit for bit, on every
-/// ISA path and for any thread count.
+/// they are widened into int32, and a single pair can never saturate the int16 lane (checked: see
+/// <see cref="Fits"/>). The result equals the reference of <see cref="SignalProducts"/> bit for bit,
+/// on every ISA path and for any thread count.
 /// </para>
 /// </summary>
-public static class SparseByteProducts
+internal static class SparseByteProducts
 {
+    /// <summary>Weight signal q [out, m] = scale * (2 Z^T X - sum_k Z[k, :]), X [N, m] bits read as bytes 0/1.</summary>
+    public static void WeightSignal<TRows>(SignalLevels z, BitMatrix inputs, float scale, float[] q, int threads, Isa isa, TRows rowsDone)
+        where TRows : struct, IRowEpilogue =>
+        Run(z.Levels, BitPacking.UnpackBytes(inputs, threads), z.Rows, z.Columns, inputs.Columns, factor: 2, SignalProducts.ColumnSums(z),
+            scale, q, threads, isa, rowsDone);
+
+    /// <summary>Weight signal q [out, m] = scale * Z^T u, u [N, m] unsigned byte values.</summary>
+    public static void WeightSignal<TRows>(SignalLevels z, byte[] values, int columns, float scale, float[] q, int threads, Isa isa, TRows rowsDone)
+        where TRows : struct, IRowEpilogue =>
+        Run(z.Levels, values, z.Rows, z.Columns, columns, factor: 1, offsets: null, scale, q, threads, isa, rowsDone);
+
     /// <summary>Output columns per 512-bit step: 32 pairs of bytes.</summary>
     private const int Lanes512 = 32;
 
@@ -47,9 +60,11 @@ public static class SparseByteProducts
     /// <param name="scale">final float factor</param>
     /// <param name="output">[J, I] row-major</param>
     /// <param name="threads">0 for the default</param>
-    /// <param name="isa">forces a path (null: <see cref="IsaSelection.Current"/>)</param>
-    public static void Run(sbyte[] a, byte[] b, int count, int rows, int columns, int factor, int[]? offsets, float scale,
-        float[] output, int threads = 0, Isa? isa = null)
+    /// <param name="isa">AVX2 (256-bit rows) or AVX-512 (512-bit rows)</param>
+    /// <param name="rowsDone">applied to every output row once it is final, on the thread that wrote it</param>
+    public static void Run<TRows>(sbyte[] a, byte[] b, int count, int rows, int columns, int factor, int[]? offsets, float scale,
+        float[] output, int threads, Isa isa, TRows rowsDone)
+        where TRows : struct, IRowEpilogue
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
@@ -59,15 +74,10 @@ public static class SparseByteProducts
         if (output.Length < (long)rows * columns) throw new ArgumentException($"output holds {output.Length}, needs {(long)rows * columns}");
         if (offsets is not null && offsets.Length < rows) throw new ArgumentException($"offsets hold {offsets.Length}, need {rows}");
         if (rows == 0 || columns == 0) return;
-        Isa path = isa ?? IsaSelection.Current;
-        if (path != Isa.Scalar && !IsaSelection.IsSupported(path)) throw new PlatformNotSupportedException($"{path} is not supported here");
-
+        Isa path = isa;
+        if (path == Isa.Scalar || !IsaSelection.IsSupported(path)) throw new PlatformNotSupportedException($"the sparse byte products need AVX2, not {path}");
         long pairMax = 2L * MaxAbs(a.AsSpan(0, count * rows)) * Max(b.AsSpan(0, count * columns));
-        if (path == Isa.Scalar || pairMax > short.MaxValue)
-        {
-            Reference(a, b, count, rows, columns, factor, offsets, scale, output, threads);
-            return;
-        }
+        if (pairMax > short.MaxValue) throw new ArgumentException($"a pair of products reaches {pairMax}, past the int16 lanes of vpmaddubsw");
         int chunk = (int)Math.Min(int.MaxValue, short.MaxValue / Math.Max(1, pairMax));
         int pairs = (count + 1) / 2;
         int stride = (columns + Lanes512 - 1) / Lanes512 * Lanes512; // padded columns of the paired b
@@ -88,6 +98,7 @@ public static class SparseByteProducts
                         Span<float> target = output.AsSpan(j * columns, columns);
                         if (path == Isa.Avx512) Row512(paired, stride, pairIndex, pairWord, first, last, chunk, factor, offset, scale, target);
                         else Row256(paired, stride, pairIndex, pairWord, first, last, chunk, factor, offset, scale, target);
+                        rowsDone.Apply(j, j + 1); // row j is whole and in this core's cache
                     }
                 }, work: (long)pairStart[rows] * stride / 16 + rows * (long)columns);
             }
@@ -107,33 +118,10 @@ public static class SparseByteProducts
     /// <summary>
     /// True when signed levels of <paramref name="signalPlanes"/> planes (|a| &lt;= 2^(P-1) - 1) times
     /// unsigned values of <paramref name="valueBits"/> bits cannot saturate a vpmaddubsw pair, so
-    /// the vector paths run (otherwise <see cref="Run"/> falls back to the scalar path).
+    /// <see cref="Run"/> can take them.
     /// </summary>
     public static bool Fits(int signalPlanes, int valueBits) =>
         2L * ((1L << (signalPlanes - 1)) - 1) * ((1L << valueBits) - 1) <= short.MaxValue;
-
-    /// <summary>The scalar reference: sums in int64, then the same float expression as the vector paths.</summary>
-    public static void Reference(sbyte[] a, byte[] b, int count, int rows, int columns, int factor, int[]? offsets, float scale,
-        float[] output, int threads = 0)
-    {
-        Threading.For(rows, threads, (start, end) =>
-        {
-            var sums = new long[columns];
-            for (int j = start; j < end; j++)
-            {
-                Array.Clear(sums);
-                for (int k = 0; k < count; k++)
-                {
-                    int value = a[k * rows + j];
-                    if (value == 0) continue;
-                    ReadOnlySpan<byte> row = b.AsSpan(k * columns, columns);
-                    for (int i = 0; i < columns; i++) sums[i] += value * row[i];
-                }
-                int offset = offsets is null ? 0 : offsets[j];
-                for (int i = 0; i < columns; i++) output[j * columns + i] = scale * (int)(factor * sums[i] - offset);
-            }
-        }, work: (long)rows * count * columns);
-    }
 
     /// <summary>
     /// paired[(p * stride + i) * 2 + t] = b[(2p + t) * I + i]: rows 2p and 2p+1 interleaved byte by

@@ -1,9 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
 
-namespace BoolNet.Layers.Numerics;
+namespace BoolNet.Core.Operators;
 
 /// <summary>How a real signal is rounded to the integer grid of its bit-planes.</summary>
 public enum SignalRounding
@@ -19,27 +18,43 @@ public enum SignalRounding
 }
 
 /// <summary>
-/// Quantises a real signal z [rows, columns] to P-bit two's-complement integers Z with one
-/// per-tensor scale, z ~ scale * Z, |Z| &lt;= 2^(P-1) - 1, and packs Z into P bit-planes so that
-/// sums of Z times +-1 become AND-popcounts (ALGORITHMS.md section 3):
-/// <code>
-///   Z = -2^(P-1) b_(P-1) + sum_(p &lt; P-1) 2^p b_p      (two's complement)
-///   sum_j Z_j e(w_j) = sum_p weight_p (2 popcount(b_p AND w) - popcount(b_p))
-/// </code>
+/// A backward signal z [Rows, Columns] quantised to integers, z ~ Scale * Levels with
+/// |Levels| &lt;= 2^(Planes-1) - 1 (<see cref="SignalQuantizer"/>). Rows are samples (or output
+/// positions of a convolution), columns output channels.
+/// </summary>
+/// <param name="Levels">Z [Rows * Columns] row-major</param>
+/// <param name="Scale">z ~ Scale * Z (0 for an all-zero signal)</param>
+/// <param name="Rows">rows of z</param>
+/// <param name="Columns">columns of z</param>
+/// <param name="Planes">P: the levels fit P-bit two's complement</param>
+public sealed record SignalLevels(sbyte[] Levels, float Scale, int Rows, int Columns, int Planes)
+{
+    /// <summary>The largest |level|, 2^(P-1) - 1.</summary>
+    public int MaxLevel => (1 << (Planes - 1)) - 1;
+
+    /// <summary>
+    /// Quantises z [rows, columns] (<see cref="SignalQuantizer.Quantize(float[], int, int, SignalRounding, ulong, sbyte[], int)"/>;
+    /// the levels do not depend on <paramref name="threads"/>).
+    /// </summary>
+    public static SignalLevels Quantize(float[] z, int rows, int columns, int planes, SignalRounding rounding, ulong seed, int threads = 0)
+    {
+        var levels = new sbyte[rows * columns];
+        float scale = SignalQuantizer.Quantize(z, rows * columns, planes, rounding, seed, levels, threads);
+        return new SignalLevels(levels, scale, rows, columns, planes);
+    }
+}
+
+/// <summary>
+/// The one signal quantiser (docs/ALGORITHMS.md section 3): a real signal z becomes P-bit
+/// two's-complement integers Z with one per-tensor scale, z ~ scale * Z, |Z| &lt;= 2^(P-1) - 1,
+/// rounded to nearest or stochastically (a counter-based hash of seed and element index, so the
+/// levels are reproducible, independent of the thread count and resumable). Every Boolean layer's
+/// backward quantises with it and contracts the levels with <see cref="SignalProducts"/>.
 /// </summary>
 public static class SignalQuantizer
 {
     /// <summary>Largest number of planes (Z fits a signed byte).</summary>
     public const int MaxPlanes = 8;
-
-    /// <summary>Weight of plane p in two's complement: 2^p, and -2^(P-1) for the top plane.</summary>
-    public static int[] PlaneWeights(int planes)
-    {
-        CheckPlanes(planes);
-        var weights = new int[planes];
-        for (int p = 0; p < planes; p++) weights[p] = p == planes - 1 ? -(1 << p) : 1 << p;
-        return weights;
-    }
 
     /// <summary>
     /// Writes Z = round(z / scale) into <paramref name="result"/> and returns scale
@@ -172,81 +187,7 @@ public static class SignalQuantizer
         return x ^ (x >> 31);
     }
 
-    /// <summary>
-    /// Planes of Z [rows, columns] stacked row-wise: result [rows * P, columns], row r*P + p holds
-    /// bit p of Z[r, :] (contraction over columns).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static BitMatrix PackPlanes(ReadOnlySpan<sbyte> values, int rows, int columns, int planes)
-    {
-        CheckPlanes(planes);
-        var result = new BitMatrix(rows * planes, columns);
-        int wordsPerRow = result.WordsPerRow;
-        ulong[] words = result.Words;
-        Span<ulong> accumulated = stackalloc ulong[MaxPlanes];
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<sbyte> row = values.Slice(r * columns, columns);
-            int w = 0;
-            // 64 levels per word: shifting plane p into each byte's sign bit and reading the 32 sign
-            // bits with one vpmovmskb packs a plane of 32 values in two instructions.
-            for (; (w + 1) * 64 <= columns; w++)
-            {
-                Vector256<sbyte> low = Vector256.Create(row.Slice(w * 64, 32)), high = Vector256.Create(row.Slice(w * 64 + 32, 32));
-                for (int p = 0; p < planes; p++)
-                {
-                    ulong bits = Vector256.ShiftLeft(low, 7 - p).ExtractMostSignificantBits()
-                               | ((ulong)Vector256.ShiftLeft(high, 7 - p).ExtractMostSignificantBits() << 32);
-                    words[(r * planes + p) * wordsPerRow + w] = bits;
-                }
-            }
-            for (; w < wordsPerRow; w++)
-            {
-                accumulated.Clear();
-                int start = w << 6, end = Math.Min(columns, start + 64);
-                for (int c = start; c < end; c++)
-                {
-                    int v = row[c];
-                    if (v == 0) continue;
-                    ulong bit = 1UL << (c - start);
-                    for (int p = 0; p < planes; p++)
-                        if (((v >> p) & 1) != 0) accumulated[p] |= bit;
-                }
-                for (int p = 0; p < planes; p++) words[(r * planes + p) * wordsPerRow + w] = accumulated[p];
-            }
-        }
-        return result;
-    }
-
-    /// <summary>
-    /// Planes of Z [rows, columns] stacked per column: result [columns * P, rows], row c*P + p
-    /// holds bit p of Z[:, c] (contraction over rows, e.g. over the batch for Eq. 4).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static BitMatrix PackPlanesTransposed(ReadOnlySpan<sbyte> values, int rows, int columns, int planes)
-    {
-        CheckPlanes(planes);
-        var result = new BitMatrix(columns * planes, rows);
-        int wordsPerRow = result.WordsPerRow;
-        ulong[] words = result.Words;
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<sbyte> row = values.Slice(r * columns, columns);
-            int word = r >> 6;
-            ulong bit = 1UL << (r & 63);
-            for (int c = 0; c < columns; c++)
-            {
-                int v = row[c];
-                if (v == 0) continue;
-                int baseRow = c * planes;
-                for (int p = 0; p < planes; p++)
-                    if (((v >> p) & 1) != 0) words[(baseRow + p) * wordsPerRow + word] |= bit;
-            }
-        }
-        return result;
-    }
-
-    private static void CheckPlanes(int planes)
+    internal static void CheckPlanes(int planes)
     {
         if (planes < 2 || planes > MaxPlanes)
             throw new ArgumentOutOfRangeException(nameof(planes), planes, $"signal planes must be 2..{MaxPlanes} (two's complement needs a sign plane)");
