@@ -117,7 +117,7 @@ public sealed class BitPlaneLinear : ILayer
         {
             var u = new float[count * m];
             for (int i = 0; i < u.Length; i++) u[i] = levels[i];
-            FloatGemm.MultiplyTransposedA(outputGradient, u, Weight.Signal, outputs, count, m, context.Threads);
+            Core.Operators.FloatGemm.Multiply(outputGradient, true, u, false, Weight.Signal, outputs, m, count, threads: context.Threads);
             for (int i = 0; i < Weight.Signal.Length; i++) Weight.Signal[i] *= OutputScale;
         }
         _levels = null;

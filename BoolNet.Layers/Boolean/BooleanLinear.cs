@@ -154,7 +154,7 @@ public sealed class BooleanLinear : ILayer
         if (Bias is not null)
         {
             float[] q = Bias.Signal;
-            RowBroadcast.ColumnSums(outputGradient, count, outputs, q, context.Threads);
+            Core.Operators.RowBroadcast.ColumnSums(outputGradient, count, outputs, q, context.Threads);
             for (int j = 0; j < outputs; j++) q[j] *= OutputScale;
         }
         _input = null;
