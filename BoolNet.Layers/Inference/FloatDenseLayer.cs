@@ -12,12 +12,12 @@ namespace BoolNet.Layers.Inference;
 /// file), then + b. Optional folded rule: y_j = [z_j &lt;= t_j] XOR f_j.
 /// <code>  x [samples, K] -> z [samples, n] -> real y [samples, n] or bits [samples, n] </code>
 /// Samples go 4 at a time: against the pre-transposed W^T [K, padded n] the GEMM streams W once per
-/// block of 4 (<see cref="FloatGemm.FewRows"/>) instead of packing it per call.
+/// block of 4 (<see cref="FloatGemm.FewRowsLimit"/>) instead of packing it per call.
 /// </summary>
 public sealed class FloatDenseLayer : InferenceLayer
 {
     private const int Lanes = 16;
-    private const int Block = FloatGemm.FewRows;
+    private const int Block = FloatGemm.FewRowsLimit;
     private readonly float[] _transposed; // W^T [K, paddedN], zero padded (the chain order's operand)
 
     /// <summary>Creates the layer.</summary>

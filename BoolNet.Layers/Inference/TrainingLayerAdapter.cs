@@ -14,7 +14,9 @@ namespace BoolNet.Layers.Inference;
 /// </summary>
 public sealed class TrainingLayerAdapter : InferenceLayer
 {
-    private readonly LayerContext _context = new() { Training = false, Threads = 1, NeedInputGradient = false };
+    // The workspace lends the layer's activation arrays again on every call (recycled under the lock), so a
+    // convolution does not allocate its column matrix and output per call.
+    private readonly LayerContext _context = new() { Training = false, Threads = 1, NeedInputGradient = false, Workspace = new Workspace() };
 
     /// <summary>Wraps <paramref name="layer"/>, which takes bits when <paramref name="inputIsBits"/>.</summary>
     public TrainingLayerAdapter(ILayer layer, bool inputIsBits) : base(layer.InputShape, layer.OutputShape)
@@ -76,6 +78,7 @@ public sealed class TrainingLayerAdapter : InferenceLayer
         // time; the output is copied out before the lock is released.
         lock (_context)
         {
+            _context.Workspace!.Recycle();
             Batch result = Layer.Forward(batch, _context);
             if (result.Bits is { } bits) bits.Words.AsSpan(0, count * OutputShape.Positions * BitMatrix.WordsFor(OutputShape.Channels)).CopyTo(output.RequireWords(bits.Words.Length));
             else result.Real!.AsSpan(0, count * OutputShape.Size).CopyTo(output.RequireReal(count * OutputShape.Size));

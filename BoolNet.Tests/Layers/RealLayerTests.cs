@@ -110,6 +110,18 @@ public class RealLayerTests
             Assert.That(layer.Scale.Gradient, Is.EqualTo(sumDyH), $"d gamma, threads {threads}");
             Assert.That(layer.Shift.Gradient, Is.EqualTo(sumDy), $"d beta, threads {threads}");
         }
+        // The operator on every ISA path (scalar: the plain loops' own order).
+        foreach (BoolNet.Core.Kernels.Isa isa in BoolNet.Core.Kernels.IsaSelection.Supported)
+        {
+            float[] actualY = new float[rows * channels], actualH = new float[rows * channels], actualDx = new float[rows * channels];
+            float[] inverseStd = new float[channels], runningMean = new float[channels], runningVariance = new float[channels];
+            BatchNormalization.Forward(x, rows, channels, gamma, beta, epsilon, 0.1f, runningMean, runningVariance, inverseStd, actualH, actualY, 2, isa);
+            Assert.That(actualY, Is.EqualTo(y), $"y, {isa}");
+            float[] gammaGradient = new float[channels], betaGradient = new float[channels];
+            BatchNormalization.Backward(dy, actualH, inverseStd, rows, channels, gamma, gammaGradient, betaGradient, actualDx, 2, isa);
+            Assert.That(actualDx, Is.EqualTo(dx), $"dx, {isa}");
+            Assert.That((gammaGradient, betaGradient), Is.EqualTo((sumDyH, sumDy)), $"d gamma, d beta, {isa}");
+        }
     }
 
     [Test]

@@ -20,7 +20,6 @@ public class FloatGemmTests
     {
         FloatGemm.Algorithm.Dot8Rows => order == FloatSumOrder.Dot8,
         FloatGemm.Algorithm.FewRows => order == FloatSumOrder.Chain && !transposeB,
-        FloatGemm.Algorithm.Swapped => order == FloatSumOrder.Chain && isa == Isa.Avx2 && !transposeA && transposeB && !accumulate,
         _ => order == FloatSumOrder.Chain,
     };
 
@@ -59,7 +58,6 @@ public class FloatGemmTests
     [TestCase(64, 10, 128)]
     [TestCase(3, 290, 515)]
     [TestCase(40, 64, 288)]
-    // Short A against a long transposed B: the AVX2 path computes (B A^T)^T (SwapOperands).
     [TestCase(48, 192, 64)]
     [TestCase(53, 300, 100)]
     [TestCase(64, 256, 600)]
@@ -110,9 +108,7 @@ public class FloatGemmTests
         Assert.That(FloatGemm.Choose(4, 1024, 784, true, false, FloatSumOrder.Chain, true, Isa.Scalar), Is.EqualTo(FloatGemm.Algorithm.FewRows));
         Assert.That(FloatGemm.Choose(5, 1024, 784, false, false, FloatSumOrder.Chain, false, Isa.Avx512), Is.EqualTo(FloatGemm.Algorithm.Blocked));
         Assert.That(FloatGemm.Choose(1, 1024, 784, false, true, FloatSumOrder.Chain, false, Isa.Avx512), Is.EqualTo(FloatGemm.Algorithm.Blocked));
-        FloatGemm.Algorithm swapped = FloatGemm.Choose(100, 1024, 784, false, true, FloatSumOrder.Chain, false, Isa.Avx2);
-        Assert.That(swapped, Is.EqualTo(IsaSelection.IsSupported(Isa.Avx2) ? FloatGemm.Algorithm.Swapped : FloatGemm.Algorithm.Blocked));
-        Assert.That(FloatGemm.Choose(100, 1024, 784, false, true, FloatSumOrder.Chain, false, Isa.Avx512), Is.EqualTo(FloatGemm.Algorithm.Blocked));
+        Assert.That(FloatGemm.Choose(100, 1024, 784, false, true, FloatSumOrder.Chain, false, Isa.Avx2), Is.EqualTo(FloatGemm.Algorithm.Blocked));
     }
 
     [Test]
@@ -138,6 +134,6 @@ public class FloatGemmTests
         Assert.Throws<ArgumentException>(() => FloatGemm.Multiply(new float[6], false, new float[6], true, new float[4], 2, 2, 3,
             FloatSumOrder.Chain, false, 1, Isa.Scalar, FloatGemm.Algorithm.FewRows));
         Assert.Throws<ArgumentException>(() => FloatGemm.Multiply(new float[6], false, new float[6], true, new float[4], 2, 2, 3,
-            FloatSumOrder.Chain, false, 1, Isa.Scalar, FloatGemm.Algorithm.Swapped));
+            FloatSumOrder.Chain, false, 1, Isa.Scalar, FloatGemm.Algorithm.Dot8Rows));
     }
 }

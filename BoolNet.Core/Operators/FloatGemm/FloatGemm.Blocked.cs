@@ -70,49 +70,6 @@ public static partial class FloatGemm
     }
 
     /// <summary>
-    /// C[m,n] = A[m,k] B[n,k]^T computed as C^T[n,m] = B[n,k] A[m,k]^T and transposed. Each element
-    /// is still the one fma chain over p in order from 0 (fma(a, b, c) = fma(b, a, c) exactly), so
-    /// the result is bit-identical to the plain form.
-    /// </summary>
-    private static unsafe void MultiplySwapped(float* a, float* b, float* c, int m, int n, int k, int threads, Path path)
-    {
-        float[] transposed = ArrayPool<float>.Shared.Rent(m * n);
-        try
-        {
-            fixed (float* source = transposed)
-            {
-                MultiplyBlocked(b, false, a, true, source, n, m, k, accumulate: false, threads, path);
-                nint sourceAddress = (nint)source, destinationAddress = (nint)c;
-                // C row i is column i of C^T: threads take 8-row bands of C, each read as 8 columns of C^T.
-                Threading.For(m, threads, (start, end) => TransposeRows((float*)sourceAddress, (float*)destinationAddress, n, m, start, end),
-                    alignment: 8, work: (long)m * n);
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(transposed);
-        }
-    }
-
-    /// <summary>destination[i, j] = source[j, i] for rows i in [rowStart, rowEnd) of the [m, n] destination; source is [n, m].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void TransposeRows(float* source, float* destination, int n, int m, int rowStart, int rowEnd)
-    {
-        // Only the AVX2 path swaps operands, so AVX is there.
-        int i = rowStart;
-        for (; i + 8 <= rowEnd; i += 8)
-        {
-            int j = 0;
-            for (; j + 8 <= n; j += 8)
-                Transpose8x8(source + (long)j * m + i, m, destination + (long)i * n + j, n);
-            for (; j < n; j++)
-                for (int r = 0; r < 8; r++) destination[(long)(i + r) * n + j] = source[(long)j * m + i + r];
-        }
-        for (; i < rowEnd; i++)
-            for (int j = 0; j < n; j++) destination[(long)i * n + j] = source[(long)j * m + i];
-    }
-
-    /// <summary>
     /// Offset of packed panel <paramref name="panel"/> at depth <paramref name="depth"/>. Layout: column
     /// block (ColumnBlock wide), then depth block, then panel within the column block, then p within
     /// the depth block, then 32 columns, so each (column block, depth block) is contiguous.

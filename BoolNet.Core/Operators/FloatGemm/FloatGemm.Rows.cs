@@ -12,7 +12,7 @@ namespace BoolNet.Core.Operators;
 public static partial class FloatGemm
 {
     /// <summary>
-    /// C[r, :] (+)= op(A)[r, :] B for r &lt; m &lt;= <see cref="FewRows"/>, B [k, n] row-major: each depth p
+    /// C[r, :] (+)= op(A)[r, :] B for r &lt; m &lt;= <see cref="FewRowsLimit"/>, B [k, n] row-major: each depth p
     /// loads one row of B once and feeds every row of A, so B streams through once with no packing
     /// copy. Threads take blocks of 64 columns; each element is one fma chain over p in order. The
     /// AVX-512 path finishes its columns with the AVX2 kernels (same chains), then scalar chains.

@@ -37,13 +37,13 @@ public enum FloatSumOrder
 /// <c>FloatGemm.Reference.cs</c> (the scalar definition), <c>FloatGemm.Blocked.cs</c> (Goto-style
 /// packing and blocking), <c>FloatGemm.Tiles.cs</c> (the register tiles: AVX-512, AVX2, scalar),
 /// <c>FloatGemm.Rows.cs</c> (few rows against an unpacked B, and the <see cref="FloatSumOrder.Dot8"/>
-/// row dot products).
+/// row dot products). <c>BOOLNET_ISA=scalar</c> runs every algorithm on its scalar loops.
 /// </para>
 /// </summary>
 public static partial class FloatGemm
 {
     /// <summary>Rows of op(A) at or below which a product against a row-major B streams B in place (<see cref="Algorithm.FewRows"/>).</summary>
-    public const int FewRows = 4;
+    public const int FewRowsLimit = 4;
 
     /// <summary>
     /// C[m,n] (+)= op(A)[m,k] op(B)[k,n] in <paramref name="order"/> on the process ISA
@@ -101,7 +101,6 @@ public static partial class FloatGemm
             {
                 case Algorithm.Dot8Rows: MultiplyDot8(aPointer, bPointer, cPointer, m, n, k, accumulate, threads, path); break;
                 case Algorithm.FewRows: MultiplyFewRows(aPointer, transposeA, bPointer, cPointer, m, n, k, accumulate, threads, path); break;
-                case Algorithm.Swapped: MultiplySwapped(aPointer, bPointer, cPointer, m, n, k, threads, path); break;
                 default: MultiplyBlocked(aPointer, transposeA, bPointer, transposeB, cPointer, m, n, k, accumulate, threads, path); break;
             }
         }
@@ -113,11 +112,8 @@ public static partial class FloatGemm
         /// <summary>Row dot products with eight FMA lanes (<see cref="FloatSumOrder.Dot8"/>).</summary>
         Dot8Rows,
 
-        /// <summary>At most <see cref="FewRows"/> rows against a row-major B read in place, no packing.</summary>
+        /// <summary>A few rows (at most <see cref="FewRowsLimit"/> where <see cref="Choose"/> picks it) against a row-major B read in place, no packing.</summary>
         FewRows,
-
-        /// <summary>A[m,k] B[n,k]^T as (B A^T)^T on the AVX2 path (<see cref="SwapOperands"/>).</summary>
-        Swapped,
 
         /// <summary>Packed B panels and register tiles (the general case).</summary>
         Blocked,
@@ -146,15 +142,16 @@ public static partial class FloatGemm
 
     /// <summary>
     /// The one decision of which algorithm runs. Dot8 has its own loops. A product of at most
-    /// <see cref="FewRows"/> rows against a row-major B (the inference layer's pre-transposed weights at
-    /// batch 1-4) streams B once in place: packing B would copy all of it for a handful of rows. A short
-    /// A against a long transposed B on AVX2 runs swapped. Everything else is blocked.
+    /// <see cref="FewRowsLimit"/> rows against a row-major B (the inference layer's pre-transposed weights at
+    /// batch 1-4) streams B once in place: packing B would copy all of it for a handful of rows (3.5x
+    /// faster on bold-mlp's first layer at batch 1, <c>BoolNet.Bench floatgemm</c>). Everything else is
+    /// blocked. (A third algorithm, A B^T computed as (B A^T)^T on AVX2 to skip packing the weight, was
+    /// deleted: on bold-mlp's training shape it measured 0.96-1.03x the blocked one.)
     /// </summary>
     public static Algorithm Choose(int m, int n, int k, bool transposeA, bool transposeB, FloatSumOrder order, bool accumulate, Isa isa)
     {
         if (order == FloatSumOrder.Dot8) return Algorithm.Dot8Rows;
-        if (m <= FewRows && !transposeB) return Algorithm.FewRows;
-        if (Resolve(isa) == Path.Vector256 && !transposeA && transposeB && !accumulate && SwapOperands(m, n, k)) return Algorithm.Swapped;
+        if (m <= FewRowsLimit && !transposeB) return Algorithm.FewRows;
         return Algorithm.Blocked;
     }
 
@@ -163,20 +160,9 @@ public static partial class FloatGemm
     {
         Algorithm.Dot8Rows => order == FloatSumOrder.Dot8,
         Algorithm.FewRows => order == FloatSumOrder.Chain && !transposeB,
-        Algorithm.Swapped => order == FloatSumOrder.Chain && path == Path.Vector256 && !transposeA && transposeB && !accumulate,
         Algorithm.Blocked => order == FloatSumOrder.Chain,
         _ => false,
     };
-
-    /// <summary>
-    /// Whether A[m,k] B[n,k]^T is cheaper as (B A^T)^T on the AVX2 path. The plain form packs all of
-    /// B (a transposing copy of n x k floats, ~0.1 ms for a 1024 x 784 weight on 2 threads, 8 % of the
-    /// product) and splits a short m into few 6-row tiles; the swapped form reads B in place as the
-    /// row operand, packs only the short A and transposes the m x n result. It wastes the padding of
-    /// the last 16-column half panel (m = 100 computes 112 columns), so it pays only when m is long
-    /// enough to amortise that and short against n.
-    /// </summary>
-    private static bool SwapOperands(int m, int n, int k) => m >= 48 && n >= 4 * m && k >= 64;
 
     /// <summary>
     /// The work estimate handed to <see cref="Threading.For"/> by the row-at-a-time algorithms: products
