@@ -21,7 +21,7 @@ namespace BoolNet.Core.Randomness;
 /// "Fast random integer generation in an interval", ACM TOMACS 2019); <see cref="NextDouble"/> uses the
 /// top 53 bits. These use integer arithmetic only and are bit-identical everywhere. The one seeded
 /// shuffle, <see cref="Permutation(ulong, long, int)"/>, is counter-based (<see cref="Hash"/>) rather
-/// than drawn from a stream. <see cref="NextNormal"/> uses Box-Muller with
+/// than drawn from a stream. <see cref="NextNormal()"/> uses Box-Muller with
 /// Math.Log/Sqrt/Cos/Sin: identical on one platform and runtime, but the last bit may differ where the
 /// C library's log/cos/sin differ.
 /// </para>
