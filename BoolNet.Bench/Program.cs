@@ -6,7 +6,8 @@ namespace BoolNet.Bench;
 /// Benchmarks entry point. Sub-modes:
 /// <c>gemm --m M --k K --n N [--threads T] [--isa scalar|avx2|avx512|all] [--op xor|and] [--repetitions R]</c>
 /// prints one JSON line per ISA (quick, machine-readable; <c>all</c> interleaves every supported path in
-/// one process, the fair comparison on a loaded machine); anything else goes to BenchmarkDotNet's switcher,
+/// one process, the fair comparison on a loaded machine); <c>floatgemm [--rounds R]</c> compares the float
+/// GEMM's algorithms on catalogue shapes (<see cref="Real.FloatGemmAlgorithms"/>); anything else goes to BenchmarkDotNet's switcher,
 /// e.g. <c>--filter *GemmBenchmarks*</c>.
 /// </summary>
 public static class Program
@@ -18,6 +19,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "conv") return Convolution.ConvolutionThroughput.Run(args[1..]);
         if (args.Length > 0 && args[0] == "fusion") return Training.FusionBench.Run(args[1..]);
         if (args.Length > 0 && args[0] == "signals") return SignalProductsBench.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "floatgemm") return Real.FloatGemmAlgorithms.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using BoolNet.Core.Kernels;
 using BoolNet.Layers;
-using BoolNet.Layers.Numerics;
+using BoolNet.Core.Operators;
 using BoolNet.Train.Data;
 using BoolNet.Train.Models;
 using BoolNet.Train.Optimizers;

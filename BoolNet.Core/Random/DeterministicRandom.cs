@@ -13,14 +13,15 @@ namespace BoolNet.Core.Randomness;
 /// Generator: xoshiro256** 1.0 (Blackman and Vigna, "Scrambled linear pseudorandom number generators",
 /// 2018; https://prng.di.unimi.it/xoshiro256starstar.c), period 2^256 - 1. Its 256-bit state is
 /// filled from the 64-bit seed by SplitMix64 (Steele, Lea, Flood 2014; https://prng.di.unimi.it/splitmix64.c),
-/// as the authors recommend. Independent streams (one per epoch, layer, thread...) come from
+/// as the authors recommend. Independent streams (one per step, layer, thread...) come from
 /// <see cref="DeterministicRandom(ulong, ulong)"/>, which hashes (seed, stream) into the seed.
 /// </para>
 /// <para>
 /// Derived draws: <see cref="NextInt(int)"/> is exactly uniform (Lemire's multiply-shift with rejection,
 /// "Fast random integer generation in an interval", ACM TOMACS 2019); <see cref="NextDouble"/> uses the
-/// top 53 bits; <see cref="Shuffle{T}(Span{T})"/> is Fisher-Yates (Durstenfeld). These use integer
-/// arithmetic only and are bit-identical everywhere. <see cref="NextNormal"/> uses Box-Muller with
+/// top 53 bits. These use integer arithmetic only and are bit-identical everywhere. The one seeded
+/// shuffle, <see cref="Permutation(ulong, long, int)"/>, is counter-based (<see cref="Hash"/>) rather
+/// than drawn from a stream. <see cref="NextNormal()"/> uses Box-Muller with
 /// Math.Log/Sqrt/Cos/Sin: identical on one platform and runtime, but the last bit may differ where the
 /// C library's log/cos/sin differ.
 /// </para>
@@ -44,7 +45,7 @@ public sealed class DeterministicRandom
 
     /// <summary>
     /// Stream <paramref name="stream"/> of <paramref name="seed"/>: seeded with <see cref="Derive"/>(seed, stream),
-    /// e.g. one stream per epoch for data shuffling. Different streams are statistically independent.
+    /// e.g. one stream per optimizer step. Different streams are statistically independent.
     /// </summary>
     public DeterministicRandom(ulong seed, ulong stream) : this(Derive(seed, stream)) { }
 
@@ -73,10 +74,34 @@ public sealed class DeterministicRandom
 
     /// <summary>
     /// A permutation of 0..count-1 fixed by (<paramref name="seed"/>, <paramref name="epoch"/>): the data
-    /// order of one training epoch. Fisher-Yates over stream <paramref name="epoch"/> of the seed.
+    /// order of one training epoch, and the engine's one seeded shuffle. Fisher-Yates (Durstenfeld): for i
+    /// from count-1 down to 1, swap i with j = <see cref="Hash"/>(key, i) mod (i + 1), where
+    /// key = <see cref="Hash"/>(seed, 0xE0C0 XOR (epoch &lt;&lt; 20)). Counter-based, so each draw depends on
+    /// (seed, epoch, i) only. The modulo's bias, under (i + 1) / 2^64, is far below anything measurable.
+    /// This is exactly the order the trainer has always used: changing it changes every trained weight.
     /// </summary>
-    public static int[] Permutation(ulong seed, long epoch, int count) =>
-        new DeterministicRandom(seed, unchecked((ulong)epoch)).Permutation(count);
+    public static int[] Permutation(ulong seed, long epoch, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var order = new int[count];
+        for (int i = 0; i < count; i++) order[i] = i;
+        ulong key = Hash(seed, 0xE0C0UL ^ (unchecked((ulong)epoch) << 20));
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = (int)(Hash(key, (ulong)i) % (ulong)(i + 1));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    /// <summary>
+    /// A counter-based generator: the SplitMix64 output function of seed + (counter + 1) * golden gamma,
+    /// i.e. the (counter + 1)-th SplitMix64 output from <paramref name="seed"/> without the sequential
+    /// state. Draw i of a stream is Hash(key, i), so parallel or resumed work needs no carried state
+    /// (stochastic rounding, augmentation, <see cref="Permutation(ulong, long, int)"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Hash(ulong seed, ulong counter) => Finalize(seed + (counter + 1) * GoldenGamma);
 
     const ulong GoldenGamma = 0x9E3779B97F4A7C15;
 
@@ -198,26 +223,6 @@ public sealed class DeterministicRandom
 
     /// <summary>A normal draw with the given mean and standard deviation.</summary>
     public double NextNormal(double mean, double standardDeviation) => mean + standardDeviation * NextNormal();
-
-    /// <summary>Shuffles <paramref name="items"/> in place (Fisher-Yates: for i from n-1 down to 1, swap i with a uniform j in [0, i]).</summary>
-    public void Shuffle<T>(Span<T> items)
-    {
-        for (int i = items.Length - 1; i > 0; i--)
-        {
-            int j = NextInt(i + 1);
-            (items[i], items[j]) = (items[j], items[i]);
-        }
-    }
-
-    /// <summary>A uniformly random permutation of 0..count-1.</summary>
-    public int[] Permutation(int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var order = new int[count];
-        for (int i = 0; i < count; i++) order[i] = i;
-        Shuffle<int>(order);
-        return order;
-    }
 
     /// <summary>Fills <paramref name="destination"/> with uniform random bytes (8 per draw, little-endian).</summary>
     public void NextBytes(Span<byte> destination)

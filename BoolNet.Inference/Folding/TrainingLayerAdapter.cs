@@ -14,7 +14,9 @@ namespace BoolNet.Layers.Inference;
 /// </summary>
 public sealed class TrainingLayerAdapter : InferenceLayer
 {
-    private readonly LayerContext _context = new() { Training = false, Threads = 1, NeedInputGradient = false };
+    // The workspace lends the layer's activation arrays again on every call (recycled under the lock), so a
+    // convolution does not allocate its column matrix and output per call.
+    private readonly LayerContext _context = new() { Training = false, Threads = 1, NeedInputGradient = false, Workspace = new Workspace() };
 
     /// <summary>Wraps <paramref name="layer"/>, which takes bits when <paramref name="inputIsBits"/>.</summary>
     public TrainingLayerAdapter(ILayer layer, bool inputIsBits) : base(layer.InputShape, layer.OutputShape)
@@ -76,6 +78,7 @@ public sealed class TrainingLayerAdapter : InferenceLayer
         // time; the output is copied out before the lock is released.
         lock (_context)
         {
+            _context.Workspace!.Recycle();
             Batch result = Layer.Forward(batch, _context);
             if (result.Bits is { } bits) bits.Words.AsSpan(0, count * OutputShape.Positions * BitMatrix.WordsFor(OutputShape.Channels)).CopyTo(output.RequireWords(bits.Words.Length));
             else result.Real!.AsSpan(0, count * OutputShape.Size).CopyTo(output.RequireReal(count * OutputShape.Size));
@@ -138,11 +141,17 @@ public sealed class TrainingLayerAdapter : InferenceLayer
     }
 }
 
-/// <summary>Hyper-parameters of the training layer kinds the adapter can store, and their rebuilding.</summary>
+/// <summary>
+/// Hyper-parameters of the training layer kinds the adapter can store, and their rebuilding. Every
+/// attribute is read from the layer's own properties (kernel, stride, padding, channels...). The float
+/// convolution and max-pool each answer to two kind names (<see cref="RealConvolution2D.ComparisonKindName"/>,
+/// <see cref="RealMaxPool.ComparisonKindName"/>); each name keeps the attributes it has always had, so
+/// files written before and after read the same.
+/// </summary>
 public static class WrappedKinds
 {
-    private static readonly HashSet<string> Kinds = ["boolean-conv2d", "boolean-maxpool", "flatten", "real-conv2d", "real-maxpool", "integer-linear", "layer-norm", "relu",
-        "integer-convolution", "real-convolution", "max-pool"];
+    private static readonly HashSet<string> Kinds = ["boolean-conv2d", "boolean-maxpool", "flatten", RealConvolution2D.KindName, RealMaxPool.KindName,
+        "integer-linear", "layer-norm", "relu", "integer-convolution", RealConvolution2D.ComparisonKindName, RealMaxPool.ComparisonKindName];
 
     /// <summary>Kinds the adapter can store.</summary>
     public static IReadOnlyCollection<string> All => Kinds;
@@ -159,25 +168,21 @@ public static class WrappedKinds
                 Geometry(c.Geometry, record).With("channels", (long)c.OutputShape.Channels).With("padding-mode", (long)c.PaddingMode)
                     .With("logic", c.Logic == BinaryLogic.Xnor ? "xnor" : "xor").With("output-scale", (double)c.OutputScale);
                 break;
+            case RealConvolution2D c when c.Kind == RealConvolution2D.KindName:
+                Geometry(c.Geometry, record).With("channels", (long)c.OutputChannels).With("bias", c.Bias is null ? 0L : 1L).With("input-scale", (double)c.InputScale);
+                break;
             case RealConvolution2D c:
-                Geometry(c.Geometry, record).With("channels", (long)c.OutputShape.Channels).With("bias", c.Bias is null ? 0L : 1L).With("input-scale", (double)c.InputScale);
+                Geometry(c.Geometry, record.With("channels", (long)c.OutputChannels).With("bias", c.Bias is null ? 0L : 1L).With("input-scale", (double)c.InputScale));
                 break;
             case BooleanMaxPool p: record.With("kernel", (long)p.Kernel).With("stride", (long)p.Stride); break;
-            case RealMaxPool p: record.With("kernel", (long)p.Kernel).With("stride", (long)p.Stride); break;
+            case RealMaxPool p when p.Kind == RealMaxPool.KindName: record.With("kernel", (long)p.Kernel).With("stride", (long)p.Stride); break;
+            case RealMaxPool p: record.With("window", (long)p.Kernel); break; // the comparison kind: stride = window
             case Flatten f: record.With("bits", f.OutputIsBits ? 1L : 0L); break;
             case IntegerLinear l: record.With("bias", l.Bias is null ? 0L : 1L).With("input-scale", (double)l.InputScale); break;
             case LayerNorm n: record.With("epsilon", (double)n.Epsilon); break;
             case Relu: break;
             case IntegerConvolution c:
-                record.With("channels", (long)c.OutputShape.Channels).With("bias", c.Bias is null ? 0L : 1L).With("input-scale", (double)c.InputScale);
-                DiscoverGeometry(layer, record, c.Weight.Count);
-                break;
-            case RealConvolution c:
-                record.With("channels", (long)c.OutputShape.Channels).With("bias", c.Bias is null ? 0L : 1L).With("input-scale", (double)c.InputScale);
-                DiscoverGeometry(layer, record, c.Parameters[0].Count);
-                break;
-            case MaxPool:
-                Discover(layer, record, Enumerable.Range(1, 16).Select(w => (Action<LayerRecord>)(r => r.With("window", (long)w))));
+                Geometry(c.Geometry, record.With("channels", (long)c.OutputChannels).With("bias", c.Bias is null ? 0L : 1L).With("input-scale", (double)c.InputScale));
                 break;
             default: throw new NotSupportedException($"layer kind '{layer.Kind}' cannot be stored yet");
         }
@@ -198,14 +203,7 @@ public static class WrappedKinds
                 record.GetTensor("param.weight", TensorType.Bits, (int)channels, checked((int)(k * k * input.Channels)));
                 break;
             }
-            case "real-conv2d":
-            {
-                long k = record.GetInteger("kernel", 1, 64), channels = record.GetInteger("channels", 1, 1 << 16);
-                record.GetTensor("param.weight", TensorType.Float32, checked((int)(channels * k * k * input.Channels)));
-                if (record.GetInteger("bias", 0, 1) == 1) record.GetTensor("param.bias", TensorType.Float32, (int)channels);
-                break;
-            }
-            case "integer-convolution" or "real-convolution":
+            case RealConvolution2D.KindName or RealConvolution2D.ComparisonKindName or "integer-convolution":
             {
                 long k = record.GetInteger("kernel", 1, 64), channels = record.GetInteger("channels", 1, 1 << 16);
                 TensorType type = record.Kind == "integer-convolution" ? TensorType.Int32 : TensorType.Float32;
@@ -229,78 +227,25 @@ public static class WrappedKinds
         int Stride() => (int)record.GetInteger("stride", 1, 64);
         int Padding() => (int)record.GetInteger("padding", 0, 64);
         int Channels() => (int)record.GetInteger("channels", 1, 1 << 16);
+        bool Bias() => record.GetInteger("bias", 0, 1) == 1;
+        float InputScale() => (float)record.GetReal("input-scale");
         return record.Kind switch
         {
             "boolean-conv2d" => new BooleanConvolution2D(input, Channels(), Kernel(), random, Stride(), Padding(),
                 (PaddingMode)record.GetInteger("padding-mode", 0, Enum.GetValues<PaddingMode>().Length - 1),
                 record.GetText("logic") == "xor" ? BinaryLogic.Xor : BinaryLogic.Xnor, outputScale: (float)record.GetReal("output-scale")),
-            "real-conv2d" => new RealConvolution2D(input, Channels(), Kernel(), random, Stride(), Padding(), record.GetInteger("bias", 0, 1) == 1, (float)record.GetReal("input-scale")),
+            RealConvolution2D.KindName or RealConvolution2D.ComparisonKindName => new RealConvolution2D(input, Channels(), Kernel(), random, Stride(), Padding(),
+                Bias() ? BiasInit.Zero : BiasInit.None, InputScale(), record.Kind),
             "boolean-maxpool" => new BooleanMaxPool(input, Kernel(), Stride()),
-            "real-maxpool" => new RealMaxPool(input, Kernel(), Stride()),
+            RealMaxPool.KindName => new RealMaxPool(input, Kernel(), Stride()),
+            RealMaxPool.ComparisonKindName => new RealMaxPool(input, (int)record.GetInteger("window", 1, 64), kind: RealMaxPool.ComparisonKindName),
             "flatten" => new Flatten(input, record.GetInteger("bits", 0, 1) == 1),
-            "integer-linear" => new IntegerLinear(input, record.OutputShape.Channels, random, 0, record.GetInteger("bias", 0, 1) == 1, (float)record.GetReal("input-scale")),
+            "integer-linear" => new IntegerLinear(input, record.OutputShape.Channels, random, 0, Bias(), InputScale()),
             "layer-norm" => new LayerNorm(input, (float)record.GetReal("epsilon")),
             "relu" => new Relu(input),
-            "integer-convolution" => new IntegerConvolution(input, Channels(), Kernel(), random, 0, Stride(), Padding(), record.GetInteger("bias", 0, 1) == 1, (float)record.GetReal("input-scale")),
-            "real-convolution" => new RealConvolution(input, Channels(), Kernel(), random, Stride(), Padding(), record.GetInteger("bias", 0, 1) == 1, (float)record.GetReal("input-scale")),
-            "max-pool" => new MaxPool(input, (int)record.GetInteger("window", 1, 64)),
+            "integer-convolution" => new IntegerConvolution(input, Channels(), Kernel(), random, 0, Stride(), Padding(), Bias(), InputScale()),
             _ => throw record.Fault($"unknown layer kind '{record.Kind}'"),
         };
-    }
-
-    /// <summary>
-    /// The ZIM convolutions keep kernel, stride and padding private: the kernel follows from the weight
-    /// count, and stride and padding are the first pair whose rebuilt layer reproduces the original's
-    /// output bit for bit on a random input (so what is stored is proven equivalent).
-    /// </summary>
-    private static void DiscoverGeometry(ILayer layer, LayerRecord record, int weights)
-    {
-        int channels = layer.OutputShape.Channels, depth = layer.InputShape.Channels;
-        int kernel = (int)Math.Round(Math.Sqrt((double)weights / ((long)channels * depth)));
-        if ((long)kernel * kernel * channels * depth != weights) throw new NotSupportedException($"{layer.Kind}: weights are not square kernels");
-        var candidates = new List<Action<LayerRecord>>();
-        for (int stride = 1; stride <= kernel; stride++)
-            for (int padding = 0; padding <= kernel; padding++)
-            {
-                int s = stride, p = padding;
-                candidates.Add(r => r.With("kernel", (long)kernel).With("stride", (long)s).With("padding", (long)p));
-            }
-        Discover(layer, record, candidates);
-    }
-
-    /// <summary>Adds the first candidate's attributes whose rebuilt layer has the same shapes and output as <paramref name="layer"/>.</summary>
-    private static void Discover(ILayer layer, LayerRecord record, IEnumerable<Action<LayerRecord>> candidates)
-    {
-        var random = new Random(1);
-        var sample = new float[2 * layer.InputShape.Size];
-        for (int i = 0; i < sample.Length; i++) sample[i] = (float)(random.NextDouble() * 255);
-        var context = new LayerContext { Training = false, Threads = 1, NeedInputGradient = false };
-        float[] expected = (float[])layer.Forward(Batch.FromReal(sample, 2, layer.InputShape), context).RequireReal(layer.Kind).Clone();
-        foreach (Action<LayerRecord> candidate in candidates)
-        {
-            var trial = new LayerRecord(layer.Kind, layer.InputShape, layer.OutputShape);
-            foreach (LayerAttribute a in record.Attributes) trial.Attributes.Add(a);
-            candidate(trial);
-            ILayer rebuilt;
-            try { rebuilt = Create(trial); }
-            catch (Exception e) when (e is ArgumentException or ModelFormatException) { continue; }
-            if (rebuilt.OutputShape != layer.OutputShape) continue;
-            for (int i = 0; i < layer.Parameters.Count; i++)
-            {
-                switch (layer.Parameters[i], rebuilt.Parameters[i])
-                {
-                    case (IntegerParameter from, IntegerParameter to): from.Value.CopyTo(to.Value, 0); break;
-                    case (RealParameter from, RealParameter to): from.Value.CopyTo(to.Value, 0); break;
-                }
-            }
-            float[] actual = rebuilt.Forward(Batch.FromReal((float[])sample.Clone(), 2, layer.InputShape), context).RequireReal(layer.Kind);
-            if (actual.AsSpan(0, expected.Length).SequenceEqual(expected.AsSpan()))
-            {
-                candidate(record);
-                return;
-            }
-        }
-        throw new NotSupportedException($"{layer.Kind}: could not recover its hyper-parameters");
     }
 
     private static LayerRecord Geometry(ConvolutionGeometry g, LayerRecord record)

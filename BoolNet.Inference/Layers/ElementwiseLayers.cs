@@ -1,4 +1,5 @@
 using BoolNet.Core.Bits;
+using BoolNet.Core.Operators;
 using BoolNet.Layers.Serialization;
 
 namespace BoolNet.Layers.Inference;
@@ -6,11 +7,12 @@ namespace BoolNet.Layers.Inference;
 /// <summary>
 /// Batch norm with running statistics, unfolded (used when no threshold follows, e.g. on logits):
 /// <code>  y = gamma * ((x - mean) * (1 / sqrt(var + eps))) + beta   per channel </code>
-/// in the training layer's float operations and order.
+/// in the training layer's float operations and order (<see cref="BatchNormalization.Normalize(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>).
 /// </summary>
 public sealed class BatchNormLayer : InferenceLayer
 {
     private readonly float[] _inverseStd;
+    private readonly float[] _gamma, _beta; // gamma and beta, or 1 and 0 (1 * h + 0 turns -0 into +0, as the training layer does)
 
     /// <summary>Creates the layer.</summary>
     public BatchNormLayer(TensorShape shape, float[] mean, float[] variance, float epsilon, float[]? scale, float[]? shift) : base(shape, shape)
@@ -25,6 +27,8 @@ public sealed class BatchNormLayer : InferenceLayer
         Shift = shift;
         _inverseStd = new float[c];
         for (int i = 0; i < c; i++) _inverseStd[i] = 1f / MathF.Sqrt(variance[i] + epsilon);
+        _gamma = scale ?? Enumerable.Repeat(1f, c).ToArray();
+        _beta = shift ?? new float[c];
     }
 
     /// <summary>The file kind.</summary>
@@ -60,17 +64,8 @@ public sealed class BatchNormLayer : InferenceLayer
     /// <inheritdoc />
     public override void Forward(Activations input, ValueKind inputKind, Activations output, int count, Scratch scratch)
     {
-        int channels = OutputShape.Channels, total = count * OutputShape.Size;
-        Span<float> y = output.RequireReal(total);
-        float[] x = input.Real;
-        for (int i = 0; i < total; i++)
-        {
-            int c = i % channels;
-            // As the training layer: gamma = 1 and beta = 0 when it has no affine parameters (1 * h + 0 turns -0 into +0).
-            float h = (x[i] - Mean[c]) * _inverseStd[c];
-            float gamma = Scale is null ? 1f : Scale[c], beta = Shift is null ? 0f : Shift[c];
-            y[i] = gamma * h + beta;
-        }
+        int channels = OutputShape.Channels, rows = count * OutputShape.Positions;
+        BatchNormalization.Normalize(input.Real, rows, channels, Mean, _inverseStd, _gamma, _beta, output.RequireReal((long)rows * channels));
     }
 
     /// <inheritdoc />

@@ -1,33 +1,24 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
+using BoolNet.Core.Operators;
 using BoolNet.Layers.Serialization;
 
 namespace BoolNet.Layers.Inference;
 
-/// <summary>Summation order of a float dense layer (it must be the training GEMM's to give the same bits).</summary>
-public enum FloatSumOrder
-{
-    /// <summary>One FMA chain per output over p = 0..K-1 (the column-blocked GEMM, outputs &gt;= 16).</summary>
-    Chain,
-
-    /// <summary>Eight FMA partial sums in lanes p % 8, added lane 0..7 from 0, then an FMA tail (FloatGemm.VectorDot, outputs &lt; 16).</summary>
-    Dot8,
-}
-
 /// <summary>
-/// Float dense layer, y = x W^T + b, with the training layer's exact float arithmetic: x is the
-/// input times InputScale (bytes and reals) or e(x) = +-1 (bits); each output is one fused
-/// multiply-add chain over p = 0..K-1 starting from 0 (the training GEMM's order, which keeps
-/// one output per vector lane), then 0 + sum, then + b. Vector lanes are independent, so any
-/// column blocking gives the same bits. Optional folded rule: y_j = [z_j &lt;= t_j] XOR f_j.
-/// Exactness assumes the training machine fused its multiply-adds (FMA, x86-64-v3 and later).
+/// Float dense layer, y = x W^T + b, with the training layer's exact float arithmetic
+/// (<see cref="RealLinear"/>): x is the input times InputScale (bytes and reals) or e(x) = +-1 (bits);
+/// z = x W^T is the float GEMM in the training layer's <see cref="FloatSumOrder"/> (recorded in the
+/// file), then + b. Optional folded rule: y_j = [z_j &lt;= t_j] XOR f_j.
+/// <code>  x [samples, K] -> z [samples, n] -> real y [samples, n] or bits [samples, n] </code>
+/// Samples go 4 at a time: against the pre-transposed W^T [K, padded n] the GEMM streams W once per
+/// block of 4 (<see cref="FloatGemm.FewRowsLimit"/>) instead of packing it per call.
 /// </summary>
 public sealed class FloatDenseLayer : InferenceLayer
 {
     private const int Lanes = 16;
-    private readonly float[] _transposed; // W^T [K, paddedN], zero padded
+    private const int Block = FloatGemm.FewRowsLimit;
+    private readonly float[] _transposed; // W^T [K, paddedN], zero padded (the chain order's operand)
 
     /// <summary>Creates the layer.</summary>
     public FloatDenseLayer(TensorShape input, float[] weights, float[]? bias, int outputs, float inputScale, FloatThresholdRule? rule,
@@ -44,9 +35,10 @@ public sealed class FloatDenseLayer : InferenceLayer
         InputScale = inputScale;
         Rule = rule;
         PaddedOutputs = (outputs + Lanes - 1) / Lanes * Lanes;
-        _transposed = new float[(long)k * PaddedOutputs];
-        for (int j = 0; j < outputs; j++)
-            for (int p = 0; p < k; p++) _transposed[(long)p * PaddedOutputs + j] = weights[(long)j * k + p];
+        _transposed = order == FloatSumOrder.Chain ? new float[(long)k * PaddedOutputs] : []; // Dot8 reads W as it is
+        if (order == FloatSumOrder.Chain)
+            for (int j = 0; j < outputs; j++)
+                for (int p = 0; p < k; p++) _transposed[(long)p * PaddedOutputs + j] = weights[(long)j * k + p];
     }
 
     /// <summary>The file kind.</summary>
@@ -70,8 +62,8 @@ public sealed class FloatDenseLayer : InferenceLayer
     /// <summary>The summation order (recorded in the file as "order").</summary>
     public FloatSumOrder Order { get; }
 
-    /// <summary>The order the training GEMM (FloatGemm.MultiplyTransposedB) uses for <paramref name="outputs"/> outputs.</summary>
-    public static FloatSumOrder TrainingOrder(int outputs) => outputs < Numerics.FloatGemm.NarrowOutputs ? FloatSumOrder.Dot8 : FloatSumOrder.Chain;
+    /// <summary>The order the training layer uses for <paramref name="outputs"/> outputs (<see cref="RealLinear.SumOrderFor"/>).</summary>
+    public static FloatSumOrder TrainingOrder(int outputs) => RealLinear.SumOrderFor(outputs);
 
     /// <summary>Outputs rounded up to whole vectors.</summary>
     public int PaddedOutputs { get; }
@@ -90,11 +82,14 @@ public sealed class FloatDenseLayer : InferenceLayer
     /// <inheritdoc />
     public override void Forward(Activations input, ValueKind inputKind, Activations output, int count, Scratch scratch)
     {
-        int k = InputShape.Size, n = Outputs, padded = PaddedOutputs;
-        // x [Block, K] then z [Block, padded] in the scratch ints (reinterpreted as floats).
-        Span<int> ints = scratch.Ints((long)Block * (k + padded));
+        int k = InputShape.Size, n = Outputs;
+        // Chain: z = x [Block, K] times W^T [K, padded] (row-major); Dot8: x times W [n, K]^T, as in training.
+        bool chain = Order == FloatSumOrder.Chain;
+        int stride = chain ? PaddedOutputs : n;
+        // x [Block, K] then z [Block, stride] in the scratch ints (reinterpreted as floats).
+        Span<int> ints = scratch.Ints((long)Block * (k + stride));
         Span<float> x = MemoryMarshal.Cast<int, float>(ints[..(Block * k)]);
-        Span<float> z = MemoryMarshal.Cast<int, float>(ints.Slice(Block * k, Block * padded));
+        Span<float> z = MemoryMarshal.Cast<int, float>(ints.Slice(Block * k, Block * stride));
         int outWords = BitMatrix.WordsFor(n), inWords = BitMatrix.WordsFor(k);
         Span<ulong> bitsOut = Rule is null ? default : output.RequireWords((long)count * outWords);
         Span<float> realOut = Rule is null ? output.RequireReal((long)count * n) : default;
@@ -114,109 +109,20 @@ public sealed class FloatDenseLayer : InferenceLayer
                         for (int p = 0; p < k; p++) xs[p] = input.Real[s * k + p] * InputScale;
                         break;
                     default:
-                        UnpackSigns(input.Words.AsSpan(s * inWords, inWords), xs);
+                        BitPacking.UnpackSigns(input.Words.AsSpan(s * inWords, inWords), xs);
                         break;
                 }
             }
-            if (Order == FloatSumOrder.Dot8)
-                for (int t = 0; t < samples; t++)
-                    for (int j = 0; j < n; j++) z[t * padded + j] = Dot8(x.Slice(t * k, k), Weights.AsSpan(j * k, k));
-            else if (samples == Block) ChainFour(x, k, _transposed, padded, z);
-            else for (int t = 0; t < samples; t++) Chain(x.Slice(t * k, k), _transposed, padded, z.Slice(t * padded, padded));
+            // One thread: the model already runs chunks of samples in parallel.
+            if (chain) FloatGemm.Multiply(x, false, _transposed, false, z, samples, stride, k, FloatSumOrder.Chain, threads: 1);
+            else FloatGemm.Multiply(x, false, Weights, true, z, samples, n, k, FloatSumOrder.Dot8, threads: 1);
             for (int t = 0; t < samples; t++)
             {
                 int s = s0 + t;
-                Span<float> zs = z.Slice(t * padded, n);
+                Span<float> zs = z.Slice(t * stride, n);
                 if (Bias is not null) for (int j = 0; j < n; j++) zs[j] += Bias[j];
                 if (Rule is not null) Rule.Pack(zs, bitsOut.Slice(s * outWords, outWords));
                 else zs.CopyTo(realOut.Slice(s * n, n));
-            }
-        }
-    }
-
-    private const int Block = 4;
-
-    /// <summary>FloatGemm.VectorDot's arithmetic: 8 FMA lanes, lanes summed 0..7 from 0, FMA tail.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Dot8(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
-    {
-        var sum = Vector256<float>.Zero;
-        int i = 0;
-        for (; i + 8 <= x.Length; i += 8)
-            sum = System.Runtime.Intrinsics.X86.Fma.IsSupported
-                ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(Vector256.Create(x.Slice(i, 8)), Vector256.Create(y.Slice(i, 8)), sum)
-                : Vector256.Create(x.Slice(i, 8)) * Vector256.Create(y.Slice(i, 8)) + sum;
-        float total = 0f;
-        for (int lane = 0; lane < 8; lane++) total += sum[lane];
-        for (; i < x.Length; i++) total = MathF.FusedMultiplyAdd(x[i], y[i], total);
-        return total;
-    }
-
-    /// <summary>e(x) = +-1 floats from packed bits, 16 at a time: broadcast 16 bits, test one per lane, select.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void UnpackSigns(ReadOnlySpan<ulong> words, Span<float> destination)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<int> lanes = Vector512.Create(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768);
-            Vector512<float> plus = Vector512.Create(1f), minus = Vector512.Create(-1f);
-            for (; i + 16 <= destination.Length; i += 16)
-            {
-                int bits = (int)((words[i >> 6] >> (i & 63)) & 0xFFFF);
-                Vector512<int> set = Vector512.Equals(Vector512.Create(bits) & lanes, lanes);
-                Vector512.ConditionalSelect(set.AsSingle(), plus, minus).CopyTo(destination.Slice(i, 16));
-            }
-        }
-        for (; i < destination.Length; i++) destination[i] = ((words[i >> 6] >> (i & 63)) & 1) != 0 ? 1f : -1f;
-    }
-
-    /// <summary>z[j] = 0 + fma-chain_p(x[p], Wt[p, j]) for every padded column j.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Chain(ReadOnlySpan<float> x, float[] transposed, int padded, Span<float> z)
-    {
-        int k = x.Length;
-        fixed (float* w = transposed)
-        fixed (float* xp = x)
-        fixed (float* zp = z)
-            for (int j = 0; j < padded; j += Lanes)
-            {
-                Vector512<float> accumulator = Vector512<float>.Zero;
-                float* column = w + j;
-                for (int p = 0; p < k; p++, column += padded)
-                    accumulator = Vector512.FusedMultiplyAdd(Vector512.Create(xp[p]), Vector512.Load(column), accumulator);
-                (Vector512<float>.Zero + accumulator).Store(zp + j);
-            }
-    }
-
-    /// <summary>
-    /// <see cref="Chain"/> for four samples at once: four independent FMA chains hide the FMA latency
-    /// (one chain is latency-bound) and share each weight load. Each sample's chain is unchanged.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void ChainFour(ReadOnlySpan<float> x, int k, float[] transposed, int padded, Span<float> z)
-    {
-        fixed (float* w = transposed)
-        fixed (float* xp = x)
-        fixed (float* zp = z)
-        {
-            float* x0 = xp, x1 = xp + k, x2 = xp + 2 * k, x3 = xp + 3 * k;
-            for (int j = 0; j < padded; j += Lanes)
-            {
-                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                float* column = w + j;
-                for (int p = 0; p < k; p++, column += padded)
-                {
-                    Vector512<float> weight = Vector512.Load(column);
-                    a0 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[p]), weight, a0);
-                    a1 = Vector512.FusedMultiplyAdd(Vector512.Create(x1[p]), weight, a1);
-                    a2 = Vector512.FusedMultiplyAdd(Vector512.Create(x2[p]), weight, a2);
-                    a3 = Vector512.FusedMultiplyAdd(Vector512.Create(x3[p]), weight, a3);
-                }
-                (Vector512<float>.Zero + a0).Store(zp + j);
-                (Vector512<float>.Zero + a1).Store(zp + padded + j);
-                (Vector512<float>.Zero + a2).Store(zp + 2 * padded + j);
-                (Vector512<float>.Zero + a3).Store(zp + 3 * padded + j);
             }
         }
     }

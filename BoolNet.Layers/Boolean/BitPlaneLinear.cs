@@ -2,7 +2,6 @@ using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
 using BoolNet.Core.Operators;
-using BoolNet.Layers.Numerics;
 
 namespace BoolNet.Layers;
 
@@ -113,7 +112,7 @@ public sealed class BitPlaneLinear : ILayer
         {
             var u = new float[count * m];
             for (int i = 0; i < u.Length; i++) u[i] = levels[i];
-            FloatGemm.MultiplyTransposedA(outputGradient, u, Weight.Signal, outputs, count, m, context.Threads);
+            Core.Operators.FloatGemm.Multiply(outputGradient, true, u, false, Weight.Signal, outputs, m, count, threads: context.Threads);
             for (int i = 0; i < Weight.Signal.Length; i++) Weight.Signal[i] *= OutputScale;
             Threading.For(outputs, threads, weightUpdate.Apply, work: (long)outputs * m);
         }

@@ -3,7 +3,6 @@ using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Kernels;
 using BoolNet.Core.Operators;
-using BoolNet.Layers.Numerics;
 
 namespace BoolNet.Layers;
 
@@ -179,7 +178,7 @@ public sealed class BooleanLinear : ILayer
         if (Bias is not null)
         {
             float[] q = Bias.Signal;
-            RowBroadcast.ColumnSums(outputGradient, count, outputs, q, threads);
+            Core.Operators.RowBroadcast.ColumnSums(outputGradient, count, outputs, q, threads);
             for (int j = 0; j < outputs; j++) q[j] *= OutputScale;
         }
         _input = null;

@@ -1,5 +1,4 @@
 using BoolNet.Core.Bits;
-using BoolNet.Layers.Numerics;
 
 namespace BoolNet.Layers;
 
@@ -19,7 +18,7 @@ public static class BooleanSignals
     {
         int outputs = weights.Rows, inputs = weights.Columns;
         float[] signs = BitPacking.UnpackSigns(weights); // e(W) [out, m]
-        FloatGemm.Multiply(z, signs, g, count, outputs, inputs, threads);
+        Core.Operators.FloatGemm.Multiply(z, false, signs, false, g, count, inputs, outputs, threads: threads);
         if (factor != 1f) for (int i = 0; i < count * inputs; i++) g[i] *= factor;
     }
 
@@ -28,7 +27,7 @@ public static class BooleanSignals
     {
         int count = inputs.Rows, features = inputs.Columns;
         float[] signs = BitPacking.UnpackSigns(inputs); // e(X) [N, m]
-        FloatGemm.MultiplyTransposedA(z, signs, q, outputs, count, features, threads);
+        Core.Operators.FloatGemm.Multiply(z, true, signs, false, q, outputs, features, count, threads: threads);
         if (factor != 1f) for (int i = 0; i < outputs * features; i++) q[i] *= factor;
     }
 }

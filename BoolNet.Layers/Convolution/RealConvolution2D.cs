@@ -1,47 +1,80 @@
 using BoolNet.Core.Convolution;
-using BoolNet.Layers.Numerics;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Layers;
 
+/// <summary>How a layer's bias starts (it only matters for training from scratch).</summary>
+public enum BiasInit
+{
+    /// <summary>No bias (e.g. when batch norm follows).</summary>
+    None,
+
+    /// <summary>A bias that starts at 0 and draws nothing from the generator.</summary>
+    Zero,
+
+    /// <summary>U(-1/sqrt(fan-in), 1/sqrt(fan-in)), drawn after the weights (PyTorch's default).</summary>
+    Uniform,
+}
+
 /// <summary>
-/// Float 2-D convolution for the real-valued image input (the first layer; trained by Adam):
+/// The float 2-D convolution over NHWC maps: the real-valued image input of the Boolean CNNs (trained
+/// by Adam) and both convolutions of Wilson et al.'s float comparison CNN (trained by SGD).
 /// <code>
-///   u: [N * H * W * C] real (NHWC, times InputScale), W: [c_out, kh*kw*C] real
-///   a[n, oy, ox, o] = sum_(ky, kx, c) u[n, oy*s - p + ky, ox*s - p + kx, c] w[o, (ky*kw + kx)*C + c] (+ b[o])
-///   -> [N * H_out * W_out * c_out] real
+///   x: [N, H, W, C] real, times s = InputScale       W: [c_out, kh, kw, C] real     b: [c_out] or none
+///   y[n, oy, ox, o] = b[o] + sum_(ky, kx, c) W[o, ky, kx, c] s x[n, oy*stride - pad + ky, ox*stride - pad + kx, c]
+///   -> [N, H_out, W_out, c_out] real, zero padding
 /// </code>
-/// Padded positions are 0 (an absent real input contributes nothing). Lowered to float GEMMs
-/// (im2col [N*H_out*W_out, kh*kw*C]).
+/// computed by <see cref="FloatConvolution"/> (im2col and the float GEMM). Weights start
+/// U(-1/sqrt(fan-in), 1/sqrt(fan-in)), fan-in = kh kw C.
+/// <para>
+/// Two kind names are stored: <see cref="KindName"/> and <see cref="ComparisonKindName"/>, the name
+/// of the comparison CNN's former float convolution. A layer keeps the name it was built or loaded
+/// with, because checkpoints and weight hashes record it. Both mean this layer and differ in one
+/// thing only, the summation order of a narrow layer (<see cref="SumOrder"/>), which each kind keeps.
+/// </para>
 /// </summary>
 public sealed class RealConvolution2D : ILayer
 {
-    private float[]? _columns; // im2col of the input, cached by a training Forward
+    /// <summary>The kind name of the layer.</summary>
+    public const string KindName = "real-conv2d";
 
-    /// <summary>Creates the layer, weights uniform in +-1/sqrt(fan-in).</summary>
+    /// <summary>The same layer as the float comparison CNN records it (sgd-cnn checkpoints, model files and weight hashes).</summary>
+    public const string ComparisonKindName = "real-convolution";
+
+    private float[]? _columns; // s im2col(x) [N*H_out*W_out, kh*kw*C], kept by a training Forward
+    private int _count;
+
+    /// <summary>Creates the layer.</summary>
     /// <param name="input">H x W x C of one sample</param>
     /// <param name="outputChannels">c_out</param>
     /// <param name="kernel">kh = kw</param>
     /// <param name="random">initialisation</param>
     /// <param name="stride">stride</param>
     /// <param name="padding">zero padding on each side</param>
-    /// <param name="bias">adds a bias per output channel (off when batch norm follows)</param>
-    /// <param name="inputScale">multiplies the input (1/255 for raw pixels)</param>
+    /// <param name="bias">whether there is a bias and how it starts</param>
+    /// <param name="inputScale">s, multiplies the input (1/255 for raw pixels)</param>
+    /// <param name="kind"><see cref="KindName"/> or <see cref="ComparisonKindName"/></param>
     public RealConvolution2D(TensorShape input, int outputChannels, int kernel, Random random, int stride = 1, int padding = 0,
-        bool bias = false, float inputScale = 1f)
+        BiasInit bias = BiasInit.None, float inputScale = 1f, string kind = KindName)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputChannels, 1);
+        if (kind is not (KindName or ComparisonKindName)) throw new ArgumentException($"a float convolution is stored as {KindName} or {ComparisonKindName}, not {kind}", nameof(kind));
         Geometry = new ConvolutionGeometry(input.Height, input.Width, input.Channels, kernel, kernel, stride, padding);
+        Kind = kind;
         InputShape = input;
         OutputShape = new TensorShape(Geometry.OutputHeight, Geometry.OutputWidth, outputChannels);
         InputScale = inputScale;
         Weight = new RealParameter("weight", outputChannels * Geometry.FanIn);
         float bound = 1f / MathF.Sqrt(Geometry.FanIn);
         for (int i = 0; i < Weight.Value.Length; i++) Weight.Value[i] = (float)(random.NextDouble() * 2 - 1) * bound;
-        if (bias) Bias = new RealParameter("bias", outputChannels);
+        if (bias != BiasInit.None) Bias = new RealParameter("bias", outputChannels);
+        if (bias == BiasInit.Uniform)
+            for (int i = 0; i < outputChannels; i++) Bias!.Value[i] = (float)(random.NextDouble() * 2 - 1) * bound;
         Parameters = Bias is null ? [Weight] : [Weight, Bias];
     }
 
     /// <inheritdoc />
-    public string Kind => "real-conv2d";
+    public string Kind { get; }
 
     /// <inheritdoc />
     public TensorShape InputShape { get; }
@@ -55,89 +88,61 @@ public sealed class RealConvolution2D : ILayer
     /// <inheritdoc />
     public IReadOnlyList<Parameter> Parameters { get; }
 
-    /// <summary>Kernel, stride and padding bookkeeping.</summary>
+    /// <summary>Input map, kernel, stride and padding.</summary>
     public ConvolutionGeometry Geometry { get; }
 
-    /// <summary>W [c_out * kh*kw*C].</summary>
+    /// <summary>kh = kw.</summary>
+    public int Kernel => Geometry.KernelHeight;
+
+    /// <summary>Stride (both directions).</summary>
+    public int Stride => Geometry.Stride;
+
+    /// <summary>Zero padding on each side.</summary>
+    public int Padding => Geometry.Padding;
+
+    /// <summary>c_out.</summary>
+    public int OutputChannels => OutputShape.Channels;
+
+    /// <summary>W [c_out, kh, kw, C].</summary>
     public RealParameter Weight { get; }
 
     /// <summary>b [c_out], or null.</summary>
     public RealParameter? Bias { get; }
 
-    /// <summary>Factor applied to the input.</summary>
+    /// <summary>s, the factor applied to the input.</summary>
     public float InputScale { get; }
 
-    /// <summary>Forward (class formula): im2col then a = columns W^T.</summary>
+    /// <summary>
+    /// Summation order of the forward product: <see cref="FloatSumOrder.Dot8"/> for a <see cref="KindName"/>
+    /// layer with fewer than <see cref="RealLinear.NarrowOutputs"/> output channels (the row dot products
+    /// that kind has always used for them), else <see cref="FloatSumOrder.Chain"/>.
+    /// </summary>
+    public FloatSumOrder SumOrder => Kind == KindName ? RealLinear.SumOrderFor(OutputChannels) : FloatSumOrder.Chain;
+
+    /// <summary>Forward (class formula): x [N, H, W, C] -> y [N, H_out, W_out, c_out].</summary>
     public Batch Forward(Batch input, LayerContext context)
     {
-        float[] u = input.RequireReal(Kind);
+        float[] x = input.RequireReal(Kind);
         if (input.Shape != InputShape) throw new ArgumentException($"{Kind} expects samples of {InputShape}, got {input.Shape}");
-        int count = input.Count, rows = count * Geometry.OutputPositions, fanIn = Geometry.FanIn, outputs = OutputShape.Channels;
-        float[] columns = Lower(u, count);
-        var output = new float[rows * outputs];
-        FloatGemm.MultiplyTransposedB(columns, Weight.Value, output, rows, fanIn, outputs, context.Threads); // [rows, c_out]
-        if (Bias is not null)
-            for (int r = 0; r < rows; r++)
-                for (int o = 0; o < outputs; o++) output[r * outputs + o] += Bias.Value[o];
-        _columns = context.Training ? columns : null;
-        return Batch.FromReal(output, count, OutputShape);
+        int count = input.Count, rows = count * Geometry.OutputPositions;
+        float[] columns = context.Floats(rows * Geometry.FanIn); // [rows, kh*kw*C], fully written
+        float[] y = context.Floats(rows * OutputChannels);       // [rows, c_out], fully written
+        FloatConvolution.Forward(Geometry, count, x, InputScale, Weight.Value, Bias?.Value, OutputChannels, columns, y, SumOrder, context.Threads);
+        (_columns, _count) = context.Training ? (columns, count) : (null, 0);
+        return Batch.FromReal(y, count, OutputShape);
     }
 
     /// <summary>
-    /// Backward of a = columns W^T (+ b), z = dL/da [rows, c_out]: dL/dW = z^T columns, dL/db = sum_rows z,
-    /// dL/du = InputScale * col2im(z W).
+    /// Backward for z = dL/dy [N*H_out*W_out, c_out]: dL/dW = z^T s im2col(x), dL/db = sum over rows of z,
+    /// and (when asked) dL/dx [N, H, W, C] = s col2im(z W).
     /// </summary>
     public float[]? Backward(float[] outputGradient, LayerContext context)
     {
         float[] columns = _columns ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward");
         _columns = null;
-        int fanIn = Geometry.FanIn, outputs = OutputShape.Channels, rows = columns.Length / fanIn;
-        FloatGemm.MultiplyTransposedA(outputGradient, columns, Weight.Gradient, outputs, rows, fanIn, context.Threads); // [c_out, fan-in]
-        if (Bias is not null)
-        {
-            Array.Clear(Bias.Gradient);
-            for (int r = 0; r < rows; r++)
-                for (int o = 0; o < outputs; o++) Bias.Gradient[o] += outputGradient[r * outputs + o];
-        }
-        if (!context.NeedInputGradient) return null;
-        var lowered = new float[rows * fanIn];
-        FloatGemm.Multiply(outputGradient, Weight.Value, lowered, rows, outputs, fanIn, context.Threads); // [rows, fan-in]
-        int count = rows / Geometry.OutputPositions, channels = Geometry.Channels;
-        var g = new float[count * InputShape.Size];
-        for (int row = 0; row < rows; row++)
-        {
-            int n = row / Geometry.OutputPositions, position = row % Geometry.OutputPositions;
-            int oy = position / Geometry.OutputWidth, ox = position % Geometry.OutputWidth;
-            for (int ky = 0; ky < Geometry.KernelHeight; ky++)
-                for (int kx = 0; kx < Geometry.KernelWidth; kx++)
-                {
-                    if (!Geometry.TryInputPosition(oy, ox, ky, kx, out int iy, out int ix)) continue;
-                    int source = row * fanIn + (ky * Geometry.KernelWidth + kx) * channels;
-                    int target = ((n * Geometry.InputHeight + iy) * Geometry.InputWidth + ix) * channels;
-                    for (int c = 0; c < channels; c++) g[target + c] += InputScale * lowered[source + c];
-                }
-        }
-        return g;
-    }
-
-    /// <summary>im2col: [count * H_out * W_out, kh*kw*C], padded entries 0, values times InputScale.</summary>
-    private float[] Lower(float[] u, int count)
-    {
-        int rows = count * Geometry.OutputPositions, fanIn = Geometry.FanIn, channels = Geometry.Channels;
-        var columns = new float[rows * fanIn];
-        for (int row = 0; row < rows; row++)
-        {
-            int n = row / Geometry.OutputPositions, position = row % Geometry.OutputPositions;
-            int oy = position / Geometry.OutputWidth, ox = position % Geometry.OutputWidth;
-            for (int ky = 0; ky < Geometry.KernelHeight; ky++)
-                for (int kx = 0; kx < Geometry.KernelWidth; kx++)
-                {
-                    if (!Geometry.TryInputPosition(oy, ox, ky, kx, out int iy, out int ix)) continue;
-                    int source = ((n * Geometry.InputHeight + iy) * Geometry.InputWidth + ix) * channels;
-                    int target = row * fanIn + (ky * Geometry.KernelWidth + kx) * channels;
-                    for (int c = 0; c < channels; c++) columns[target + c] = InputScale * u[source + c];
-                }
-        }
-        return columns;
+        float[]? dx = context.NeedInputGradient ? context.Floats(_count * InputShape.Size) : null; // fully written
+        FloatConvolution.Backward(Geometry, _count, columns, Weight.Value, OutputChannels, outputGradient, Weight.Gradient, Bias?.Gradient, dx,
+            InputScale, context.Threads);
+        return dx;
     }
 }

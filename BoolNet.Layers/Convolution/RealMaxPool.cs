@@ -1,30 +1,48 @@
+using BoolNet.Core.Operators;
+
 namespace BoolNet.Layers;
 
 /// <summary>
 /// Max pooling over a real NHWC map, k x k windows with stride s (default k), no padding:
-/// <code>  u: [N * H * W * C] -> y: [N * H_out * W_out * C], y = max over the window </code>
-/// Placed between the float first convolution and its batch norm it shrinks the map the
-/// normalisation and threshold process by k^2. Backward routes the gradient to the first maximum
-/// in scan order (ky, then kx).
+/// <code>  x: [N, H, W, C] -> y: [N, H_out, W_out, C], y = max over the window, H_out = (H - k) / s + 1 </code>
+/// (PyTorch's MaxPool2d: a trailing remainder is dropped). Backward routes each output's gradient to
+/// the first maximum of its window in scan order (ky, then kx). Computed by <see cref="FloatMaxPool"/>.
+/// Between the float first convolution and its batch norm it shrinks the map the normalisation and
+/// threshold process by k^2; the float comparison CNN pools after each convolution.
+/// <para>
+/// Two kind names are stored: <see cref="KindName"/> and <see cref="ComparisonKindName"/> (the
+/// comparison CNN's former pool, stride = window). A layer keeps the name it was built or loaded
+/// with, because checkpoints and weight hashes record it; both mean this layer.
+/// </para>
 /// </summary>
 public sealed class RealMaxPool : ILayer
 {
-    private int[]? _argmax; // input index of each output's maximum, cached by a training Forward
+    /// <summary>The kind name of the layer.</summary>
+    public const string KindName = "real-maxpool";
 
-    /// <summary>Creates a k x k pool with stride <paramref name="stride"/> (default k).</summary>
-    public RealMaxPool(TensorShape input, int kernel = 2, int? stride = null)
+    /// <summary>The same layer as the float and integer comparison CNNs record it.</summary>
+    public const string ComparisonKindName = "max-pool";
+
+    private int[] _argmax = []; // flat input index of each output's maximum [N * H_out * W_out * C]
+    private int _count;
+
+    /// <summary>Creates a k x k pool with stride <paramref name="stride"/> (default k), stored as <paramref name="kind"/>.</summary>
+    public RealMaxPool(TensorShape input, int kernel = 2, int? stride = null, string kind = KindName)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(kernel, 1);
+        if (kind is not (KindName or ComparisonKindName)) throw new ArgumentException($"a float max-pool is stored as {KindName} or {ComparisonKindName}, not {kind}", nameof(kind));
         Kernel = kernel;
         Stride = stride ?? kernel;
         ArgumentOutOfRangeException.ThrowIfLessThan(Stride, 1);
+        if (kind == ComparisonKindName && Stride != kernel) throw new ArgumentException($"{ComparisonKindName} records a window only, so its stride is the window", nameof(stride));
         if (input.Height < kernel || input.Width < kernel) throw new ArgumentException($"pool window {kernel}x{kernel} does not fit {input}");
+        Kind = kind;
         InputShape = input;
-        OutputShape = new TensorShape((input.Height - kernel) / Stride + 1, (input.Width - kernel) / Stride + 1, input.Channels);
+        OutputShape = new TensorShape(FloatMaxPool.OutputSize(input.Height, kernel, Stride), FloatMaxPool.OutputSize(input.Width, kernel, Stride), input.Channels);
     }
 
     /// <inheritdoc />
-    public string Kind => "real-maxpool";
+    public string Kind { get; }
 
     /// <inheritdoc />
     public TensorShape InputShape { get; }
@@ -41,48 +59,31 @@ public sealed class RealMaxPool : ILayer
     /// <summary>Window size k.</summary>
     public int Kernel { get; }
 
-    /// <summary>Stride.</summary>
+    /// <summary>Stride s.</summary>
     public int Stride { get; }
 
-    /// <summary>Forward: y = max over each window, per channel.</summary>
+    /// <summary>Channels C (pooled independently).</summary>
+    public int Channels => InputShape.Channels;
+
+    /// <summary>Forward: x [N, H, W, C] -> y [N, H_out, W_out, C], the maximum of each window per channel.</summary>
     public Batch Forward(Batch input, LayerContext context)
     {
-        float[] u = input.RequireReal(Kind);
+        float[] x = input.RequireReal(Kind);
         if (input.Shape != InputShape) throw new ArgumentException($"{Kind} expects samples of {InputShape}, got {input.Shape}");
-        int count = input.Count, channels = InputShape.Channels;
-        var y = new float[count * OutputShape.Size];
-        var argmax = new int[y.Length];
-        for (int n = 0; n < count; n++)
-            for (int oy = 0; oy < OutputShape.Height; oy++)
-                for (int ox = 0; ox < OutputShape.Width; ox++)
-                {
-                    int target = ((n * OutputShape.Height + oy) * OutputShape.Width + ox) * channels;
-                    for (int ky = 0; ky < Kernel; ky++)
-                        for (int kx = 0; kx < Kernel; kx++)
-                        {
-                            int source = ((n * InputShape.Height + oy * Stride + ky) * InputShape.Width + ox * Stride + kx) * channels;
-                            bool first = ky == 0 && kx == 0;
-                            for (int c = 0; c < channels; c++)
-                                if (first || u[source + c] > y[target + c])
-                                {
-                                    y[target + c] = u[source + c];
-                                    argmax[target + c] = source + c;
-                                }
-                        }
-                }
-        _argmax = context.Training ? argmax : null;
+        int count = input.Count, length = count * OutputShape.Size;
+        float[] y = context.Floats(length); // fully written
+        if (_argmax.Length != length) _argmax = new int[length];
+        _count = count;
+        FloatMaxPool.Forward(x, count, InputShape.Height, InputShape.Width, Channels, Kernel, Stride, y, _argmax, context.Threads);
         return Batch.FromReal(y, count, OutputShape);
     }
 
-    /// <summary>Backward of y = max(window): dL/du[argmax] += dL/dy, zero elsewhere.</summary>
+    /// <summary>Backward of y = max(window): dL/dx [N, H, W, C] = dL/dy at each window's first maximum, 0 elsewhere.</summary>
     public float[]? Backward(float[] outputGradient, LayerContext context)
     {
-        int[] argmax = _argmax ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward");
-        _argmax = null;
         if (!context.NeedInputGradient) return null;
-        int count = argmax.Length / OutputShape.Size;
-        var g = new float[count * InputShape.Size];
-        for (int i = 0; i < argmax.Length; i++) g[argmax[i]] += outputGradient[i];
-        return g;
+        float[] dx = context.Floats(_count * InputShape.Size); // fully written
+        FloatMaxPool.Backward(outputGradient, _argmax, _count, OutputShape.Size, dx, InputShape.Size, context.Threads);
+        return dx;
     }
 }

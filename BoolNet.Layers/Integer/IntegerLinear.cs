@@ -1,9 +1,10 @@
-using BoolNet.Core.Real;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Layers;
 
 /// <summary>
-/// Dense layer with integer weights W [out, in] and integer bias (int32, trained by ZIM):
+/// Dense layer with integer weights W [out, in] and integer bias (int32, trained by ZIM;
+/// docs/ALGORITHMS.md section 5, Wilson, Zanasi, Constantinides, arXiv:2512.04051):
 /// <c>y = (s x) float(W)^T + float(b)</c>, x flattened per sample, s = <see cref="InputScale"/>
 /// (e.g. 1/255 for raw pixels). Forward in float: the integers convert exactly (|w| &lt; 2^24) and the
 /// float GEMM multiplies them with the real activations; a parameter-free LayerNorm after the layer
@@ -76,17 +77,11 @@ public sealed class IntegerLinear : ILayer
         _count = count;
         ToFloat(Weight.Value, _weight);
         if (Bias is not null) ToFloat(Bias.Value, _bias!);
-        ConvolutionArithmetic.Resize(ref _input, (long)count * Inputs);
-        Array.Copy(x, _input, _input.Length);
-        if (InputScale != 1f) ConvolutionArithmetic.Scale(_input, InputScale);
-        ConvolutionArithmetic.Resize(ref _output, (long)count * Outputs);
-        RealGemm.Multiply(_input, false, _weight, true, _output, count, Outputs, Inputs, threads: context.Threads);
-        if (_bias is not null)
-            for (int n = 0; n < count; n++)
-            {
-                Span<float> line = _output.AsSpan(n * Outputs, Outputs);
-                for (int o = 0; o < Outputs; o++) line[o] += _bias[o];
-            }
+        LayerBuffers.Resize(ref _input, (long)count * Inputs);
+        Elementwise.Scale(x.AsSpan(0, _input.Length), InputScale, _input);
+        LayerBuffers.Resize(ref _output, (long)count * Outputs);
+        FloatGemm.Multiply(_input, false, _weight, true, _output, count, Outputs, Inputs, threads: context.Threads); // [N, in] x [out, in]^T
+        if (_bias is not null) RowBroadcast.AddToRows(_output, _bias, count, Outputs, context.Threads);
         return Batch.FromReal(_output, count, OutputShape);
     }
 
@@ -97,18 +92,12 @@ public sealed class IntegerLinear : ILayer
     {
         if (outputGradient.Length < (long)_count * Outputs)
             throw new ArgumentException($"output gradient holds {outputGradient.Length} values, needs {_count * Outputs}; was Forward called?");
-        RealGemm.Multiply(outputGradient, true, _input, false, Weight.Gradient, Outputs, Inputs, _count, threads: context.Threads);
-        if (Bias is not null)
-        {
-            float[] biasGradient = Bias.Gradient;
-            Array.Clear(biasGradient);
-            for (int n = 0; n < _count; n++)
-                for (int o = 0; o < Outputs; o++) biasGradient[o] += outputGradient[n * Outputs + o];
-        }
+        FloatGemm.Multiply(outputGradient, true, _input, false, Weight.Gradient, Outputs, Inputs, _count, threads: context.Threads); // [N, out]^T x [N, in]
+        if (Bias is not null) RowBroadcast.ColumnSums(outputGradient, _count, Outputs, Bias.Gradient, context.Threads);
         if (!context.NeedInputGradient) return null;
-        ConvolutionArithmetic.Resize(ref _inputGradient, (long)_count * Inputs);
-        RealGemm.Multiply(outputGradient, false, _weight, false, _inputGradient, _count, Inputs, Outputs, threads: context.Threads);
-        if (InputScale != 1f) ConvolutionArithmetic.Scale(_inputGradient, InputScale);
+        LayerBuffers.Resize(ref _inputGradient, (long)_count * Inputs);
+        FloatGemm.Multiply(outputGradient, false, _weight, false, _inputGradient, _count, Inputs, Outputs, threads: context.Threads); // [N, out] x [out, in]
+        if (InputScale != 1f) Elementwise.Scale(_inputGradient, InputScale);
         return _inputGradient;
     }
 

@@ -49,7 +49,7 @@ public sealed class LayerNorm : ILayer
         if (input.Shape.Size != InputShape.Size) throw new ArgumentException($"{Kind} expects {InputShape} but received {input.Shape}");
         int count = input.Count, size = InputShape.Size;
         _count = count;
-        ConvolutionArithmetic.Resize(ref _output, (long)count * size);
+        LayerBuffers.Resize(ref _output, (long)count * size);
         if (_inverseDeviation.Length != count) _inverseDeviation = new float[count];
         float[] output = _output, inverse = _inverseDeviation;
         Threading.For(count, context.Threads, (start, end) =>
@@ -80,7 +80,7 @@ public sealed class LayerNorm : ILayer
         int count = _count, size = InputShape.Size;
         if (outputGradient.Length < (long)count * size)
             throw new ArgumentException($"output gradient holds {outputGradient.Length} values, needs {count * size}; was Forward called?");
-        ConvolutionArithmetic.Resize(ref _inputGradient, (long)count * size);
+        LayerBuffers.Resize(ref _inputGradient, (long)count * size);
         float[] output = _output, inverse = _inverseDeviation, gradient = _inputGradient;
         Threading.For(count, context.Threads, (start, end) =>
         {

@@ -1,8 +1,5 @@
-using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
-using BoolNet.Core.Real;
-using BoolNet.Layers.Numerics;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Layers;
 
@@ -65,59 +62,53 @@ public sealed class RealLinear : ILayer
     /// <summary>Number of outputs.</summary>
     public int Outputs => OutputShape.Channels;
 
-    /// <summary>Forward: x [N, in] (real or bits) -> y [N, out] = x W^T + b.</summary>
+    /// <summary>
+    /// Heads with fewer outputs than this sum in <see cref="FloatSumOrder.Dot8"/> (the row dot products the
+    /// float head has always used, kept so trained weights do not change); wider layers in
+    /// <see cref="FloatSumOrder.Chain"/>. The folded inference layer uses the same order.
+    /// </summary>
+    public const int NarrowOutputs = 16;
+
+    /// <summary>The summation order of the forward product for <paramref name="outputs"/> outputs.</summary>
+    public static FloatSumOrder SumOrderFor(int outputs) => outputs < NarrowOutputs ? FloatSumOrder.Dot8 : FloatSumOrder.Chain;
+
+    /// <summary>The summation order of this layer's forward product (<see cref="SumOrderFor"/>).</summary>
+    public FloatSumOrder SumOrder => SumOrderFor(Outputs);
+
+    /// <summary>Forward: x [N, in] (real times s, or bits as e(x) = +-1) -> y [N, out] = x W^T + b.</summary>
     public Batch Forward(Batch input, LayerContext context)
     {
         int count = input.Count, inputs = Inputs, outputs = Outputs;
-        float[] x;
+        float[] x = context.Floats(count * inputs); // [N, in], fully written below
         if (input.Bits is { } bits)
         {
             if (bits.Columns != inputs || bits.Rows != count)
                 throw new ArgumentException($"{Kind} reads bit batches as flat vectors of {inputs}; got {bits.Rows}x{bits.Columns}");
-            x = context.Floats(count * inputs);
             BitPacking.UnpackSigns(bits, x);
         }
-        else
-        {
-            float[] real = input.RequireReal(Kind);
-            x = context.Floats(count * inputs);
-            float[] scaled = x;
-            float scale = InputScale;
-            Threading.For(count * inputs, context.Threads, (start, end) =>
-            {
-                int i = start;
-                for (; i + 8 <= end; i += 8) (Vector256.Create(real.AsSpan(i, 8)) * scale).CopyTo(scaled.AsSpan(i, 8));
-                for (; i < end; i++) scaled[i] = real[i] * scale;
-            }, alignment: 8, work: count * inputs);
-        }
-        float[] y = context.Floats(count * outputs); // both products below write every element
-        // Narrow outputs (a classifier head) keep FloatGemm's row dot products, the order the
-        // inference layer reproduces for them (FloatSumOrder.Dot8); wide ones run on the blocked
-        // AVX-512 GEMM, one FMA chain per output (FloatSumOrder.Chain), as before.
-        if (outputs < FloatGemm.NarrowOutputs)
-            FloatGemm.MultiplyTransposedB(x, Weight.Value, y, count, inputs, outputs, context.Threads);
-        else
-            RealGemm.Multiply(x, false, Weight.Value, true, y, count, outputs, inputs, threads: context.Threads); // [N, in] x [out, in]^T
+        else Elementwise.Scale(input.RequireReal(Kind), InputScale, x, count * inputs, context.Threads);
+        float[] y = context.Floats(count * outputs); // [N, out], fully written by the product
+        FloatGemm.Multiply(x, false, Weight.Value, true, y, count, outputs, inputs, SumOrder, threads: context.Threads); // [N, in] x [out, in]^T
         if (Bias is not null) RowBroadcast.AddToRows(y, Bias.Value, count, outputs, context.Threads);
         _input = context.Training ? x : null;
         return Batch.FromReal(y, count, OutputShape);
     }
 
     /// <summary>
-    /// Backward of y = x W^T + b with z = dL/dy [N, out]: dW = z^T x [out, in], db = sum_k z,
-    /// returns dx = z W [N, in] (times InputScale for real inputs).
+    /// Backward of y = x W^T + b with z = dL/dy [N, out]: dW [out, in] = z^T x, db [out] = sum_k z[k, :],
+    /// returns dx [N, in] = s z W (s = InputScale for real inputs).
     /// </summary>
     public float[]? Backward(float[] outputGradient, LayerContext context)
     {
         float[] x = _input ?? throw new InvalidOperationException($"{Kind}: Backward without a training Forward");
         int inputs = Inputs, outputs = Outputs, count = x.Length / inputs;
-        RealGemm.Multiply(outputGradient, true, x, false, Weight.Gradient, outputs, inputs, count, threads: context.Threads); // [N, out]^T x [N, in]
+        FloatGemm.Multiply(outputGradient, true, x, false, Weight.Gradient, outputs, inputs, count, threads: context.Threads); // [N, out]^T x [N, in]
         if (Bias is not null) RowBroadcast.ColumnSums(outputGradient, count, outputs, Bias.Gradient, context.Threads);
         _input = null;
         if (!context.NeedInputGradient) return null;
-        float[] dx = context.Floats(count * inputs); // the product writes every element
-        RealGemm.Multiply(outputGradient, false, Weight.Value, false, dx, count, inputs, outputs, threads: context.Threads); // [N, out] x [out, in]
-        if (InputScale != 1f) for (int i = 0; i < count * inputs; i++) dx[i] *= InputScale;
+        float[] dx = context.Floats(count * inputs); // [N, in], fully written by the product
+        FloatGemm.Multiply(outputGradient, false, Weight.Value, false, dx, count, inputs, outputs, threads: context.Threads); // [N, out] x [out, in]
+        if (InputScale != 1f) Elementwise.Scale(dx.AsSpan(0, count * inputs), InputScale);
         return dx;
     }
 }

@@ -31,7 +31,7 @@ public sealed class Relu : ILayer
         float[] x = input.RequireReal(Kind);
         int length = input.Count * InputShape.Size;
         _count = input.Count;
-        ConvolutionArithmetic.Resize(ref _output, length);
+        LayerBuffers.Resize(ref _output, length);
         for (int i = 0; i < length; i++) _output[i] = Math.Max(0f, x[i]);
         return Batch.FromReal(_output, input.Count, InputShape);
     }
@@ -41,7 +41,7 @@ public sealed class Relu : ILayer
     {
         if (!context.NeedInputGradient) return null;
         int length = _count * InputShape.Size;
-        ConvolutionArithmetic.Resize(ref _inputGradient, length);
+        LayerBuffers.Resize(ref _inputGradient, length);
         for (int i = 0; i < length; i++) _inputGradient[i] = _output[i] > 0f ? outputGradient[i] : 0f;
         return _inputGradient;
     }

@@ -119,7 +119,7 @@ public class ConvolutionLayerTests
     {
         var random = new Random(12);
         var shape = new TensorShape(5, 4, 2);
-        var layer = new RealConvolution2D(shape, 3, 3, random, stride: 2, padding: 1, bias: true, inputScale: 0.5f);
+        var layer = new RealConvolution2D(shape, 3, 3, random, stride: 2, padding: 1, bias: BiasInit.Zero, inputScale: 0.5f);
         float[] u = Enumerable.Range(0, 2 * shape.Size).Select(_ => (float)random.NextDouble() * 4 - 2).ToArray();
         float[] z = Enumerable.Range(0, 2 * layer.OutputShape.Size).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
         double Loss()

@@ -6,6 +6,7 @@ using static BoolNet.Tests.Layers.LayerTestHelpers;
 namespace BoolNet.Tests.Core;
 
 /// <summary>The signal quantiser, and the bit-planes <see cref="PlaneProducts"/> packs its levels (and pixel levels) into.</summary>
+[Category("Isa")]
 public class SignalQuantizerTests
 {
     [TestCase(2)]

@@ -72,7 +72,7 @@ public sealed class FoldingTests
     internal static Network IntegerNetwork(int seed)
     {
         var random = new Random(seed);
-        var conv = new RealConvolution2D(new TensorShape(6, 6, 1), 4, 3, random, padding: 1, bias: true, inputScale: 1f / 255f);
+        var conv = new RealConvolution2D(new TensorShape(6, 6, 1), 4, 3, random, padding: 1, bias: BiasInit.Zero, inputScale: 1f / 255f);
         var pool = new RealMaxPool(conv.OutputShape, 2);
         var flatten = new Flatten(pool.OutputShape, bits: false);
         var first = new IntegerLinear(flatten.OutputShape, 20, random, 3, bias: true);
@@ -87,8 +87,9 @@ public sealed class FoldingTests
     {
         var random = new Random(seed);
         var conv = new IntegerConvolution(new TensorShape(8, 8, 1), 4, 3, random, 3, stride: 1, padding: 1, bias: true, inputScale: 1f / 255f); // 8x8x4
-        var pool = new MaxPool(conv.OutputShape, 2);                                                                                          // 4x4x4
-        var real = new RealConvolution(pool.OutputShape, 3, 3, random, stride: 2, padding: 1);                                                // 2x2x3
+        var pool = new RealMaxPool(conv.OutputShape, 2, kind: RealMaxPool.ComparisonKindName);                                                // 4x4x4
+        var real = new RealConvolution2D(pool.OutputShape, 3, 3, random, stride: 2, padding: 1, BiasInit.Uniform,
+            kind: RealConvolution2D.ComparisonKindName);                                                                                      // 2x2x3
         var flatten = new Flatten(real.OutputShape, bits: false);
         var head = new IntegerLinear(flatten.OutputShape, 10, random, 3, bias: false);
         return new Network([conv, new Relu(conv.OutputShape), pool, real, flatten, head, new LayerNorm(TensorShape.Vector(10))]);

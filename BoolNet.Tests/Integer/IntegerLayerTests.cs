@@ -105,7 +105,7 @@ public class IntegerLayerTests
         var shape = new TensorShape(5, 4, 3);
         float[] x = GradientCheck.Random(random, 2 * shape.Size, 2);
         GradientCheck.Check(new Relu(shape), x, 2, seed: 1, epsilon: 1e-3);
-        var pool = new MaxPool(shape);
+        var pool = new RealMaxPool(shape);
         Assert.That(pool.OutputShape, Is.EqualTo(new TensorShape(2, 2, 3)));
         GradientCheck.Check(pool, x, 2, seed: 2, epsilon: 1e-3);
         float[] y = pool.Forward(Batch.FromReal(x, 2, shape), new LayerContext()).Real!;
@@ -122,7 +122,7 @@ public class IntegerLayerTests
         var random = new Random(channels);
         var shape = new TensorShape(4, 6, channels);
         float[] x = Enumerable.Range(0, 2 * shape.Size).Select(_ => (float)random.Next(3)).ToArray();
-        var pool = new MaxPool(shape);
+        var pool = new RealMaxPool(shape);
         var context = new LayerContext { Training = true };
         float[] y = (float[])pool.Forward(Batch.FromReal(x, 2, shape), context).Real!.Clone();
         float[] dy = Enumerable.Range(0, y.Length).Select(i => (float)(i + 1)).ToArray();

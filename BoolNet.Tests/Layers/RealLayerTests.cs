@@ -1,5 +1,5 @@
+using BoolNet.Core.Operators;
 using BoolNet.Layers;
-using BoolNet.Layers.Numerics;
 using static BoolNet.Tests.Layers.LayerTestHelpers;
 
 namespace BoolNet.Tests.Layers;
@@ -110,6 +110,18 @@ public class RealLayerTests
             Assert.That(layer.Scale.Gradient, Is.EqualTo(sumDyH), $"d gamma, threads {threads}");
             Assert.That(layer.Shift.Gradient, Is.EqualTo(sumDy), $"d beta, threads {threads}");
         }
+        // The operator on every ISA path (scalar: the plain loops' own order).
+        foreach (BoolNet.Core.Kernels.Isa isa in BoolNet.Core.Kernels.IsaSelection.Supported)
+        {
+            float[] actualY = new float[rows * channels], actualH = new float[rows * channels], actualDx = new float[rows * channels];
+            float[] inverseStd = new float[channels], runningMean = new float[channels], runningVariance = new float[channels];
+            BatchNormalization.Forward(x, rows, channels, gamma, beta, epsilon, 0.1f, runningMean, runningVariance, inverseStd, actualH, actualY, 2, isa);
+            Assert.That(actualY, Is.EqualTo(y), $"y, {isa}");
+            float[] gammaGradient = new float[channels], betaGradient = new float[channels];
+            BatchNormalization.Backward(dy, actualH, inverseStd, rows, channels, gamma, gammaGradient, betaGradient, actualDx, 2, isa);
+            Assert.That(actualDx, Is.EqualTo(dx), $"dx, {isa}");
+            Assert.That((gammaGradient, betaGradient), Is.EqualTo((sumDyH, sumDy)), $"d gamma, d beta, {isa}");
+        }
     }
 
     [Test]
@@ -146,39 +158,22 @@ public class RealLayerTests
     }
 
     [Test]
-    public void FloatGemmEqualsNaiveProductForOddShapes()
+    public void NarrowHeadSumsInTheDot8OrderAndWideLayersInTheChainOrder()
     {
-        var random = new Random(2);
-        foreach ((int m, int k, int n) in new[] { (1, 1, 1), (5, 7, 33), (9, 64, 16), (4, 3, 100), (0, 3, 2) })
-        {
-            float[] a = RandomReals(random, m * k), b = RandomReals(random, k * n);
-            var c = new float[m * n];
-            FloatGemm.Multiply(a, b, c, m, k, n, threads: 2);
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++)
-                {
-                    double sum = 0;
-                    for (int p = 0; p < k; p++) sum += a[i * k + p] * b[p * n + j];
-                    Assert.That(c[i * n + j], Is.EqualTo(sum).Within(1e-4));
-                }
-        }
-    }
-
-    [Test]
-    public void NarrowTransposedProductGivesVectorDotsBitForBit()
-    {
-        // The narrow path (a classifier head) interleaves four dot products; each must keep
-        // VectorDot's exact arithmetic, which the inference layer reproduces (FloatSumOrder.Dot8).
+        // The folded inference layer reproduces these orders (FloatDenseLayer.TrainingOrder), so a head
+        // (fewer than 16 outputs) must give the Dot8 reference bit for bit and a wide layer the chain.
         var random = new Random(4);
-        foreach ((int m, int k, int n) in new[] { (3, 1024, 10), (2, 13, 15), (1, 7, 4), (5, 1025, 3), (2, 0, 5) })
+        foreach ((int count, int inputs, int outputs) in new[] { (3, 1024, 10), (2, 13, 15), (1, 7, 4), (5, 1025, 3), (4, 40, 16), (3, 19, 33) })
         {
-            float[] a = RandomReals(random, m * k), b = RandomReals(random, n * k);
-            var c = new float[m * n];
-            FloatGemm.MultiplyTransposedB(a, b, c, m, k, n, threads: 1);
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++)
-                    Assert.That(BitConverter.SingleToInt32Bits(c[i * n + j]),
-                        Is.EqualTo(BitConverter.SingleToInt32Bits(FloatGemm.VectorDot(a.AsSpan(i * k, k), b.AsSpan(j * k, k)))), $"{m}x{k}x{n} at ({i}, {j})");
+            var layer = new RealLinear(TensorShape.Vector(inputs), outputs, random);
+            float[] x = RandomReals(random, count * inputs);
+            float[] y = layer.Forward(Batch.FromReal(x, count, layer.InputShape), new LayerContext { Threads = 2 }).Real!;
+            FloatSumOrder order = outputs < RealLinear.NarrowOutputs ? FloatSumOrder.Dot8 : FloatSumOrder.Chain;
+            Assert.That(layer.SumOrder, Is.EqualTo(order));
+            var expected = new float[count * outputs];
+            FloatGemm.MultiplyReference(x, false, layer.Weight.Value, true, expected, count, outputs, inputs, order);
+            for (int i = 0; i < expected.Length; i++) expected[i] += layer.Bias!.Value[i % outputs];
+            Assert.That(y.Take(expected.Length), Is.EqualTo(expected), $"{count}x{inputs}->{outputs}");
         }
     }
 

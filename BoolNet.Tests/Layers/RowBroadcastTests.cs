@@ -1,11 +1,12 @@
+using BoolNet.Core.Kernels;
+using BoolNet.Core.Operators;
 using BoolNet.Layers;
-using BoolNet.Layers.Numerics;
 
 namespace BoolNet.Tests.Layers;
 
 /// <summary>
 /// The vectorised, threaded bias operations and level row sums equal the plain loops bit for bit:
-/// column counts that are not multiples of 8 or 32, a single row or column, and 1-3 threads.
+/// column counts that are not multiples of 8 or 32, a single row or column, 1-3 threads, every ISA path.
 /// </summary>
 public class RowBroadcastTests
 {
@@ -25,16 +26,17 @@ public class RowBroadcastTests
             var expectedSums = new float[columns];
             for (int k = 0; k < rows; k++)
                 for (int j = 0; j < columns; j++) expectedSums[j] += z[k * columns + j];
-            foreach (int threads in new[] { 1, 2, 3 })
-            {
-                var added = (float[])z.Clone();
-                RowBroadcast.AddToRows(added, bias, rows, columns, threads);
-                Assert.That(added, Is.EqualTo(expectedRows), $"add {rows}x{columns}, threads {threads}");
-                var sums = Enumerable.Repeat(float.NaN, columns + 2).ToArray(); // every column written, the rest untouched
-                RowBroadcast.ColumnSums(z, rows, columns, sums, threads);
-                Assert.That(sums.Take(columns), Is.EqualTo(expectedSums), $"sums {rows}x{columns}, threads {threads}");
-                Assert.That(sums.Skip(columns), Is.All.NaN);
-            }
+            foreach (Isa isa in IsaSelection.Supported)
+                foreach (int threads in new[] { 1, 2, 3 })
+                {
+                    var added = (float[])z.Clone();
+                    RowBroadcast.AddToRows(added, bias, rows, columns, threads, isa);
+                    Assert.That(added, Is.EqualTo(expectedRows), $"add {rows}x{columns}, threads {threads}, {isa}");
+                    var sums = Enumerable.Repeat(float.NaN, columns + 2).ToArray(); // every column written, the rest untouched
+                    RowBroadcast.ColumnSums(z, rows, columns, sums, threads, isa);
+                    Assert.That(sums.Take(columns), Is.EqualTo(expectedSums), $"sums {rows}x{columns}, threads {threads}, {isa}");
+                    Assert.That(sums.Skip(columns), Is.All.NaN);
+                }
         }
         Assert.Throws<ArgumentException>(() => RowBroadcast.AddToRows(new float[5], new float[3], 2, 3, 1));
         Assert.Throws<ArgumentException>(() => RowBroadcast.ColumnSums(new float[6], 2, 3, new float[2], 1));

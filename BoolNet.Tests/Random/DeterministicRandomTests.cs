@@ -28,10 +28,14 @@ public class DeterministicRandomTests
     [Test]
     public void PermutationIsPinnedAcrossVersions()
     {
-        // Contract: data order for (seed, epoch) never changes. Values from an independent Python
-        // transcription of SplitMix64 + xoshiro256** + Lemire + Fisher-Yates.
-        Assert.That(DeterministicRandom.Permutation(42, 0, 10), Is.EqualTo(new[] { 7, 4, 2, 3, 6, 5, 0, 1, 9, 8 }));
-        Assert.That(DeterministicRandom.Permutation(42, 1, 10), Is.EqualTo(new[] { 1, 2, 9, 6, 8, 4, 5, 3, 0, 7 }));
+        // Contract: the data order for (seed, epoch) never changes (every trained weight depends on it).
+        // Values from an independent Python transcription of the counter hash and Fisher-Yates, checked
+        // against the trainer's former private shuffle (Trainer.Shuffle) before it was replaced by this one.
+        Assert.That(DeterministicRandom.Permutation(1, 0, 10), Is.EqualTo(new[] { 2, 7, 3, 8, 4, 6, 1, 0, 5, 9 }));
+        Assert.That(DeterministicRandom.Permutation(1, 1, 10), Is.EqualTo(new[] { 6, 4, 2, 0, 7, 9, 5, 8, 1, 3 }));
+        Assert.That(DeterministicRandom.Permutation(42, 3, 12), Is.EqualTo(new[] { 7, 11, 9, 3, 1, 6, 8, 4, 0, 2, 5, 10 }));
+        // A negative int seed is sign-extended, as the trainer has always done ((ulong)seed).
+        Assert.That(DeterministicRandom.Permutation(unchecked((ulong)-5), 2, 10), Is.EqualTo(new[] { 6, 9, 1, 2, 8, 4, 0, 5, 7, 3 }));
         var random = new DeterministicRandom(12345);
         Assert.That(new[] { random.NextUInt64(), random.NextUInt64(), random.NextUInt64() },
             Is.EqualTo(new[] { 13720838825685603483UL, 2398916695208396998UL, 17770384849984869256UL }));
@@ -49,7 +53,7 @@ public class DeterministicRandomTests
     }
 
     [Test]
-    public void PermutationsAreValidAndDifferPerEpoch()
+    public void PermutationsAreValidAndDifferPerSeedAndEpoch()
     {
         foreach (int count in new[] { 0, 1, 2, 63, 1000 })
         {
@@ -58,19 +62,26 @@ public class DeterministicRandomTests
             Assert.That(DeterministicRandom.Permutation(99, 5, count), Is.EqualTo(order));
         }
         Assert.That(DeterministicRandom.Permutation(99, 6, 1000), Is.Not.EqualTo(DeterministicRandom.Permutation(99, 5, 1000)));
+        Assert.That(DeterministicRandom.Permutation(98, 5, 1000), Is.Not.EqualTo(DeterministicRandom.Permutation(99, 5, 1000)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DeterministicRandom.Permutation(1, 0, -1));
     }
 
     [Test]
-    public void ShuffleVisitsEveryArrangementEvenly()
+    public void HashIsTheSplitMix64SequenceWithoutState()
     {
-        // 3! = 6 arrangements, 60000 shuffles: each ~10000 (sd ~91); a biased shuffle is off by thousands.
-        var random = new DeterministicRandom(1);
+        // Hash(seed, i) is the (i + 1)-th SplitMix64 output from seed.
+        ulong x = 12345;
+        for (ulong i = 0; i < 5; i++) Assert.That(DeterministicRandom.Hash(12345, i), Is.EqualTo(DeterministicRandom.SplitMix64(ref x)));
+    }
+
+    [Test]
+    public void PermutationVisitsEveryArrangementEvenly()
+    {
+        // 3! = 6 arrangements, 60000 epochs: each ~10000 (sd ~91); a biased shuffle is off by thousands.
         var counts = new Dictionary<string, int>();
-        for (int trial = 0; trial < 60000; trial++)
+        for (int epoch = 0; epoch < 60000; epoch++)
         {
-            Span<int> items = [0, 1, 2];
-            random.Shuffle(items);
-            string key = string.Join(',', items.ToArray());
+            string key = string.Join(',', DeterministicRandom.Permutation(1, epoch, 3));
             counts[key] = counts.GetValueOrDefault(key) + 1;
         }
         Assert.That(counts, Has.Count.EqualTo(6));

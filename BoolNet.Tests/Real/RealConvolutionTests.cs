@@ -1,4 +1,5 @@
-using BoolNet.Core.Real;
+using BoolNet.Core.Convolution;
+using BoolNet.Core.Operators;
 using BoolNet.Layers;
 using BoolNet.Tests.Integer;
 
@@ -14,7 +15,7 @@ public class RealConvolutionTests
     {
         var random = new Random(count * 31 + height);
         var shape = new TensorShape(height, width, channels);
-        var layer = new RealConvolution(shape, outputs, kernel, random, stride, padding);
+        var layer = new RealConvolution2D(shape, outputs, kernel, random, stride, padding, BiasInit.Uniform);
         float[] x = GradientCheck.Random(random, count * shape.Size);
         float[] y = layer.Forward(Batch.FromReal(x, count, shape), new LayerContext { Threads = 2 }).Real!;
         TensorShape output = layer.OutputShape;
@@ -44,13 +45,14 @@ public class RealConvolutionTests
         // <Lower(x), c> = <x, Raise(c)> for every x, c.
         var random = new Random(2);
         const int count = 2, height = 5, width = 4, channels = 3, kernel = 3, stride = 1, padding = 1;
-        int rows = count * Im2Col.OutputSize(height, kernel, stride, padding) * Im2Col.OutputSize(width, kernel, stride, padding);
+        var geometry = new ConvolutionGeometry(height, width, channels, kernel, kernel, stride, padding);
+        int rows = count * geometry.OutputPositions;
         float[] x = GradientCheck.Random(random, count * height * width * channels);
         float[] c = GradientCheck.Random(random, rows * kernel * kernel * channels);
         var lowered = new float[c.Length];
         var raised = new float[x.Length];
-        Im2Col.Lower(x, count, height, width, channels, kernel, kernel, stride, padding, lowered, 2);
-        Im2Col.Raise(c, count, height, width, channels, kernel, kernel, stride, padding, raised, 2);
+        FloatConvolution.Lower(x, count, geometry, 1f, lowered, 2);
+        FloatConvolution.Raise(c, count, geometry, raised, 2);
         double left = 0, right = 0;
         for (int i = 0; i < c.Length; i++) left += (double)lowered[i] * c[i];
         for (int i = 0; i < x.Length; i++) right += (double)x[i] * raised[i];
@@ -64,7 +66,7 @@ public class RealConvolutionTests
         float[] x = GradientCheck.Random(new Random(1), 16 * shape.Size);
         float[] Run(int threads)
         {
-            var layer = new RealConvolution(shape, 16, 3, new Random(4), padding: 1);
+            var layer = new RealConvolution2D(shape, 16, 3, new Random(4), padding: 1, bias: BiasInit.Uniform, inputScale: 0.5f);
             var context = new LayerContext { Training = true, Threads = threads };
             float[] y = (float[])layer.Forward(Batch.FromReal(x, 16, shape), context).Real!.Clone();
             float[] dx = (float[])layer.Backward(y, context)!.Clone();

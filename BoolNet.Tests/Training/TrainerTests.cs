@@ -200,16 +200,6 @@ public class TrainerTests
     }
 
     [Test]
-    public void ShuffleIsAPermutationThatDependsOnSeedAndEpoch()
-    {
-        int[] a = Trainer.Shuffle(1000, 1, 1);
-        Assert.That(a.Order(), Is.EqualTo(Enumerable.Range(0, 1000)));
-        Assert.That(Trainer.Shuffle(1000, 1, 1), Is.EqualTo(a));
-        Assert.That(Trainer.Shuffle(1000, 1, 2), Is.Not.EqualTo(a));
-        Assert.That(Trainer.Shuffle(1000, 2, 1), Is.Not.EqualTo(a));
-    }
-
-    [Test]
     public void IntegerParametersNeedASuppliedOptimizer()
     {
         var network = new Network([new IntegerProbe()]);

@@ -34,8 +34,8 @@ public sealed class LabeledImages
     public ReadOnlySpan<byte> Image(int index) => Pixels.AsSpan(index * Shape.Size, Shape.Size);
 
     /// <summary>
-    /// A copy holding the images at <paramref name="indices"/>, in that order (repeats allowed): e.g. a
-    /// shuffled epoch from <c>DeterministicRandom.Permutation(seed, epoch, Count)</c>, or a subset.
+    /// A copy holding the images at <paramref name="indices"/>, in that order (repeats allowed): e.g. an
+    /// epoch in the trainer's order, <see cref="Core.Randomness.DeterministicRandom.Permutation(ulong, long, int)"/>, or a subset.
     /// </summary>
     public LabeledImages Subset(ReadOnlySpan<int> indices)
     {

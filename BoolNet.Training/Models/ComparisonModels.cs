@@ -70,10 +70,10 @@ public static partial class ModelCatalog
         var random = new Random(request.Seed);
         var layers = new List<ILayer>();
         layers.Add(Convolution(kind, request.Input, 32, random, integerScale, 1f / 255f));
-        layers.Add(new MaxPool(layers[^1].OutputShape, 2));
+        layers.Add(Pool(layers[^1].OutputShape));
         AddReluNorm(layers);
         layers.Add(Convolution(kind, layers[^1].OutputShape, 64, random, integerScale, 1f));
-        layers.Add(new MaxPool(layers[^1].OutputShape, 2));
+        layers.Add(Pool(layers[^1].OutputShape));
         AddReluNorm(layers);
         layers.Add(Dense(kind, layers[^1].OutputShape, 128, random, integerScale, 1f));
         AddReluNorm(layers);
@@ -95,6 +95,10 @@ public static partial class ModelCatalog
 
     private static ILayer Convolution(WeightKind kind, TensorShape input, int outputs, Random random, double integerScale, float inputScale) =>
         kind == WeightKind.Real
-            ? new RealConvolution(input, outputs, 3, random, padding: 1, inputScale: inputScale)
+            ? new RealConvolution2D(input, outputs, 3, random, padding: 1, bias: BiasInit.Uniform, inputScale: inputScale, kind: RealConvolution2D.ComparisonKindName)
             : new IntegerConvolution(input, outputs, 3, random, integerScale, padding: 1, inputScale: inputScale);
+
+    // 2x2 max-pool, stride 2. The comparison models record their float layers under the comparison kind
+    // names, the names their checkpoints and weight hashes have always carried.
+    private static RealMaxPool Pool(TensorShape input) => new(input, 2, kind: RealMaxPool.ComparisonKindName);
 }

@@ -90,7 +90,7 @@ public static partial class ModelCatalog
                 switch (s.First)
                 {
                     case FirstLayerKind.Real:
-                        layers.Add(new RealConvolution2D(shape, stage.Channels, 3, random, padding: 1, bias: !s.BatchNorm, inputScale: 1f / 255f));
+                        layers.Add(new RealConvolution2D(shape, stage.Channels, 3, random, padding: 1, bias: s.BatchNorm ? BiasInit.None : BiasInit.Zero, inputScale: 1f / 255f));
                         if (stage.Pool)
                         {
                             // Float map: pool before BN and threshold (max commutes with the monotone

@@ -1,6 +1,5 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using BoolNet.Core.Kernels;
+using BoolNet.Core.Operators;
 using BoolNet.Layers;
 
 namespace BoolNet.Train.Optimizers;
@@ -78,51 +77,9 @@ public sealed class AdamOptimizer : IOptimizer
             Threading.For((value.Length + 15) / 16, step.Threads, (start, end) =>
             {
                 int from = start * 16, to = Math.Min(value.Length, end * 16);
-                StepRange(value.AsSpan(from, to - from), gradient.AsSpan(from, to - from), m.AsSpan(from, to - from), v.AsSpan(from, to - from),
+                AdamUpdate.Apply(value.AsSpan(from, to - from), gradient.AsSpan(from, to - from), m.AsSpan(from, to - from), v.AsSpan(from, to - from),
                     b1, b2, eps, c1, c2, lr);
             }, work: value.Length * 16L);
-        }
-    }
-
-    /// <summary>
-    /// The Adam update of one range, 16 values per 512-bit vector (8 per 256-bit) with the scalar
-    /// loop's exact operation order. Division and square root are correctly rounded in every lane,
-    /// and no product is fused, so vector and scalar parts agree bit for bit.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void StepRange(Span<float> value, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v,
-        float b1, float b2, float eps, float c1, float c2, float lr)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; i + 16 <= value.Length; i += 16)
-            {
-                Vector512<float> g = Vector512.Create(gradient.Slice(i, 16));
-                Vector512<float> mi = Vector512.Create(b1) * Vector512.Create((ReadOnlySpan<float>)m.Slice(i, 16)) + Vector512.Create(1 - b1) * g;
-                Vector512<float> vi = Vector512.Create(b2) * Vector512.Create((ReadOnlySpan<float>)v.Slice(i, 16)) + Vector512.Create(1 - b2) * g * g;
-                mi.CopyTo(m.Slice(i, 16));
-                vi.CopyTo(v.Slice(i, 16));
-                Vector512<float> delta = Vector512.Create(lr) * (mi / Vector512.Create(c1)) / (Vector512.Sqrt(vi / Vector512.Create(c2)) + Vector512.Create(eps));
-                (Vector512.Create((ReadOnlySpan<float>)value.Slice(i, 16)) - delta).CopyTo(value.Slice(i, 16));
-            }
-        }
-        for (; i + 8 <= value.Length; i += 8)
-        {
-            Vector256<float> g = Vector256.Create(gradient.Slice(i, 8));
-            Vector256<float> mi = Vector256.Create(b1) * Vector256.Create((ReadOnlySpan<float>)m.Slice(i, 8)) + Vector256.Create(1 - b1) * g;
-            Vector256<float> vi = Vector256.Create(b2) * Vector256.Create((ReadOnlySpan<float>)v.Slice(i, 8)) + Vector256.Create(1 - b2) * g * g;
-            mi.CopyTo(m.Slice(i, 8));
-            vi.CopyTo(v.Slice(i, 8));
-            Vector256<float> delta = Vector256.Create(lr) * (mi / Vector256.Create(c1)) / (Vector256.Sqrt(vi / Vector256.Create(c2)) + Vector256.Create(eps));
-            (Vector256.Create((ReadOnlySpan<float>)value.Slice(i, 8)) - delta).CopyTo(value.Slice(i, 8));
-        }
-        for (; i < value.Length; i++)
-        {
-            float g = gradient[i];
-            m[i] = b1 * m[i] + (1 - b1) * g;
-            v[i] = b2 * v[i] + (1 - b2) * g * g;
-            value[i] -= lr * (m[i] / c1) / (MathF.Sqrt(v[i] / c2) + eps);
         }
     }
 

@@ -108,7 +108,7 @@ public sealed class Trainer
         int classes = data.ClassCount, size = data.Train.Shape.Size;
         if (Network.InputShape.Size != size)
             throw new ArgumentException($"the network expects inputs of {Network.InputShape} but the dataset has images of {data.Train.Shape}");
-        int[] order = Shuffle(count, Options.Seed, epoch);
+        int[] order = Core.Randomness.DeterministicRandom.Permutation(unchecked((ulong)Options.Seed), epoch, count);
         int batches = BatchesPerEpoch(data);
         long totalSteps = (long)batches * Options.Epochs;
         // One workspace for the epoch: each step's activations and gradients reuse the previous step's arrays.
@@ -255,20 +255,6 @@ public sealed class Trainer
     public long BooleanWeights => Network.Parameters.Where(p => p.Parameter is BooleanParameter).Sum(p => (long)p.Parameter.Count);
 
     private int TrainCount(Dataset data) => Options.TrainLimit > 0 ? Math.Min(Options.TrainLimit, data.Train.Count) : data.Train.Count;
-
-    /// <summary>The epoch's order: Fisher-Yates driven by a counter-based hash of (seed, epoch, i).</summary>
-    public static int[] Shuffle(int count, int seed, int epoch)
-    {
-        var order = new int[count];
-        for (int i = 0; i < count; i++) order[i] = i;
-        ulong key = SignalQuantizer.Hash((ulong)seed, 0xE0C0UL ^ ((ulong)epoch << 20));
-        for (int i = count - 1; i > 0; i--)
-        {
-            int j = (int)(SignalQuantizer.Hash(key, (ulong)i) % (ulong)(i + 1));
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return order;
-    }
 
     private static (float[] Inputs, byte[] Labels) Gather(LabeledImages images, ReadOnlySpan<int> indices, Workspace workspace, int threads,
         AugmentationKind augmentation = AugmentationKind.None, int seed = 0, int epoch = 0, int firstPosition = 0)

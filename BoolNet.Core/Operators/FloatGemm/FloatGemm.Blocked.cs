@@ -4,29 +4,22 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using BoolNet.Core.Kernels;
 
-namespace BoolNet.Core.Real;
+namespace BoolNet.Core.Operators;
 
 /// <summary>
-/// Single-precision matrix product <c>C[m,n] (+)= op(A)[m,k] * op(B)[k,n]</c>, row-major, with an
-/// optional transpose on either operand: A is stored [m,k] (or [k,m] when <c>transposeA</c>), B is
-/// stored [k,n] (or [n,k] when <c>transposeB</c>).
-/// <para>
-/// Every element of C is one sequential fused multiply-add chain over p = 0..k-1, starting from 0
-/// (or from C when accumulating): <c>c = fma(a[i,p], b[p,j], c)</c>. Cache blocking only changes
-/// where the chain is paused (the partial sum is stored to C and reloaded), never its order, and
-/// threads split the rows of C (independent outputs), so the result is bit-identical for every
-/// thread count, every blocking and every ISA path, and equal to <see cref="MultiplyReference"/>.
-/// </para>
-/// Goto-style blocking: B is packed into 32-column panels per (column block, depth block) so a
-/// panel slice streams from L1/L2; A is packed per 8-row block; an 8x32 microkernel holds its tile
-/// of C in 16 zmm registers (AVX-512) for the whole depth block.
+/// The blocked algorithm (Goto and van de Geijn, "Anatomy of high-performance matrix multiplication",
+/// ACM TOMS 2008): B is packed into 32-column panels per (column block, depth block) so a panel slice
+/// streams from L1/L2; A is packed per row tile (or read in place on AVX2); a register tile of C stays
+/// in registers for a whole depth block. Blocking only pauses each element's fma chain (the partial
+/// sum is stored to C and reloaded), never reorders it, and threads split rows or panels of C
+/// (independent outputs), so the result is <see cref="FloatSumOrder.Chain"/> on every thread count.
 /// </summary>
-public static class RealGemm
+public static partial class FloatGemm
 {
-    /// <summary>Rows of C one microkernel call produces.</summary>
+    /// <summary>Rows of C one AVX-512 or scalar register tile produces.</summary>
     public const int TileRows = 8;
 
-    /// <summary>Columns of C one microkernel call produces (two 16-float zmm vectors).</summary>
+    /// <summary>Columns of C one register tile produces (two 16-float zmm vectors).</summary>
     public const int TileColumns = 32;
 
     // Depth block: an 8 x 256 slice of A (8 KiB) stays in L1 while the B panels stream.
@@ -35,47 +28,24 @@ public static class RealGemm
     // Column block: a 256 x 256 block of packed B (256 KiB) stays in the 1 MiB L2 of one core.
     private const int ColumnBlock = 256;
 
-    /// <summary>
-    /// C[m,n] (+)= op(A)[m,k] * op(B)[k,n]. <paramref name="threads"/> 0 means the process default;
-    /// <paramref name="isa"/> null means <see cref="IsaSelection.Current"/>. Results never depend on either.
-    /// </summary>
-    public static unsafe void Multiply(
-        ReadOnlySpan<float> a, bool transposeA,
-        ReadOnlySpan<float> b, bool transposeB,
-        Span<float> c, int m, int n, int k,
-        bool accumulate = false, int threads = 0, Isa? isa = null)
+    /// <summary>The general case: pack op(B), then row tiles of C over threads (or column panels when rows are few).</summary>
+    private static unsafe void MultiplyBlocked(float* a, bool transposeA, float* b, bool transposeB, float* c,
+        int m, int n, int k, bool accumulate, int threads, Path path)
     {
-        if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), $"negative GEMM shape {m}x{n}x{k}");
-        if (a.Length < (long)m * k) throw new ArgumentException($"A holds {a.Length} values, needs {m}x{k}", nameof(a));
-        if (b.Length < (long)k * n) throw new ArgumentException($"B holds {b.Length} values, needs {k}x{n}", nameof(b));
-        if (c.Length < (long)m * n) throw new ArgumentException($"C holds {c.Length} values, needs {m}x{n}", nameof(c));
-        if (m == 0 || n == 0) return;
-        if (k == 0)
-        {
-            if (!accumulate) c[..(m * n)].Clear();
-            return;
-        }
-
-        RealMicrokernel.Path path = RealMicrokernel.Resolve(isa ?? IsaSelection.Current);
-        if (path == RealMicrokernel.Path.Vector256 && !transposeA && transposeB && !accumulate && SwapOperands(m, n, k))
-        {
-            MultiplySwapped(a, b, c, m, n, k, threads, isa);
-            return;
-        }
         int panels = (n + TileColumns - 1) / TileColumns;
         // Packed B: for each column block, for each depth block, panel-major [panel][p][32], zero-padded.
         float[] packedB = ArrayPool<float>.Shared.Rent(panels * TileColumns * k);
         try
         {
-            fixed (float* aPointer = a, bPointer = b, cPointer = c, packedPointer = packedB)
+            fixed (float* packedPointer = packedB)
             {
-                PackB(bPointer, transposeB, packedPointer, n, k, threads, path);
-                nint aAddress = (nint)aPointer, cAddress = (nint)cPointer, packedAddress = (nint)packedPointer;
-                // Threads take rows of C when there are enough 8-row tiles to share evenly, else 32-column
+                PackB(b, transposeB, packedPointer, n, k, threads, path);
+                nint aAddress = (nint)a, cAddress = (nint)c, packedAddress = (nint)packedPointer;
+                // Threads take rows of C when there are enough row tiles to share evenly, else 32-column
                 // panels: a batch of 100 is 13 row tiles (7 against 6 at best), a classifier head's
                 // gradient [10, 1024] only 2, while both have 32 panels.
                 // The AVX2 path works on 6-row tiles and reads A in place (MultiplyRows256).
-                int tileRows = path == RealMicrokernel.Path.Vector256 ? RealMicrokernel.Rows256 : TileRows;
+                int tileRows = path == Path.Vector256 ? Rows256 : TileRows;
                 int rowTiles = (m + tileRows - 1) / tileRows;
                 if (rowTiles >= 4 * Threading.Resolve(threads) || rowTiles >= panels)
                     Threading.For(m, threads, (start, end) => Rows(start, end, 0, panels), alignment: tileRows, work: (long)m * n * k);
@@ -84,7 +54,7 @@ public static class RealGemm
 
                 void Rows(int rowStart, int rowEnd, int panelStart, int panelStop)
                 {
-                    if (path == RealMicrokernel.Path.Vector256)
+                    if (path == Path.Vector256)
                         MultiplyRows256((float*)aAddress, transposeA, (float*)packedAddress, (float*)cAddress,
                             m, n, k, rowStart, rowEnd, panelStart, panelStop, accumulate);
                     else
@@ -97,84 +67,6 @@ public static class RealGemm
         {
             ArrayPool<float>.Shared.Return(packedB);
         }
-    }
-
-    /// <summary>
-    /// Whether A[m,k] * B[n,k]^T is cheaper as (B * A^T)^T on the AVX2 path. The plain form packs all of
-    /// B (a transposing copy of n x k floats, ~0.1 ms for a 1024 x 784 weight on 2 threads, 8 % of the
-    /// product) and splits a short m into few 6-row tiles; the swapped form reads B in place as the
-    /// row operand, packs only the short A and transposes the m x n result. It wastes the padding of
-    /// the last 16-column half panel (m = 100 computes 112 columns), so it pays only when m is long
-    /// enough to amortise that and short against n.
-    /// </summary>
-    private static bool SwapOperands(int m, int n, int k) => m >= 48 && n >= 4 * m && k >= 64;
-
-    /// <summary>
-    /// C[m,n] = A[m,k] * B[n,k]^T computed as C^T[n,m] = B[n,k] * A[m,k]^T and transposed. Each element
-    /// is still the one FMA chain over p in order from 0 (fma(a, b, c) = fma(b, a, c) exactly), so
-    /// the result is bit-identical to the plain form.
-    /// </summary>
-    private static unsafe void MultiplySwapped(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, int threads, Isa? isa)
-    {
-        float[] transposed = ArrayPool<float>.Shared.Rent(m * n);
-        try
-        {
-            Multiply(b, false, a, true, transposed, n, m, k, threads: threads, isa: isa);
-            fixed (float* source = transposed, destination = c)
-            {
-                nint sourceAddress = (nint)source, destinationAddress = (nint)destination;
-                // C row i is column i of C^T: threads take 8-row bands of C, each read as 8 columns of C^T.
-                Threading.For(m, threads, (start, end) => TransposeRows((float*)sourceAddress, (float*)destinationAddress, n, m, start, end),
-                    alignment: 8, work: (long)m * n);
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(transposed);
-        }
-    }
-
-    /// <summary>destination[i, j] = source[j, i] for rows i in [rowStart, rowEnd) of the [m, n] destination; source is [n, m].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void TransposeRows(float* source, float* destination, int n, int m, int rowStart, int rowEnd)
-    {
-        int i = rowStart;
-        if (Avx.IsSupported)
-        {
-            for (; i + 8 <= rowEnd; i += 8)
-            {
-                int j = 0;
-                for (; j + 8 <= n; j += 8)
-                    Transpose8x8(source + (long)j * m + i, m, destination + (long)i * n + j, n);
-                for (; j < n; j++)
-                    for (int r = 0; r < 8; r++) destination[(long)(i + r) * n + j] = source[(long)j * m + i + r];
-            }
-        }
-        for (; i < rowEnd; i++)
-            for (int j = 0; j < n; j++) destination[(long)i * n + j] = source[(long)j * m + i];
-    }
-
-    /// <summary>
-    /// The naive definition: each C element is the sequential chain c = fma(a, b, c) over p in order.
-    /// The blocked kernel must equal it bit for bit.
-    /// </summary>
-    public static void MultiplyReference(
-        ReadOnlySpan<float> a, bool transposeA,
-        ReadOnlySpan<float> b, bool transposeB,
-        Span<float> c, int m, int n, int k, bool accumulate = false)
-    {
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                float sum = accumulate ? c[i * n + j] : 0f;
-                for (int p = 0; p < k; p++)
-                {
-                    float left = transposeA ? a[p * m + i] : a[i * k + p];
-                    float right = transposeB ? b[j * k + p] : b[p * n + j];
-                    sum = MathF.FusedMultiplyAdd(left, right, sum);
-                }
-                c[i * n + j] = sum;
-            }
     }
 
     /// <summary>
@@ -199,7 +91,7 @@ public static class RealGemm
     /// Packs op(B) into 32-column panels, the panels split over threads (packing a [1024, 784]
     /// weight matrix on one thread cost as much as the product on the other).
     /// </summary>
-    private static unsafe void PackB(float* b, bool transposeB, float* packed, int n, int k, int threads, RealMicrokernel.Path path)
+    private static unsafe void PackB(float* b, bool transposeB, float* packed, int n, int k, int threads, Path path)
     {
         int panels = (n + TileColumns - 1) / TileColumns;
         nint bAddress = (nint)b, packedAddress = (nint)packed;
@@ -212,12 +104,12 @@ public static class RealGemm
 
     /// <summary>Packs one 32-column panel of op(B) for every depth p, zero-padding columns past n.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void PackPanel(float* b, bool transposeB, float* packed, int n, int k, int panel, int panels, RealMicrokernel.Path path)
+    private static unsafe void PackPanel(float* b, bool transposeB, float* packed, int n, int k, int panel, int panels, Path path)
     {
         int column0 = panel * TileColumns;
         int width = Math.Min(TileColumns, n - column0);
         int p = 0;
-        if (transposeB && width == TileColumns && path != RealMicrokernel.Path.Scalar && Avx.IsSupported)
+        if (transposeB && width == TileColumns && path != Path.Scalar)
         {
             // B is stored [n, k]: a panel column is a contiguous row of B. Reading it element by
             // element strides k floats per store; 8x8 register transposes read 8 rows 32 bytes at a
@@ -236,7 +128,7 @@ public static class RealGemm
             if (!transposeB)
             {
                 float* source = b + (long)p * n + column0;
-                if (width == TileColumns && Avx.IsSupported)
+                if (width == TileColumns && path != Path.Scalar)
                 {
                     Avx.Store(destination, Avx.LoadVector256(source));
                     Avx.Store(destination + 8, Avx.LoadVector256(source + 8));
@@ -282,7 +174,7 @@ public static class RealGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MultiplyRows(
         float* a, bool transposeA, float* packedB, float* c,
-        int m, int n, int k, int rowStart, int rowEnd, int panelStart, int panelStop, bool accumulate, RealMicrokernel.Path path)
+        int m, int n, int k, int rowStart, int rowEnd, int panelStart, int panelStop, bool accumulate, Path path)
     {
         int panels = (n + TileColumns - 1) / TileColumns;
         int panelsPerBlock = ColumnBlock / TileColumns;
@@ -308,12 +200,12 @@ public static class RealGemm
                         float* tile = c + (long)row * n + column;
                         if (rows == TileRows && columns == TileColumns)
                         {
-                            RealMicrokernel.Run(path, packedA, panelPointer, tile, n, depthLength, load);
+                            RunTile(path, packedA, panelPointer, tile, n, depthLength, load);
                             continue;
                         }
                         // Edge tile: run the same full kernel on a scratch tile so the arithmetic is identical.
                         EdgeIn(tile, n, edge, TileRows, rows, columns, load);
-                        RealMicrokernel.Run(path, packedA, panelPointer, edge, TileColumns, depthLength, true);
+                        RunTile(path, packedA, panelPointer, edge, TileColumns, depthLength, true);
                         EdgeOut(edge, tile, n, rows, columns);
                     }
                 }
@@ -334,7 +226,7 @@ public static class RealGemm
         float* a, bool transposeA, float* packedB, float* c,
         int m, int n, int k, int rowStart, int rowEnd, int panelStart, int panelStop, bool accumulate)
     {
-        const int tileRows = RealMicrokernel.Rows256;
+        const int tileRows = Rows256;
         int panels = (n + TileColumns - 1) / TileColumns;
         int panelsPerBlock = ColumnBlock / TileColumns;
         float* packedA = stackalloc float[tileRows * DepthBlock];
@@ -368,15 +260,15 @@ public static class RealGemm
                         float* tile = c + (long)row * n + column;
                         if (rows == tileRows && columns == TileColumns)
                         {
-                            RealMicrokernel.Run6x16(aTile, tileStepP, tileStepR, panelPointer, tile, n, depthLength, load);
-                            RealMicrokernel.Run6x16(aTile, tileStepP, tileStepR, panelPointer + 16, tile + 16, n, depthLength, load);
+                            Run6x16(aTile, tileStepP, tileStepR, panelPointer, tile, n, depthLength, load);
+                            Run6x16(aTile, tileStepP, tileStepR, panelPointer + 16, tile + 16, n, depthLength, load);
                             continue;
                         }
                         EdgeIn(tile, n, edge, tileRows, rows, columns, load);
-                        RealMicrokernel.Run6x16(aTile, tileStepP, tileStepR, panelPointer, edge, TileColumns, depthLength, true);
+                        Run6x16(aTile, tileStepP, tileStepR, panelPointer, edge, TileColumns, depthLength, true);
                         // A last panel of at most 16 columns: its second half is all padding.
                         if (columns > 16)
-                            RealMicrokernel.Run6x16(aTile, tileStepP, tileStepR, panelPointer + 16, edge + 16, TileColumns, depthLength, true);
+                            Run6x16(aTile, tileStepP, tileStepR, panelPointer + 16, edge + 16, TileColumns, depthLength, true);
                         EdgeOut(edge, tile, n, rows, columns);
                     }
                 }
@@ -426,9 +318,9 @@ public static class RealGemm
             {
                 float* source = a + (long)(depth + p) * m + row;
                 float* destination = packed + p * tileRows;
-                if (rows == 6 && tileRows == 6 && Sse.IsSupported)
+                if (rows == 6 && tileRows == 6)
                 {
-                    // The 6-row AVX2 tile: one 4-float and one 2-float copy instead of a loop.
+                    // The 6-row AVX2 tile (so SSE is there): one 4-float and one 2-float copy instead of a loop.
                     Sse.Store(destination, Sse.LoadVector128(source));
                     *(long*)(destination + 4) = *(long*)(source + 4);
                     continue;

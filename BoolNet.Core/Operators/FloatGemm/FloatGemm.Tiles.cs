@@ -1,52 +1,27 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-using BoolNet.Core.Kernels;
 
-namespace BoolNet.Core.Real;
+namespace BoolNet.Core.Operators;
 
 /// <summary>
-/// The 8x32 register tile of <see cref="RealGemm"/>: <c>C[r, j] = fma(A[p, r], B[p, j], C[r, j])</c>
-/// for p = 0..depth-1 in order, where A is a packed [depth][8] slice and B a packed [depth][32]
-/// panel. Every path performs the same per-element fused multiply-add chain, so all paths are
-/// bit-identical.
+/// The register tiles of the blocked algorithm: <c>C[r, j] = fma(A[r, p], B[p, j], C[r, j])</c> for
+/// p = 0..depth-1 in order, over a packed B panel [depth][32]. Every tile performs the same
+/// per-element fma chain, so all paths are bit-identical.
 /// </summary>
-internal static class RealMicrokernel
+public static partial class FloatGemm
 {
-    /// <summary>The vector width the microkernel uses.</summary>
-    internal enum Path
-    {
-        Scalar,
-        Vector256,
-        Vector512,
-    }
-
     /// <summary>Rows of the AVX2 register tile (<see cref="Run6x16"/>).</summary>
-    public const int Rows256 = 6;
+    private const int Rows256 = 6;
 
-    /// <summary>Maps an ISA choice to the widest float path it allows on this machine.</summary>
-    public static Path Resolve(Isa isa) => isa switch
-    {
-        Isa.Avx512 when Avx512F.IsSupported => Path.Vector512,
-        Isa.Avx512 or Isa.Avx2 when Fma.IsSupported && Avx2.IsSupported => Path.Vector256,
-        _ => Path.Scalar,
-    };
-
-    /// <summary>Runs the tile; <paramref name="load"/> false starts the chains from zero.</summary>
+    /// <summary>
+    /// Runs the 8x32 tile of the AVX-512 and scalar paths (the AVX2 path has its own 6x16 tiles);
+    /// <paramref name="load"/> false starts the chains from zero.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Run(Path path, float* a, float* b, float* c, int ldc, int depth, bool load)
+    private static unsafe void RunTile(Path path, float* a, float* b, float* c, int ldc, int depth, bool load)
     {
-        switch (path)
-        {
-            case Path.Vector512: Run512(a, b, c, ldc, depth, load); break;
-            case Path.Vector256:
-                // 16 ymm registers: four 4x16 quarter tiles of 8 accumulators each.
-                for (int rowHalf = 0; rowHalf < 8; rowHalf += 4)
-                    for (int columnHalf = 0; columnHalf < 32; columnHalf += 16)
-                        Run256(a + rowHalf, b + columnHalf, c + (long)rowHalf * ldc + columnHalf, ldc, depth, load);
-                break;
-            default: RunScalar(a, b, c, ldc, depth, load); break;
-        }
+        if (path == Path.Vector512) Run512(a, b, c, ldc, depth, load);
+        else RunScalar(a, b, c, ldc, depth, load);
     }
 
     /// <summary>
@@ -105,49 +80,13 @@ internal static class RealMicrokernel
         c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
     }
 
-    /// <summary>A 4x16 quarter tile with 8 ymm accumulators (AVX2 has 16 registers).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Run256(float* a, float* b, float* c, int ldc, int depth, bool load)
-    {
-        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-        if (load)
-        {
-            c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8);
-            c10 = Vector256.Load(c + ldc); c11 = Vector256.Load(c + ldc + 8);
-            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
-            c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8);
-        }
-        else
-        {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector256<float>.Zero;
-        }
-        for (int p = 0; p < depth; p++)
-        {
-            Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8);
-            Vector256<float> x = Vector256.Create(a[0]);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a[1]);
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a[2]);
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a[3]);
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            a += 8;
-            b += 32;
-        }
-        c00.Store(c); c01.Store(c + 8);
-        c10.Store(c + ldc); c11.Store(c + ldc + 8);
-        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
-        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
-    }
-
     /// <summary>
     /// The AVX2 tile: C[r, j] = fma(A[r, p], B[p, j], C[r, j]) for 6 rows and 16 columns, A[r, p] at
     /// a + p * stepP + r * stepR (A in place, no packing), B a panel [depth][32] of which the first 16
     /// columns are read. 12 ymm accumulators, two panel loads and a broadcast register: 15 of 16.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Run6x16(float* a, long stepP, long stepR, float* b, float* c, int ldc, int depth, bool load)
+    private static unsafe void Run6x16(float* a, long stepP, long stepR, float* b, float* c, int ldc, int depth, bool load)
     {
         float* a0 = a, a1 = a + stepR, a2 = a + 2 * stepR, a3 = a + 3 * stepR, a4 = a + 4 * stepR, a5 = a + 5 * stepR;
         float* c0 = c, c1 = c + ldc, c2 = c + 2L * ldc, c3 = c + 3L * ldc, c4 = c + 4L * ldc, c5 = c + 5L * ldc;

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BoolNet.Core.Kernels;
-using BoolNet.Core.Real;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Bench.Real;
 
@@ -9,7 +9,7 @@ namespace BoolNet.Bench.Real;
 /// gradient, fc1 forward) per ISA path, single-threaded. GFLOP/s = 2 m n k / time.
 /// </summary>
 [MemoryDiagnoser]
-public class RealGemmBenchmarks
+public class FloatGemmBenchmarks
 {
     private float[] _a = [], _b = [], _c = [];
 
@@ -42,6 +42,6 @@ public class RealGemmBenchmarks
     public void Multiply()
     {
         if (!IsaSelection.IsSupported(Path)) return;
-        RealGemm.Multiply(_a, _transposeA, _b, _transposeB, _c, _m, _n, _k, threads: 1, isa: Path);
+        FloatGemm.Multiply(_a, _transposeA, _b, _transposeB, _c, _m, _n, _k, FloatSumOrder.Chain, accumulate: false, threads: 1, Path);
     }
 }
