@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Bench;
 

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Bench;
 

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Convolution;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
 
 namespace BoolNet.Bench;

@@ -1,7 +1,7 @@
 using BoolNet.Commands;
 using Spectre.Console;
 
-namespace BoolNet.Train.Cli;
+namespace BoolNet.Cli;
 
 /// <summary>Error handling and markup escaping for the training commands.</summary>
 internal static class CliErrors

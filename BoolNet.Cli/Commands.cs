@@ -1,7 +1,7 @@
 using System.CommandLine;
 using BoolNet.Commands;
 
-namespace BoolNet.Train.Cli;
+namespace BoolNet.Cli;
 
 /// <summary>
 /// The command catalogue. Each command lives in its own file and implements one of these partial

@@ -1,10 +1,9 @@
 using System.CommandLine;
-using BoolNet.Core.Kernels;
-using BoolNet.Train.Compare;
-using BoolNet.Train.Data;
-using BoolNet.Train.Optimizers.Zim;
+using BoolNet.Training.Compare;
+using BoolNet.Training.Data;
+using BoolNet.Training.Optimizers.Zim;
 
-namespace BoolNet.Train.Cli;
+namespace BoolNet.Cli;
 
 /// <summary>
 /// <c>boolnet compare</c>: the same architecture trained by SGD, ZIM and (MLP) BOLD over several
@@ -31,7 +30,7 @@ internal static partial class TrainingCommands
         var trialFactor = new Option<double>("--trial-factor") { Description = "Global mode: n = round(factor * d)", DefaultValueFactory = _ => 1.0 };
         var sampler = new Option<string>("--sampler") { Description = "Multinomial sampler: alias | conditional-binomial", DefaultValueFactory = _ => "alias" };
         var reference = new Option<bool>("--reference") { Description = "ZIM as in the public reference code: no zero-inflation (eta = 1), c = 1, n = d, global" };
-        var initialScale = new Option<double>("--init-scale") { Description = "Integer weights start as round(A * U(-1, 1)); A", DefaultValueFactory = _ => Models.ModelCatalog.DefaultIntegerInitialScale };
+        var initialScale = new Option<double>("--init-scale") { Description = "Integer weights start as round(A * U(-1, 1)); A", DefaultValueFactory = _ => Training.Models.ModelCatalog.DefaultIntegerInitialScale };
         var threads = new Option<int>("--threads") { Description = "Threads (0: all cores); results do not depend on it" };
         var dataset = new Option<string>("--dataset") { Description = $"Dataset name ({string.Join(", ", DatasetLoader.Names)})", DefaultValueFactory = _ => DatasetLoader.DefaultDataset };
         var data = new Option<string?>("--data") { Description = "Folder holding the dataset files" };

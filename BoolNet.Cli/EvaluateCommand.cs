@@ -1,11 +1,10 @@
 using System.CommandLine;
-using BoolNet.Core.Kernels;
 using BoolNet.Layers;
-using BoolNet.Train.Data;
-using BoolNet.Train.Models;
-using BoolNet.Train.Training;
+using BoolNet.Training;
+using BoolNet.Training.Data;
+using BoolNet.Training.Models;
 
-namespace BoolNet.Train.Cli;
+namespace BoolNet.Cli;
 
 /// <summary><c>boolnet evaluate</c>: test accuracy of a training checkpoint.</summary>
 internal static partial class TrainingCommands

@@ -1,13 +1,8 @@
 using System.CommandLine;
-using BoolNet.Commands;
-using BoolNet.Layers;
-using BoolNet.Layers.Inference;
-using BoolNet.Layers.Serialization;
-using BoolNet.Train.Models;
-using BoolNet.Train.Optimizers;
-using BoolNet.Train.Training;
+using BoolNet.Inference;
+using BoolNet.Inference.Serialization;
 
-namespace BoolNet.Train.Cli;
+namespace BoolNet.Cli;
 
 /// <summary><c>boolnet export CHECKPOINT -o FILE</c>: fold a training checkpoint into a model file.</summary>
 internal static partial class TrainingCommands

@@ -1,12 +1,12 @@
 using BoolNet.Commands;
+using BoolNet.Inference;
+using BoolNet.Inference.Serialization;
 using BoolNet.Layers;
-using BoolNet.Layers.Inference;
-using BoolNet.Layers.Serialization;
-using BoolNet.Train.Models;
-using BoolNet.Train.Optimizers;
-using BoolNet.Train.Training;
+using BoolNet.Training;
+using BoolNet.Training.Models;
+using BoolNet.Training.Optimizers;
 
-namespace BoolNet.Train.Cli;
+namespace BoolNet.Cli;
 
 /// <summary>Opens what the user names as MODEL: a model file, a training checkpoint (folded on the fly) or a run folder.</summary>
 internal sealed class ModelSource : IModelSource

@@ -1,7 +1,6 @@
 using System.CommandLine;
-using BoolNet.Train.Cli;
 
-namespace BoolNet.Train;
+namespace BoolNet.Cli;
 
 /// <summary>The <c>boolnet</c> command line.</summary>
 public static class Program

@@ -1,13 +1,8 @@
 using System.CommandLine;
-using BoolNet.Core.Kernels;
-using BoolNet.Layers;
-using BoolNet.Core.Operators;
-using BoolNet.Train.Data;
-using BoolNet.Train.Models;
-using BoolNet.Train.Optimizers;
-using BoolNet.Train.Training;
+using BoolNet.Training.Data;
+using BoolNet.Training.Models;
 
-namespace BoolNet.Train.Cli;
+namespace BoolNet.Cli;
 
 /// <summary><c>boolnet train</c>: trains a catalogue model, writes metrics.json, curves.png and a resumable checkpoint.</summary>
 internal static partial class TrainingCommands

@@ -1,7 +1,7 @@
-using BoolNet.Train.IO;
-using BoolNet.Train.Training;
+using BoolNet.Training;
+using BoolNet.Training.IO;
 
-namespace BoolNet.Train.Cli;
+namespace BoolNet.Cli;
 
 /// <summary>Training curves as a PNG: test and train accuracy (%) per epoch, and the losses.</summary>
 internal static class TrainPlots

@@ -1,15 +1,14 @@
-using BoolNet.Core.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+using BoolNet.Core.IO;
 using BoolNet.Layers;
-using BoolNet.Train.Data;
-using BoolNet.Train.IO;
-using BoolNet.Train.Models;
-using BoolNet.Train.Training;
+using BoolNet.Training;
+using BoolNet.Training.Data;
+using BoolNet.Training.Models;
 using Spectre.Console;
 
-namespace BoolNet.Train.Cli;
+namespace BoolNet.Cli;
 
 /// <summary>What <c>boolnet train</c> was asked to do.</summary>
 internal sealed record TrainRequest

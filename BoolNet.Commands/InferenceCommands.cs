@@ -1,6 +1,6 @@
 using System.CommandLine;
-using BoolNet.Core.Kernels;
-using BoolNet.Layers.Inference;
+using BoolNet.Core.Execution;
+using BoolNet.Inference;
 
 namespace BoolNet.Commands;
 

@@ -1,5 +1,5 @@
-using BoolNet.Layers.Inference;
-using BoolNet.Layers.Serialization;
+using BoolNet.Inference;
+using BoolNet.Inference.Serialization;
 
 namespace BoolNet.Commands;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using BoolNet.Inference;
 using BoolNet.Layers;
-using BoolNet.Layers.Inference;
 
 namespace BoolNet.Commands;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using BoolNet.Layers.Inference;
-using BoolNet.Layers.Serialization;
+using BoolNet.Inference;
+using BoolNet.Inference.Serialization;
 
 namespace BoolNet.Commands;
 

@@ -1,6 +1,6 @@
-using BoolNet.Layers.Serialization;
+using BoolNet.Layers;
 
-namespace BoolNet.Layers.Inference;
+namespace BoolNet.Inference;
 
 /// <summary>
 /// A folded, inference-only network: raw 8-bit images in, real scores (logits) out. Each call
@@ -75,7 +75,7 @@ public sealed class InferenceModel
         int size = InputShape.Size, classes = ClassCount;
         if (pixels.Length < (long)count * size) throw new ArgumentException($"{pixels.Length} bytes do not hold {count} images of {InputShape}");
         if (scores.Length < (long)count * classes) throw new ArgumentException($"{scores.Length} scores cannot hold {count} x {classes}");
-        threads = Core.Kernels.Threading.Resolve(threads);
+        threads = Core.Execution.Threading.Resolve(threads);
         int chunks = (count + ChunkSize - 1) / ChunkSize;
         if (threads == 1 || chunks == 1)
         {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 
-namespace BoolNet.Layers.Inference;
+namespace BoolNet.Inference;
 
 /// <summary>One class with its score and softmax probability.</summary>
 public readonly record struct RankedClass(int Index, string Name, float Score, double Probability);

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Convolution;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Bench.Convolution;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
 
 namespace BoolNet.Bench.Real;

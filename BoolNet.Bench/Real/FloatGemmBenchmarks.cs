@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
 
 namespace BoolNet.Bench.Real;

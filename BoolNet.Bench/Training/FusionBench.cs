@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 using BoolNet.Layers;
-using BoolNet.Train.Data;
-using BoolNet.Train.Models;
-using BoolNet.Train.Training;
+using BoolNet.Training;
+using BoolNet.Training.Data;
+using BoolNet.Training.Models;
 
 namespace BoolNet.Bench.Training;
 

@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Core.Convolution;
 

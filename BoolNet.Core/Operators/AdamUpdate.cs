@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 
 namespace BoolNet.Core.Operators;
 

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 
 namespace BoolNet.Core.Operators;
 

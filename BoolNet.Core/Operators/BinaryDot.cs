@@ -3,7 +3,9 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 
-namespace BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+
+namespace BoolNet.Core.Operators;
 
 /// <summary>
 /// The binary dot product of two bit vectors, s = sum_k B(a_k, b_k) for the neuron logic B

@@ -5,7 +5,9 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using BoolNet.Core.Bits;
 
-namespace BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+
+namespace BoolNet.Core.Operators;
 
 /// <summary>
 /// The dense product of a folded first layer on 8-bit input with Boolean weights (docs/ALGORITHMS.md

@@ -3,7 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 
 namespace BoolNet.Core.Operators;
 

@@ -1,5 +1,5 @@
 using System.Runtime.Intrinsics;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 
 namespace BoolNet.Core.Operators;
 

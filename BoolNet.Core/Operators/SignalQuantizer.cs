@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 
 namespace BoolNet.Core.Operators;
 
@@ -148,7 +148,7 @@ public static class SignalQuantizer
         }
     }
 
-    /// <summary>round-half-away(v) clamped to +-limit, as int32 (see <see cref="Quantize"/>).</summary>
+    /// <summary>round-half-away(v) clamped to +-limit, as int32 (see <see cref="Quantize(ReadOnlySpan{float}, int, SignalRounding, ulong, Span{sbyte})"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> RoundNearest(Vector256<float> v, Vector256<float> half, Vector256<float> limit)
     {

@@ -2,7 +2,9 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 
-namespace BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+
+namespace BoolNet.Core.Operators;
 
 /// <summary>
 /// The folded threshold of an inference layer (batch norm + threshold on an integer pre-activation, see

@@ -1,7 +1,9 @@
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Operators;
 
-namespace BoolNet.Layers.Inference;
+using BoolNet.Layers;
+
+namespace BoolNet.Inference;
 
 /// <summary>
 /// Folds a trained <see cref="Network"/> into an <see cref="InferenceModel"/> whose predictions are

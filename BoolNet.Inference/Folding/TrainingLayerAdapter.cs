@@ -1,9 +1,11 @@
 using BoolNet.Core.Bits;
 using BoolNet.Core.Convolution;
-using BoolNet.Core.Kernels;
-using BoolNet.Layers.Serialization;
+using BoolNet.Core.Operators;
+using BoolNet.Inference.Serialization;
 
-namespace BoolNet.Layers.Inference;
+using BoolNet.Layers;
+
+namespace BoolNet.Inference;
 
 /// <summary>
 /// Runs a training layer unchanged (its own Forward in inference mode), for the kinds that have no

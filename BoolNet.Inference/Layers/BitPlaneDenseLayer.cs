@@ -1,8 +1,10 @@
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
-using BoolNet.Layers.Serialization;
+using BoolNet.Core.Operators;
+using BoolNet.Inference.Serialization;
 
-namespace BoolNet.Layers.Inference;
+using BoolNet.Layers;
+
+namespace BoolNet.Inference;
 
 /// <summary>
 /// Folded first layer on 8-bit input with Boolean weights (docs/ALGORITHMS.md section 2, bit-serial):

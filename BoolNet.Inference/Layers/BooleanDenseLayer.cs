@@ -1,8 +1,10 @@
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
-using BoolNet.Layers.Serialization;
+using BoolNet.Core.Operators;
+using BoolNet.Inference.Serialization;
 
-namespace BoolNet.Layers.Inference;
+using BoolNet.Layers;
+
+namespace BoolNet.Inference;
 
 /// <summary>
 /// Folded Boolean dense layer: bits [m] -> bits [n]. With c_j = popcount(x XOR w_j), the

@@ -1,8 +1,10 @@
 using BoolNet.Core.Bits;
 using BoolNet.Core.Operators;
-using BoolNet.Layers.Serialization;
+using BoolNet.Inference.Serialization;
 
-namespace BoolNet.Layers.Inference;
+using BoolNet.Layers;
+
+namespace BoolNet.Inference;
 
 /// <summary>
 /// Batch norm with running statistics, unfolded (used when no threshold follows, e.g. on logits):

@@ -1,9 +1,11 @@
 using System.Runtime.InteropServices;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Operators;
-using BoolNet.Layers.Serialization;
+using BoolNet.Inference.Serialization;
 
-namespace BoolNet.Layers.Inference;
+using BoolNet.Layers;
+
+namespace BoolNet.Inference;
 
 /// <summary>
 /// Float dense layer, y = x W^T + b, with the training layer's exact float arithmetic

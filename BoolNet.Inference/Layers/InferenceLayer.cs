@@ -1,6 +1,8 @@
-using BoolNet.Layers.Serialization;
+using BoolNet.Inference.Serialization;
 
-namespace BoolNet.Layers.Inference;
+using BoolNet.Layers;
+
+namespace BoolNet.Inference;
 
 /// <summary>How a batch of activations is held between inference layers.</summary>
 public enum ValueKind
@@ -154,8 +156,8 @@ public abstract class InferenceLayer
     /// C[m, n] = popcount(op(A[i], B[j])) by the binary GEMM on this thread (the model spreads samples over
     /// threads itself); one thread allocates nothing, which the batch-1 path relies on.
     /// </summary>
-    protected static void CountRows(Core.Kernels.CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, Span<int> counts) =>
-        Core.Kernels.BinaryGemm.Count(operation, a, b, m, n, words, counts, threads: 1);
+    protected static void CountRows(Core.Operators.CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, Span<int> counts) =>
+        Core.Operators.BinaryGemm.Count(operation, a, b, m, n, words, counts, threads: 1);
 
     /// <summary>Words per bit row of a shape (ceil(C / 64)).</summary>
     protected static int WordsPerRow(TensorShape shape) => Core.Bits.BitMatrix.WordsFor(shape.Channels);

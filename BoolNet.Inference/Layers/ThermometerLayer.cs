@@ -1,7 +1,9 @@
 using BoolNet.Core.Bits;
-using BoolNet.Layers.Serialization;
+using BoolNet.Inference.Serialization;
 
-namespace BoolNet.Layers.Inference;
+using BoolNet.Layers;
+
+namespace BoolNet.Inference;
 
 /// <summary>
 /// Thermometer coding of raw bytes (the training encoder's exact rule): value v becomes L bits,

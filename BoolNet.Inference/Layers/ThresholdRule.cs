@@ -1,8 +1,8 @@
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
-using BoolNet.Layers.Serialization;
+using BoolNet.Core.Operators;
+using BoolNet.Inference.Serialization;
 
-namespace BoolNet.Layers.Inference;
+namespace BoolNet.Inference;
 
 /// <summary>
 /// The folded form of "pre-activation -> batch norm -> threshold" for one layer: per neuron j an

@@ -1,6 +1,4 @@
-using BoolNet.Layers.Inference;
-
-namespace BoolNet.Layers.Serialization;
+namespace BoolNet.Inference.Serialization;
 
 /// <summary>
 /// Converts between <see cref="InferenceModel"/> and the model file: each layer kind has a reader

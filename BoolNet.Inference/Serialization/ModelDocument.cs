@@ -1,6 +1,8 @@
 using BoolNet.Core.Bits;
 
-namespace BoolNet.Layers.Serialization;
+using BoolNet.Layers;
+
+namespace BoolNet.Inference.Serialization;
 
 /// <summary>
 /// The structured content of a model file, independent of the layer classes: metadata strings and

@@ -1,9 +1,11 @@
-using BoolNet.Core.IO;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
+using BoolNet.Core.IO;
+using BoolNet.Core.Operators;
+using BoolNet.Layers;
 
-namespace BoolNet.Layers.Serialization;
+namespace BoolNet.Inference.Serialization;
 
 /// <summary>
 /// The BoolNet model container, format version 1. All integers little-endian; every section and

@@ -1,4 +1,4 @@
-namespace BoolNet.Layers.Serialization;
+namespace BoolNet.Inference.Serialization;
 
 /// <summary>
 /// A model file that cannot be used: missing, truncated, wrong magic, unknown version, bad checksum,

@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
 
 namespace BoolNet.Layers;

@@ -1,6 +1,6 @@
 using BoolNet.Core.Bits;
 using BoolNet.Core.Convolution;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Operators;
 using BoolNet.Layers;
 
 namespace BoolNet.Tests.Convolution;

@@ -1,6 +1,7 @@
 using BoolNet.Core.Bits;
 using BoolNet.Core.Convolution;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Tests.Convolution;
 

@@ -1,6 +1,6 @@
-using BoolNet.Layers;
 using BoolNet.Core.Operators;
-using BoolNet.Train.Models;
+using BoolNet.Layers;
+using BoolNet.Training.Models;
 
 namespace BoolNet.Tests.Convolution;
 

@@ -1,5 +1,5 @@
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
 
 namespace BoolNet.Tests.Core;

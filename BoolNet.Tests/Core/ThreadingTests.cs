@@ -1,4 +1,4 @@
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 
 namespace BoolNet.Tests.Core;
 

@@ -1,5 +1,6 @@
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Tests.Core;
 

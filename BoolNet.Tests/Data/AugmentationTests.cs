@@ -1,8 +1,8 @@
 using BoolNet.Layers;
-using BoolNet.Train.Data;
-using BoolNet.Train.Models;
-using BoolNet.Train.Optimizers;
-using BoolNet.Train.Training;
+using BoolNet.Training;
+using BoolNet.Training.Data;
+using BoolNet.Training.Models;
+using BoolNet.Training.Optimizers;
 
 namespace BoolNet.Tests.Data;
 

@@ -1,6 +1,6 @@
 using BoolNet.Layers;
 using BoolNet.Tests.IO;
-using BoolNet.Train.Data;
+using BoolNet.Training.Data;
 
 namespace BoolNet.Tests.Data;
 

@@ -1,7 +1,6 @@
 using BoolNet.Layers;
 using BoolNet.Tests.IO;
-using BoolNet.Train.Data;
-using static BoolNet.Tests.Data.IdxTestFiles;
+using BoolNet.Training.Data;
 
 namespace BoolNet.Tests.Data;
 

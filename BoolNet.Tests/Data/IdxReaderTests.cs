@@ -1,5 +1,5 @@
 using BoolNet.Tests.IO;
-using BoolNet.Train.Data;
+using BoolNet.Training.Data;
 using static BoolNet.Tests.Data.IdxTestFiles;
 
 namespace BoolNet.Tests.Data;

@@ -1,6 +1,6 @@
 using BoolNet.Core.Randomness;
 using BoolNet.Layers;
-using BoolNet.Train.Data;
+using BoolNet.Training.Data;
 
 namespace BoolNet.Tests.Data;
 

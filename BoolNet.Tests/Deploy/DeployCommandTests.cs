@@ -1,6 +1,6 @@
 using System.Text.Json;
-using BoolNet.Layers.Inference;
-using BoolNet.Layers.Serialization;
+using BoolNet.Inference;
+using BoolNet.Inference.Serialization;
 using StbImageWriteSharp;
 
 namespace BoolNet.Tests.Deploy;
@@ -30,7 +30,7 @@ public sealed class DeployCommandTests
         Console.SetError(capturedError);
         try
         {
-            int code = BoolNet.Train.Program.Main(args);
+            int code = BoolNet.Cli.Program.Main(args);
             return (code, captured.ToString(), capturedError.ToString());
         }
         finally

@@ -1,7 +1,8 @@
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+using BoolNet.Core.Operators;
+using BoolNet.Inference;
+using BoolNet.Inference.Serialization;
 using BoolNet.Layers;
-using BoolNet.Layers.Inference;
-using BoolNet.Layers.Serialization;
 
 namespace BoolNet.Tests.Deploy;
 

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using BoolNet.Layers;
 using BoolNet.Commands;
-using BoolNet.Layers.Inference;
+using BoolNet.Inference;
+using BoolNet.Layers;
 using StbImageWriteSharp;
 
 namespace BoolNet.Tests.Deploy;

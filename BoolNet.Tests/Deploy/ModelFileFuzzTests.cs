@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using BoolNet.Layers.Serialization;
+using BoolNet.Inference.Serialization;
 
 namespace BoolNet.Tests.Deploy;
 
@@ -114,7 +114,7 @@ public sealed class ModelFileFuzzTests
     public void RepairedMutationsOfARealModelFailOnlyWithTheFormatError(string name, Func<BoolNet.Layers.Network> build)
     {
         // The layer readers and the shape chain must turn every inconsistency into ModelFormatException.
-        var model = BoolNet.Layers.Inference.NetworkFolder.Fold(build());
+        var model = BoolNet.Inference.NetworkFolder.Fold(build());
         byte[] good = ModelFile.Serialize(ModelCodec.ToDocument(model));
         var random = new Random(14);
         int loaded = 0, rejected = 0;

@@ -1,9 +1,10 @@
 using System.Buffers.Binary;
 using System.Text;
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+using BoolNet.Core.Operators;
+using BoolNet.Inference.Serialization;
 using BoolNet.Layers;
-using BoolNet.Layers.Serialization;
 
 namespace BoolNet.Tests.Deploy;
 

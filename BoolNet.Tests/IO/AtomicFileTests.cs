@@ -1,6 +1,5 @@
-using BoolNet.Core.IO;
 using System.Text;
-using BoolNet.Train.IO;
+using BoolNet.Core.IO;
 
 namespace BoolNet.Tests.IO;
 

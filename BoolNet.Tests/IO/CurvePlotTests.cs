@@ -1,4 +1,4 @@
-using BoolNet.Train.IO;
+using BoolNet.Training.IO;
 using StbImageSharp;
 
 namespace BoolNet.Tests.IO;

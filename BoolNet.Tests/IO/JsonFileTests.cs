@@ -1,5 +1,5 @@
-using BoolNet.Train.Data;
-using BoolNet.Train.IO;
+using BoolNet.Training.Data;
+using BoolNet.Training.IO;
 
 namespace BoolNet.Tests.IO;
 

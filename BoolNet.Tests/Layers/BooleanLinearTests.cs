@@ -1,5 +1,5 @@
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Operators;
 using BoolNet.Layers;
 using static BoolNet.Tests.Layers.LayerTestHelpers;
 

@@ -111,7 +111,7 @@ public class RealLayerTests
             Assert.That(layer.Shift.Gradient, Is.EqualTo(sumDy), $"d beta, threads {threads}");
         }
         // The operator on every ISA path (scalar: the plain loops' own order).
-        foreach (BoolNet.Core.Kernels.Isa isa in BoolNet.Core.Kernels.IsaSelection.Supported)
+        foreach (BoolNet.Core.Execution.Isa isa in BoolNet.Core.Execution.IsaSelection.Supported)
         {
             float[] actualY = new float[rows * channels], actualH = new float[rows * channels], actualDx = new float[rows * channels];
             float[] inverseStd = new float[channels], runningMean = new float[channels], runningVariance = new float[channels];

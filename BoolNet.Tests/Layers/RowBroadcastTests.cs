@@ -1,6 +1,5 @@
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
-using BoolNet.Layers;
 
 namespace BoolNet.Tests.Layers;
 

@@ -1,6 +1,5 @@
-using BoolNet.Core.Bits;
 using BoolNet.Layers;
-using BoolNet.Train.Optimizers;
+using BoolNet.Training.Optimizers;
 
 namespace BoolNet.Tests.Optimizers;
 

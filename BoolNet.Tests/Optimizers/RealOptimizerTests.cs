@@ -1,5 +1,5 @@
 using BoolNet.Layers;
-using BoolNet.Train.Optimizers;
+using BoolNet.Training.Optimizers;
 
 namespace BoolNet.Tests.Optimizers;
 

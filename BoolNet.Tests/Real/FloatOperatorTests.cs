@@ -1,4 +1,4 @@
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
 
 namespace BoolNet.Tests.Real;

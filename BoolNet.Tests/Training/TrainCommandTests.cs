@@ -11,7 +11,7 @@ public class TrainCommandTests
         Console.SetError(error);
         try
         {
-            int code = BoolNet.Train.Program.Main(["train", "--data", "/nonexistent/boolnet-data", "--epochs", "1", "--out", Path.GetTempPath()]);
+            int code = BoolNet.Cli.Program.Main(["train", "--data", "/nonexistent/boolnet-data", "--epochs", "1", "--out", Path.GetTempPath()]);
             Assert.That(code, Is.Not.EqualTo(0));
         }
         finally
@@ -32,7 +32,7 @@ public class TrainCommandTests
         Console.SetError(error);
         try
         {
-            Assert.That(BoolNet.Train.Program.Main(["train", "--model", "no-such-model"]), Is.Not.EqualTo(0));
+            Assert.That(BoolNet.Cli.Program.Main(["train", "--model", "no-such-model"]), Is.Not.EqualTo(0));
         }
         finally
         {

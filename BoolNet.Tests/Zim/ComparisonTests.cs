@@ -1,10 +1,10 @@
+using BoolNet.Cli;
 using BoolNet.Layers;
-using BoolNet.Train.Cli;
-using BoolNet.Train.Compare;
-using BoolNet.Train.Data;
-using BoolNet.Train.Models;
-using BoolNet.Train.Optimizers.Zim;
-using BoolNet.Train.Training;
+using BoolNet.Training;
+using BoolNet.Training.Compare;
+using BoolNet.Training.Data;
+using BoolNet.Training.Models;
+using BoolNet.Training.Optimizers.Zim;
 
 namespace BoolNet.Tests.Zim;
 

@@ -1,5 +1,5 @@
 using BoolNet.Layers;
-using BoolNet.Train.Optimizers.Zim;
+using BoolNet.Training.Optimizers.Zim;
 
 namespace BoolNet.Tests.Zim;
 

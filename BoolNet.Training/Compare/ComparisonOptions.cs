@@ -1,6 +1,6 @@
-using BoolNet.Train.Optimizers.Zim;
+using BoolNet.Training.Optimizers.Zim;
 
-namespace BoolNet.Train.Compare;
+namespace BoolNet.Training.Compare;
 
 /// <summary>
 /// Settings of <c>boolnet compare</c>: one architecture trained by several optimizers over several

@@ -1,9 +1,9 @@
-using BoolNet.Core.IO;
 using System.Globalization;
 using System.Text;
-using BoolNet.Train.IO;
+using BoolNet.Core.IO;
+using BoolNet.Training.IO;
 
-namespace BoolNet.Train.Compare;
+namespace BoolNet.Training.Compare;
 
 /// <summary>Writes a comparison's CSV files, its PNG and a text summary (all atomically).</summary>
 public static class ComparisonReport

@@ -1,14 +1,17 @@
 using System.Diagnostics;
 using BoolNet.Layers;
-using BoolNet.Train.Data;
-using BoolNet.Train.Models;
-using BoolNet.Train.Optimizers;
-using BoolNet.Train.Optimizers.Zim;
-using BoolNet.Train.Training;
+using BoolNet.Training.Data;
+using BoolNet.Training.Models;
+using BoolNet.Training.Optimizers;
+using BoolNet.Training.Optimizers.Zim;
 
-namespace BoolNet.Train.Compare;
+namespace BoolNet.Training.Compare;
 
 /// <summary>The result of a comparison: every evaluation point and every run's timing.</summary>
+/// <param name="Options">The settings of the comparison.</param>
+/// <param name="Points">Every evaluation point (optimizer, seed, epoch).</param>
+/// <param name="Timings">Every run's timing.</param>
+/// <param name="Notes">Remarks to print with the report.</param>
 /// <param name="Combined">true when merged from earlier runs: the settings are those of the sources (in the notes)</param>
 public sealed record ComparisonResult(ComparisonOptions Options, IReadOnlyList<ComparisonPoint> Points, IReadOnlyList<RunTiming> Timings,
     IReadOnlyList<string> Notes, bool Combined = false);

@@ -3,7 +3,7 @@ using BoolNet.Core.Operators;
 using BoolNet.Core.Randomness;
 using BoolNet.Layers;
 
-namespace BoolNet.Train.Data;
+namespace BoolNet.Training.Data;
 
 /// <summary>Training-time image augmentation.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<AugmentationKind>))]

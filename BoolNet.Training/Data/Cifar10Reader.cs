@@ -1,6 +1,6 @@
 using BoolNet.Layers;
 
-namespace BoolNet.Train.Data;
+namespace BoolNet.Training.Data;
 
 /// <summary>
 /// Reads the CIFAR-10 binary version: <c>data_batch_1.bin</c> .. <c>data_batch_5.bin</c> (training) and

@@ -1,4 +1,4 @@
-namespace BoolNet.Train.Data;
+namespace BoolNet.Training.Data;
 
 /// <summary>
 /// A data file or folder that cannot be used: missing, truncated, wrong magic, wrong shape.

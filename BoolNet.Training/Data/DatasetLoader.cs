@@ -1,6 +1,6 @@
 using BoolNet.Layers;
 
-namespace BoolNet.Train.Data;
+namespace BoolNet.Training.Data;
 
 /// <summary>
 /// Finds and loads a dataset by name: <c>fashion-mnist</c> (default; Debian's
@@ -25,7 +25,7 @@ public static class DatasetLoader
     /// <summary>Number of classes of every supported dataset.</summary>
     public const int ClassCount = 10;
 
-    /// <summary>The dataset names <see cref="Load"/> accepts.</summary>
+    /// <summary>The dataset names <see cref="Load(string, string)"/> accepts.</summary>
     public static IReadOnlyList<string> Names { get; } = ["fashion-mnist", "mnist", "cifar10"];
 
     /// <summary>Base names of the four IDX files; each may also end in ".gz" (detected by content anyway).</summary>

@@ -1,4 +1,4 @@
-namespace BoolNet.Train.Data;
+namespace BoolNet.Training.Data;
 
 /// <summary>
 /// Element type codes of the IDX format (LeCun's MNIST files): the third byte of the magic number.

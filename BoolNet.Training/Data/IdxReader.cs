@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 
-namespace BoolNet.Train.Data;
+namespace BoolNet.Training.Data;
 
 /// <summary>
 /// Reads IDX files (the MNIST / Fashion-MNIST container), raw or gzip-compressed.

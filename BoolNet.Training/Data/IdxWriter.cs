@@ -1,9 +1,8 @@
-using BoolNet.Core.IO;
 using System.Buffers.Binary;
 using System.IO.Compression;
-using BoolNet.Train.IO;
+using BoolNet.Core.IO;
 
-namespace BoolNet.Train.Data;
+namespace BoolNet.Training.Data;
 
 /// <summary>
 /// Writes IDX files (see <see cref="IdxReader"/> for the layout): big-endian header and elements,

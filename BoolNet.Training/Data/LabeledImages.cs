@@ -1,6 +1,6 @@
 using BoolNet.Layers;
 
-namespace BoolNet.Train.Data;
+namespace BoolNet.Training.Data;
 
 /// <summary>
 /// Labelled images held as bytes: <see cref="Pixels"/> is [Count * H * W * C] in NHWC order

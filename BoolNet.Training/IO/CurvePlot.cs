@@ -1,7 +1,7 @@
 using BoolNet.Core.IO;
 using ScottPlot;
 
-namespace BoolNet.Train.IO;
+namespace BoolNet.Training.IO;
 
 /// <summary>
 /// One named curve: points (X[i], Y[i]) and optionally a spread (e.g. the standard deviation over

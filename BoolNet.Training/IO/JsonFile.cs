@@ -1,11 +1,11 @@
-using BoolNet.Core.IO;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using BoolNet.Train.Data;
+using BoolNet.Core.IO;
+using BoolNet.Training.Data;
 
-namespace BoolNet.Train.IO;
+namespace BoolNet.Training.IO;
 
 /// <summary>
 /// JSON for metrics and run records (System.Text.Json): indented, camelCase property names, enums as

@@ -1,6 +1,6 @@
 using ScottPlot;
 
-namespace BoolNet.Train.IO;
+namespace BoolNet.Training.IO;
 
 /// <summary>
 /// Makes sure chart text renders on a headless machine. SkiaSharp's "NoDependencies" native build

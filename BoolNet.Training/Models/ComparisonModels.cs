@@ -1,9 +1,8 @@
 using BoolNet.Layers;
-using BoolNet.Train.Optimizers;
-using BoolNet.Train.Optimizers.Zim;
-using BoolNet.Train.Training;
+using BoolNet.Training.Optimizers;
+using BoolNet.Training.Optimizers.Zim;
 
-namespace BoolNet.Train.Models;
+namespace BoolNet.Training.Models;
 
 /// <summary>Which weights a comparison model uses.</summary>
 public enum WeightKind

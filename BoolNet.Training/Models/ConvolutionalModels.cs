@@ -1,10 +1,9 @@
 using BoolNet.Core.Convolution;
-using BoolNet.Layers;
 using BoolNet.Core.Operators;
-using BoolNet.Train.Optimizers;
-using BoolNet.Train.Training;
+using BoolNet.Layers;
+using BoolNet.Training.Optimizers;
 
-namespace BoolNet.Train.Models;
+namespace BoolNet.Training.Models;
 
 /// <summary>Boolean convolutional networks (issue 4).</summary>
 public static partial class ModelCatalog

@@ -1,8 +1,7 @@
 using BoolNet.Layers;
-using BoolNet.Train.Optimizers;
-using BoolNet.Train.Training;
+using BoolNet.Training.Optimizers;
 
-namespace BoolNet.Train.Models;
+namespace BoolNet.Training.Models;
 
 /// <summary>The Boolean multilayer perceptrons (issue 3).</summary>
 public static partial class ModelCatalog

@@ -1,7 +1,6 @@
 using BoolNet.Layers;
-using BoolNet.Train.Training;
 
-namespace BoolNet.Train.Models;
+namespace BoolNet.Training.Models;
 
 /// <summary>What a model factory gets: input shape, class count, seed and settings.</summary>
 public sealed record ModelRequest(TensorShape Input, int Classes, int Seed, ModelSettings Settings);

@@ -1,9 +1,8 @@
 using System.Text.Json.Serialization;
-using BoolNet.Core.Kernels;
-using BoolNet.Layers;
 using BoolNet.Core.Operators;
+using BoolNet.Layers;
 
-namespace BoolNet.Train.Models;
+namespace BoolNet.Training.Models;
 
 /// <summary>How an MLP reads its real (8-bit) input.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<FirstLayerKind>))]

@@ -1,10 +1,10 @@
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
 using BoolNet.Layers;
 
-namespace BoolNet.Train.Optimizers;
+namespace BoolNet.Training.Optimizers;
 
 /// <summary>Storage of the Boolean optimizer's accumulator.</summary>
 public enum AccumulatorType

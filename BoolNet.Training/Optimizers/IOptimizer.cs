@@ -1,6 +1,6 @@
 using BoolNet.Layers;
 
-namespace BoolNet.Train.Optimizers;
+namespace BoolNet.Training.Optimizers;
 
 /// <summary>Where training is: the 0-based step (batch) index and the total number of steps.</summary>
 public readonly record struct StepInfo(long Step, long TotalSteps, int Threads = 0)

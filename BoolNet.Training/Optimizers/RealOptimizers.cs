@@ -1,8 +1,8 @@
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
 using BoolNet.Layers;
 
-namespace BoolNet.Train.Optimizers;
+namespace BoolNet.Training.Optimizers;
 
 /// <summary>Which optimizer trains the float parameters.</summary>
 public enum RealOptimizerKind

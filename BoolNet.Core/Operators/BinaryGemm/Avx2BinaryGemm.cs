@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace BoolNet.Core.Kernels;
+namespace BoolNet.Core.Operators;
 
 // The AVX2 paths of BinaryGemm. Bytes are counted with the vpshufb nibble lookup (a 16-entry table per
 // 128-bit lane, indexed by the low and the high nibble), accumulated as bytes and widened with vpsadbw.

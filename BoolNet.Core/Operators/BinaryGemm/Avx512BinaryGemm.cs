@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace BoolNet.Core.Kernels;
+namespace BoolNet.Core.Operators;
 
 // The AVX-512 (F/BW/VBMI) paths of BinaryGemm. .NET exposes no vector popcount (VPOPCNTQ), so bytes are counted
 // with two vpermb lookups; on Zen 4 those (and the shift between them) run on only two of the

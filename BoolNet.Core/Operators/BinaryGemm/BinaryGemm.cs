@@ -1,6 +1,8 @@
 using BoolNet.Core.Bits;
 
-namespace BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+
+namespace BoolNet.Core.Operators;
 
 /// <summary>
 /// The binary GEMM, the counting product behind every Boolean neuron (docs/ALGORITHMS.md section 2;

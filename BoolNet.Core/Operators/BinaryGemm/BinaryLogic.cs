@@ -1,4 +1,4 @@
-namespace BoolNet.Core.Kernels;
+namespace BoolNet.Core.Operators;
 
 /// <summary>The Boolean logic B of a neuron, s = sum_i B(x_i, w_i) (docs/ALGORITHMS.md section 2).</summary>
 public enum BinaryLogic

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 
-namespace BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
+
+namespace BoolNet.Core.Operators;
 
 /// <summary>
 /// One ISA's kernels over a packed B: groups of <see cref="GroupRows"/> B rows interleaved by 64-bit words

@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-namespace BoolNet.Core.Kernels;
+namespace BoolNet.Core.Operators;
 
 /// <summary>
 /// The reference path of <see cref="BinaryGemm"/>: one 64-bit word at a time with scalar popcount

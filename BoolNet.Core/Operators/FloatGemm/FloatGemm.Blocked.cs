@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 
 namespace BoolNet.Core.Operators;
 

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using BoolNet.Core.Randomness;
 
-namespace BoolNet.Train.Optimizers.Zim;
+namespace BoolNet.Training.Optimizers.Zim;
 
 /// <summary>
 /// Walker's alias method in Vose's numerically stable form ("A linear algorithm for generating random

@@ -1,7 +1,7 @@
-using BoolNet.Core.Randomness;
 using System.Runtime.CompilerServices;
+using BoolNet.Core.Randomness;
 
-namespace BoolNet.Train.Optimizers.Zim;
+namespace BoolNet.Training.Optimizers.Zim;
 
 /// <summary>
 /// Exact Binomial(n, p) variates in double precision.

@@ -1,7 +1,7 @@
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 using BoolNet.Core.Randomness;
 
-namespace BoolNet.Train.Optimizers.Zim;
+namespace BoolNet.Training.Optimizers.Zim;
 
 /// <summary>
 /// Multinomial(n, w / sum w) over millions of coordinates, split into fixed blocks of
@@ -13,6 +13,7 @@ namespace BoolNet.Train.Optimizers.Zim;
 /// result is the same for every thread count while blocks run in parallel and each block's
 /// alias table (1 MiB) stays in cache instead of costing a DRAM miss per draw.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The per-thread alias tables live as long as the optimizer that owns the sampler; the worker threads that hold them live as long as the process.")]
 public sealed class BlockedMultinomial
 {
     /// <summary>Coordinates per block.</summary>

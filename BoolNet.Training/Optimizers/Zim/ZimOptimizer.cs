@@ -1,6 +1,6 @@
 using BoolNet.Layers;
 
-namespace BoolNet.Train.Optimizers.Zim;
+namespace BoolNet.Training.Optimizers.Zim;
 
 /// <summary>
 /// The trainer's integer optimizer: <see cref="ZimUpdate"/> over ALL integer parameters at once (the

@@ -1,4 +1,4 @@
-namespace BoolNet.Train.Optimizers.Zim;
+namespace BoolNet.Training.Optimizers.Zim;
 
 /// <summary>How many multinomial trials n a ZIM step draws.</summary>
 public enum ZimTrials

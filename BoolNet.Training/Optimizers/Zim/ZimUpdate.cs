@@ -1,8 +1,8 @@
-using BoolNet.Core.Randomness;
 using System.Diagnostics;
+using BoolNet.Core.Randomness;
 using BoolNet.Layers;
 
-namespace BoolNet.Train.Optimizers.Zim;
+namespace BoolNet.Training.Optimizers.Zim;
 
 /// <summary>
 /// The ZIM update of Wilson, Zanasi, Constantinides (2025), Def. 3.2 (ALGORITHMS.md section 5) on

@@ -1,11 +1,11 @@
-using BoolNet.Core.Kernels;
 using System.Diagnostics;
+using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
 using BoolNet.Layers;
-using BoolNet.Train.Data;
-using BoolNet.Train.Optimizers;
+using BoolNet.Training.Data;
+using BoolNet.Training.Optimizers;
 
-namespace BoolNet.Train.Training;
+namespace BoolNet.Training;
 
 /// <summary>An optimizer and the parameters it owns.</summary>
 public sealed record OptimizerGroup(IOptimizer Optimizer, IReadOnlyList<Parameter> Parameters);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
-namespace BoolNet.Core.Kernels;
+namespace BoolNet.Core.Execution;
 
 /// <summary>
 /// Persistent worker threads for <see cref="Threading.For"/>: the caller publishes a job, the workers

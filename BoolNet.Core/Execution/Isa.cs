@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 
-namespace BoolNet.Core.Kernels;
+namespace BoolNet.Core.Execution;
 
 /// <summary>An instruction-set path for the kernels, slowest first (the order <see cref="IsaSelection.Best"/> ranks by).</summary>
 public enum Isa

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
-using BoolNet.Core.Kernels;
+using BoolNet.Core.Execution;
 
-namespace BoolNet.Layers.Serialization;
+namespace BoolNet.Core.Operators;
 
 /// <summary>
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, initial value and final XOR 0xFFFFFFFF),

@@ -1,9 +1,9 @@
 using System.Text.Json.Serialization;
 using BoolNet.Layers;
-using BoolNet.Train.Data;
-using BoolNet.Train.Optimizers;
+using BoolNet.Training.Data;
+using BoolNet.Training.Optimizers;
 
-namespace BoolNet.Train.Training;
+namespace BoolNet.Training;
 
 /// <summary>
 /// Everything a training run needs besides the network and the data. Serialised (JSON) into the

@@ -1,6 +1,6 @@
 using BoolNet.Layers;
 
-namespace BoolNet.Train.Training;
+namespace BoolNet.Training;
 
 /// <summary>Raw binary storage of a network's parameters and buffers (checkpoint body).</summary>
 public static class ParameterStorage

@@ -1,4 +1,4 @@
-namespace BoolNet.Core.Kernels;
+namespace BoolNet.Core.Execution;
 
 /// <summary>
 /// Splitting work over threads. Every kernel takes its thread count as an argument (0 means all

@@ -1,12 +1,11 @@
-using BoolNet.Core.IO;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BoolNet.Core.IO;
 using BoolNet.Layers;
-using BoolNet.Train.IO;
-using BoolNet.Train.Models;
+using BoolNet.Training.Models;
 
-namespace BoolNet.Train.Training;
+namespace BoolNet.Training;
 
 /// <summary>What a checkpoint says about its run (stored as JSON at the head of the file).</summary>
 public sealed record CheckpointHeader
