@@ -4,12 +4,12 @@ using BoolNet.Training.IO;
 namespace BoolNet.Cli;
 
 /// <summary>Training curves as a PNG: test and train accuracy (%) per epoch, and the losses.</summary>
-internal static class TrainPlots
+internal sealed class TrainPlots
 {
-    private static bool _warned;
+    private bool _warned; // one warning per run, not one per epoch
 
     /// <summary>Writes the curves; a plotting problem never stops training (reported once on stderr).</summary>
-    public static void TryWrite(string path, IReadOnlyList<EpochResult> history, string title)
+    public void TryWrite(string path, IReadOnlyList<EpochResult> history, string title)
     {
         if (history.Count == 0) return;
         try

@@ -62,11 +62,12 @@ internal static class TrainRunner
         AnsiConsole.MarkupLine($"{trainer.BooleanWeights:N0} Boolean weights; output folder {Markup.Escape(output)}" +
                                (resumed is not null ? $"; resuming after epoch {trainer.CompletedEpochs}" : ""));
 
+        var plots = new TrainPlots();
         void AfterEpoch(Trainer done)
         {
             Checkpoint.Save(Path.Combine(output, CheckpointFile), header, done);
             WriteMetrics(Path.Combine(output, MetricsFile), header, done);
-            TrainPlots.TryWrite(Path.Combine(output, PlotFile), done.History, entry.Name);
+            plots.TryWrite(Path.Combine(output, PlotFile), done.History, entry.Name);
         }
 
         if (Console.IsOutputRedirected)

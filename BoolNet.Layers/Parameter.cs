@@ -20,7 +20,7 @@ public abstract class Parameter
 
 /// <summary>
 /// Boolean weights [Rows, Columns] as packed bits, with no float copy. <see cref="Signal"/> is the
-/// optimisation signal q = dL/de(w) of ALGORITHMS.md Eq. 4 for the last batch, [Rows * Columns]
+/// optimisation signal q = dL/de(w) of docs/ALGORITHMS.md Eq. 4 for the last batch, [Rows * Columns]
 /// row-major; the flip-with-reset optimizer consumes it.
 /// </summary>
 public sealed class BooleanParameter : Parameter
@@ -78,12 +78,24 @@ public sealed class RealParameter : Parameter
 /// <summary>Integer (int32) parameters, used as numbers in the forward pass, with a real gradient.</summary>
 public sealed class IntegerParameter : Parameter
 {
-    /// <summary>Creates zero-initialised integer parameters of <paramref name="count"/> values.</summary>
-    public IntegerParameter(string name, int count) : base(name)
+    /// <summary>
+    /// Creates zero-initialised integer parameters of <paramref name="count"/> values, laid out as
+    /// <paramref name="dimensions"/> (e.g. [out, in] or [out, kh, kw, in]; their product must be the count;
+    /// none given: one dimension). ZIM's per-tensor mode reads the rank (docs/ALGORITHMS.md section 5).
+    /// </summary>
+    public IntegerParameter(string name, int count, params int[] dimensions) : base(name)
     {
+        long product = 1;
+        foreach (int dimension in dimensions) product *= dimension;
+        if (dimensions.Length > 0 && product != count)
+            throw new ArgumentException($"dimensions [{string.Join(", ", dimensions)}] do not hold {count} values of {name}");
         Value = new int[count];
         Gradient = new float[count];
+        Dimensions = dimensions.Length > 0 ? (int[])dimensions.Clone() : [count];
     }
+
+    /// <summary>The tensor's dimensions (their product is <see cref="Count"/>).</summary>
+    public IReadOnlyList<int> Dimensions { get; }
 
     /// <summary>The values.</summary>
     public int[] Value { get; }

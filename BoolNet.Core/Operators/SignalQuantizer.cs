@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using BoolNet.Core.Execution;
+using BoolNet.Core.Randomness;
 
 namespace BoolNet.Core.Operators;
 
@@ -142,7 +143,7 @@ public static class SignalQuantizer
         {
             for (int i = 0; i < z.Length; i++)
             {
-                float u = (Hash(seed, (ulong)(offset + i)) >> 40) * (1f / (1 << 24)); // 24 random bits: uniform on [0, 1)
+                float u = (DeterministicRandom.Hash(seed, (ulong)(offset + i)) >> 40) * (1f / (1 << 24)); // 24 random bits: uniform on [0, 1)
                 result[i] = (sbyte)Math.Clamp((int)MathF.Floor(z[i] * inverse + u), -top, top);
             }
         }
@@ -177,15 +178,6 @@ public static class SignalQuantizer
         return nan == Vector256<float>.Zero ? max : float.NaN;
     }
 
-    /// <summary>SplitMix64 finaliser of (seed, counter): a counter-based generator.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Hash(ulong seed, ulong counter)
-    {
-        ulong x = seed + (counter + 1) * 0x9E3779B97F4A7C15UL;
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-        return x ^ (x >> 31);
-    }
 
     internal static void CheckPlanes(int planes)
     {

@@ -30,8 +30,6 @@ public static class ModelCodec
     /// <summary>Layer kinds this build can read.</summary>
     public static IReadOnlyCollection<string> Kinds => Readers.Keys;
 
-    /// <summary>Registers a reader for another layer kind (e.g. convolution layers in their own assembly).</summary>
-    public static void Register(string kind, Func<LayerRecord, InferenceLayer> reader) => Readers[kind] = reader;
 
     /// <summary>The document for a model.</summary>
     public static ModelDocument ToDocument(InferenceModel model)

@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
+using BoolNet.Core.Randomness;
 
 namespace BoolNet.Layers;
 
@@ -103,7 +104,7 @@ public sealed class BitPlaneLinear : ILayer
         FlipWithResetRows weightUpdate = context.FusedUpdate(Weight);
         if (Signal.UsesPlanes)
         {
-            ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
+            ulong seed = DeterministicRandom.Hash(_seed ^ context.Seed, (ulong)context.Step);
             SignalLevels z = SignalLevels.Quantize(outputGradient, count, outputs, Signal.Planes, Signal.Rounding, seed, threads); // z ~ scale_z Z [N, out]
             // q [out, m] = OutputScale * scale_z * Z^T u [N, m], each finished row of q updating its row of W when fused
             SignalProducts.WeightSignal(z, levels, InputBits, m, z.Scale * OutputScale, Weight.Signal, threads, weightUpdate);

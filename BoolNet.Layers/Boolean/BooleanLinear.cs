@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics;
 using BoolNet.Core.Bits;
 using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
+using BoolNet.Core.Randomness;
 
 namespace BoolNet.Layers;
 
@@ -163,7 +164,7 @@ public sealed class BooleanLinear : ILayer
         }
         else
         {
-            ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
+            ulong seed = DeterministicRandom.Hash(_seed ^ context.Seed, (ulong)context.Step);
             SignalLevels z = SignalLevels.Quantize(outputGradient, count, outputs, Signal.Planes, Signal.Rounding, seed, threads); // z ~ scale_z Z [N, out]
             if (g is not null)
             {

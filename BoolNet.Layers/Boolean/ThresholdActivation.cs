@@ -4,7 +4,7 @@ using BoolNet.Core.Execution;
 
 namespace BoolNet.Layers;
 
-/// <summary>Surrogate derivative of the threshold activation (ALGORITHMS.md section 3).</summary>
+/// <summary>Surrogate derivative of the threshold activation (docs/ALGORITHMS.md section 3).</summary>
 public enum Surrogate
 {
     /// <summary>BOLD: dy/da ~ 1 - tanh^2(alpha (a - tau)), peak 1 (the factor alpha is left to the learning rate); tanh by a rational approximation.</summary>
@@ -15,7 +15,7 @@ public enum Surrogate
 }
 
 /// <summary>
-/// Threshold activation from real pre-activations to bits (ALGORITHMS.md section 2):
+/// Threshold activation from real pre-activations to bits (docs/ALGORITHMS.md section 2):
 /// <code>  y = 1 if a &gt;= tau else 0     a: [N * H * W * C] real (NHWC) -> y: [N * H * W, C] bits </code>
 /// Works for flat vectors and NHWC maps alike.
 /// </summary>

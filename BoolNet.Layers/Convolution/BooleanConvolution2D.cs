@@ -3,6 +3,7 @@ using BoolNet.Core.Bits;
 using BoolNet.Core.Convolution;
 using BoolNet.Core.Execution;
 using BoolNet.Core.Operators;
+using BoolNet.Core.Randomness;
 
 namespace BoolNet.Layers;
 
@@ -143,7 +144,7 @@ public sealed class BooleanConvolution2D : ILayer
         FlipWithResetRows weightUpdate = context.FusedUpdate(Weight);
         if (Signal.UsesPlanes)
         {
-            ulong seed = SignalQuantizer.Hash(_seed ^ context.Seed, (ulong)context.Step);
+            ulong seed = DeterministicRandom.Hash(_seed ^ context.Seed, (ulong)context.Step);
             SignalLevels z = SignalLevels.Quantize(outputGradient, rows, OutputChannels, Signal.Planes, Signal.Rounding, seed, threads); // z ~ scale_z Z [rows, c_out]
             if (z.Scale == 0f)
             {

@@ -34,12 +34,12 @@ public sealed class IntegerConvolution : ILayer
         InputShape = input;
         OutputShape = new TensorShape(Geometry.OutputHeight, Geometry.OutputWidth, outputs);
         InputScale = inputScale;
-        Weight = IntegerParameterShapes.Register(new IntegerParameter("weight", outputs * Geometry.FanIn), outputs, kernel, kernel, input.Channels);
+        Weight = new IntegerParameter("weight", outputs * Geometry.FanIn, outputs, kernel, kernel, input.Channels);
         IntegerLinear.InitializeUniform(Weight.Value, initialScale, random);
         _weight = new float[Weight.Count];
         if (bias)
         {
-            Bias = IntegerParameterShapes.Register(new IntegerParameter("bias", outputs), outputs);
+            Bias = new IntegerParameter("bias", outputs, outputs);
             _bias = new float[outputs];
         }
         Parameters = Bias is null ? [Weight] : [Weight, Bias];

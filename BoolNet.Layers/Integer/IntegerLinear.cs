@@ -29,12 +29,12 @@ public sealed class IntegerLinear : ILayer
         InputShape = input;
         OutputShape = TensorShape.Vector(outputs);
         InputScale = inputScale;
-        Weight = IntegerParameterShapes.Register(new IntegerParameter("weight", outputs * input.Size), outputs, input.Size);
+        Weight = new IntegerParameter("weight", outputs * input.Size, outputs, input.Size);
         InitializeUniform(Weight.Value, initialScale, random);
         _weight = new float[Weight.Count];
         if (bias)
         {
-            Bias = IntegerParameterShapes.Register(new IntegerParameter("bias", outputs), outputs);
+            Bias = new IntegerParameter("bias", outputs, outputs);
             _bias = new float[outputs];
         }
         Parameters = Bias is null ? [Weight] : [Weight, Bias];

@@ -1,7 +1,7 @@
 namespace BoolNet.Layers;
 
 /// <summary>
-/// Softmax cross-entropy on logits [N, classes] (ALGORITHMS.md section 3):
+/// Softmax cross-entropy on logits [N, classes] (docs/ALGORITHMS.md section 3):
 /// <code>
 ///   loss = (1/N) sum_k -log softmax(a_k)[y_k]
 ///   z    = dL/da = (softmax(a) - onehot(y)) / N

@@ -12,6 +12,7 @@ namespace BoolNet.Tests.Core;
 /// signals, 2 to 8 planes (8 planes over 1030 samples forces the int16 chunking), and 1-3 threads.
 /// The weight signal's epilogue must see every row exactly once, already final.
 /// </summary>
+[Category("Isa")]
 public class SignalProductsTests
 {
     // (N, out, m): rows of Z, columns of Z, columns of the bit operand.

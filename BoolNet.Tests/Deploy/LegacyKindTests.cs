@@ -12,6 +12,7 @@ namespace BoolNet.Tests.Deploy;
 /// attributes. Records written here by hand as those writers wrote them load into the one layer and
 /// predict exactly what the training network predicts, and the one layer writes them back unchanged.
 /// </summary>
+[Category("Isa")]
 public sealed class LegacyKindTests
 {
     private const int Count = 20;

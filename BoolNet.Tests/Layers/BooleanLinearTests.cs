@@ -5,7 +5,7 @@ using static BoolNet.Tests.Layers.LayerTestHelpers;
 
 namespace BoolNet.Tests.Layers;
 
-/// <summary>The dense Boolean layer against naive +-1 arithmetic (ALGORITHMS.md sections 2-3).</summary>
+/// <summary>The dense Boolean layer against naive +-1 arithmetic (docs/ALGORITHMS.md sections 2-3).</summary>
 [Category("Isa")]
 public class BooleanLinearTests
 {

@@ -10,6 +10,7 @@ namespace BoolNet.Tests.Layers;
 /// to every row of its weight, on every backward path (exact and quantised): the weights and
 /// accumulator after a fused backward equal those of a plain backward followed by the step over all rows.
 /// </summary>
+[Category("Isa")]
 public class FusedUpdateTests
 {
     /// <summary>Hands out one step per parameter and counts the asks.</summary>

@@ -5,6 +5,7 @@ using static BoolNet.Tests.Layers.LayerTestHelpers;
 namespace BoolNet.Tests.Layers;
 
 /// <summary>First layers for 8-bit inputs: bit-plane Boolean weights and thermometer coding.</summary>
+[Category("Isa")]
 public class InputLayerTests
 {
     [TestCase(8, 0)]

@@ -7,6 +7,7 @@ namespace BoolNet.Tests.Layers;
 /// The vectorised, threaded bias operations and level row sums equal the plain loops bit for bit:
 /// column counts that are not multiples of 8 or 32, a single row or column, 1-3 threads, every ISA path.
 /// </summary>
+[Category("Isa")]
 public class RowBroadcastTests
 {
     private static readonly (int Rows, int Columns)[] Shapes = [(0, 5), (1, 1), (3, 7), (100, 1024), (37, 33), (5, 100), (200, 65)];

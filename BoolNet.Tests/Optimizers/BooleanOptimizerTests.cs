@@ -3,7 +3,8 @@ using BoolNet.Training.Optimizers;
 
 namespace BoolNet.Tests.Optimizers;
 
-/// <summary>Flip with reset (ALGORITHMS.md section 4) and its error-feedback form (Leconte Alg. 3).</summary>
+/// <summary>Flip with reset (docs/ALGORITHMS.md section 4) and its error-feedback form (Leconte Alg. 3).</summary>
+[Category("Isa")]
 public class BooleanOptimizerTests
 {
     private static BooleanParameter Weights(int rows, int columns, int seed)

@@ -4,6 +4,7 @@ using BoolNet.Training.Optimizers;
 namespace BoolNet.Tests.Optimizers;
 
 /// <summary>Adam and SGD against their textbook updates.</summary>
+[Category("Isa")]
 public class RealOptimizerTests
 {
     [Test]

@@ -4,6 +4,7 @@ using BoolNet.Core.Operators;
 namespace BoolNet.Tests.Real;
 
 /// <summary>Every algorithm and ISA path of the float GEMM equals its scalar reference bit for bit, in both orders.</summary>
+[Category("Isa")]
 public class FloatGemmTests
 {
     private static float[] RandomValues(Random random, int count)

@@ -8,6 +8,7 @@ namespace BoolNet.Tests.Real;
 /// equals the scalar loops bit for bit, on lengths that are not multiples of the vector width, empty
 /// and single-element inputs.
 /// </summary>
+[Category("Isa")]
 public class FloatOperatorTests
 {
     private static readonly int[] Lengths = [0, 1, 7, 8, 9, 15, 16, 17, 33, 100];

@@ -112,8 +112,7 @@ public class ZimUpdateTests
     [Test]
     public void PerTensorModeUsesTheRootOfTheElementCount()
     {
-        var matrix = new IntegerParameter("weight", 128 * 784);
-        IntegerParameterShapes.Register(matrix, 128, 784);
+        var matrix = new IntegerParameter("weight", 128 * 784, 128, 784);
         var bias = new IntegerParameter("bias", 10);
         Array.Fill(matrix.Gradient, 0.25f);
         Array.Fill(bias.Gradient, -1f);

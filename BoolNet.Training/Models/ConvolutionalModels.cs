@@ -44,7 +44,7 @@ public static partial class ModelCatalog
 
     /// <summary>
     /// Input-signal scale of the Boolean layers when batch norm follows each of them (x2 before a pool).
-    /// ALGORITHMS.md's sqrt(2 stride / (c_out kh kw)) keeps unnormalised counts stable; with BN, its
+    /// docs/ALGORITHMS.md's sqrt(2 stride / (c_out kh kw)) keeps unnormalised counts stable; with BN, its
     /// backward already divides by the count's std (~sqrt(fan-in), 17-24 here), so that scaling made the
     /// accumulators shrink ~7x per layer towards the input (measured max |m| 0.12 / 0.80 / 2.33 for
     /// conv2 / conv3 / fc on a Fashion-MNIST subset) and the convolutions never flipped. A flat 0.3 gave

@@ -31,7 +31,7 @@ public enum ZimSchedule
 }
 
 /// <summary>
-/// Settings of the ZIM update (ALGORITHMS.md section 5; Wilson, Zanasi, Constantinides 2025, Def. 3.1-3.2):
+/// Settings of the ZIM update (docs/ALGORITHMS.md section 5; Wilson, Zanasi, Constantinides 2025, Def. 3.1-3.2):
 /// <c>p_i = (|g_i| + c) / (sum_j |g_j| + d c)</c>, <c>X ~ ZIM(n, p, eta)</c>, <c>w &lt;- w - sign(g) (.) X</c>.
 /// The defaults are the paper's form (zero-inflation on, global trials n = d, c = 1);
 /// <see cref="Reference"/> is the public experiment code.

@@ -5,7 +5,7 @@ using BoolNet.Layers;
 namespace BoolNet.Training.Optimizers.Zim;
 
 /// <summary>
-/// The ZIM update of Wilson, Zanasi, Constantinides (2025), Def. 3.2 (ALGORITHMS.md section 5) on
+/// The ZIM update of Wilson, Zanasi, Constantinides (2025), Def. 3.2 (docs/ALGORITHMS.md section 5) on
 /// integer parameters:
 /// <code>
 /// p_i = (|g_i| + c) / (sum_j |g_j| + d c)
@@ -106,7 +106,7 @@ public sealed class ZimUpdate
     /// <summary>Trials of the per-tensor mode: round(numel^(1/ndim)), at least 1.</summary>
     public static long PerTensorTrials(IntegerParameter parameter)
     {
-        int dimensions = IntegerParameterShapes.Of(parameter).Count;
+        int dimensions = parameter.Dimensions.Count;
         return Math.Max(1, (long)Math.Round(Math.Pow(parameter.Count, 1.0 / dimensions)));
     }
 
