@@ -1,4 +1,5 @@
 using BoolNet.Layers;
+using BoolNet.Core.Execution;
 
 namespace BoolNet.Inference;
 
@@ -75,7 +76,7 @@ public sealed class InferenceModel
         int size = InputShape.Size, classes = ClassCount;
         if (pixels.Length < (long)count * size) throw new ArgumentException($"{pixels.Length} bytes do not hold {count} images of {InputShape}");
         if (scores.Length < (long)count * classes) throw new ArgumentException($"{scores.Length} scores cannot hold {count} x {classes}");
-        threads = Core.Execution.Threading.Resolve(threads);
+        threads = Threading.Resolve(threads);
         int chunks = (count + ChunkSize - 1) / ChunkSize;
         if (threads == 1 || chunks == 1)
         {

@@ -4,6 +4,7 @@ using BoolNet.Core.Operators;
 using BoolNet.Layers;
 using BoolNet.Training.Data;
 using BoolNet.Training.Optimizers;
+using BoolNet.Core.Randomness;
 
 namespace BoolNet.Training;
 
@@ -108,7 +109,7 @@ public sealed class Trainer
         int classes = data.ClassCount, size = data.Train.Shape.Size;
         if (Network.InputShape.Size != size)
             throw new ArgumentException($"the network expects inputs of {Network.InputShape} but the dataset has images of {data.Train.Shape}");
-        int[] order = Core.Randomness.DeterministicRandom.Permutation(unchecked((ulong)Options.Seed), epoch, count);
+        int[] order = DeterministicRandom.Permutation(unchecked((ulong)Options.Seed), epoch, count);
         int batches = BatchesPerEpoch(data);
         long totalSteps = (long)batches * Options.Epochs;
         // One workspace for the epoch: each step's activations and gradients reuse the previous step's arrays.

@@ -123,7 +123,7 @@ public static class NetworkFolder
         return FoldInteger(linear.Outputs, linear.OutputShape, 0, m, Value, chain);
     }
 
-    /// <summary>Bit-plane neuron: v = D = sum_i e(w_i) u_i; a = scale * D (the expression of <see cref="BoolNet.Core.Operators.PlaneProducts"/>).</summary>
+    /// <summary>Bit-plane neuron: v = D = sum_i e(w_i) u_i; a = scale * D (the expression of <see cref="PlaneProducts"/>).</summary>
     private static ThresholdRule FoldBitPlane(BitPlaneLinear planes, (int Min, int Max) range, IReadOnlyList<ILayer> chain) =>
         FoldInteger(planes.OutputShape.Channels, planes.OutputShape, range.Min, range.Max, (j, d) => planes.OutputScale * (int)d, chain);
 

@@ -1,6 +1,7 @@
 using BoolNet.Inference.Serialization;
 
 using BoolNet.Layers;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Inference;
 
@@ -156,8 +157,8 @@ public abstract class InferenceLayer
     /// C[m, n] = popcount(op(A[i], B[j])) by the binary GEMM on this thread (the model spreads samples over
     /// threads itself); one thread allocates nothing, which the batch-1 path relies on.
     /// </summary>
-    protected static void CountRows(Core.Operators.CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, Span<int> counts) =>
-        Core.Operators.BinaryGemm.Count(operation, a, b, m, n, words, counts, threads: 1);
+    protected static void CountRows(CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, Span<int> counts) =>
+        BinaryGemm.Count(operation, a, b, m, n, words, counts, threads: 1);
 
     /// <summary>Words per bit row of a shape (ceil(C / 64)).</summary>
     protected static int WordsPerRow(TensorShape shape) => Core.Bits.BitMatrix.WordsFor(shape.Channels);

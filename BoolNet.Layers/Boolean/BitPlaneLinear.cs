@@ -113,7 +113,7 @@ public sealed class BitPlaneLinear : ILayer
         {
             var u = new float[count * m];
             for (int i = 0; i < u.Length; i++) u[i] = levels[i];
-            Core.Operators.FloatGemm.Multiply(outputGradient, true, u, false, Weight.Signal, outputs, m, count, threads: context.Threads);
+            FloatGemm.Multiply(outputGradient, true, u, false, Weight.Signal, outputs, m, count, threads: context.Threads);
             for (int i = 0; i < Weight.Signal.Length; i++) Weight.Signal[i] *= OutputScale;
             Threading.For(outputs, threads, weightUpdate.Apply, work: (long)outputs * m);
         }

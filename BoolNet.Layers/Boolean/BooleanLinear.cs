@@ -179,7 +179,7 @@ public sealed class BooleanLinear : ILayer
         if (Bias is not null)
         {
             float[] q = Bias.Signal;
-            Core.Operators.RowBroadcast.ColumnSums(outputGradient, count, outputs, q, threads);
+            RowBroadcast.ColumnSums(outputGradient, count, outputs, q, threads);
             for (int j = 0; j < outputs; j++) q[j] *= OutputScale;
         }
         _input = null;

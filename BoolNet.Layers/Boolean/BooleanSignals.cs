@@ -1,11 +1,12 @@
 using BoolNet.Core.Bits;
+using BoolNet.Core.Operators;
 
 namespace BoolNet.Layers;
 
 /// <summary>
 /// The exact float path of the two backward contractions of a Boolean (XNOR) linear map
 /// a[N, out] = e(X)[N, m] e(W)[out, m]^T (docs/ALGORITHMS.md section 3; Leconte, "Boolean
-/// Logic as an Error feedback mechanism", Eq. 3/4; BOLD, arXiv:2405.16339), the reference the quantised path (<see cref="BoolNet.Core.Operators.SignalProducts"/>) approximates:
+/// Logic as an Error feedback mechanism", Eq. 3/4; BOLD, arXiv:2405.16339), the reference the quantised path (<see cref="SignalProducts"/>) approximates:
 /// <code>
 ///   input signal        g[k, i] = sum_j z[k, j] e(W[j, i])     (Eq. 3, over outputs j)
 ///   optimisation signal q[j, i] = sum_k z[k, j] e(X[k, i])     (Eq. 4, over the batch k)
@@ -18,7 +19,7 @@ public static class BooleanSignals
     {
         int outputs = weights.Rows, inputs = weights.Columns;
         float[] signs = BitPacking.UnpackSigns(weights); // e(W) [out, m]
-        Core.Operators.FloatGemm.Multiply(z, false, signs, false, g, count, inputs, outputs, threads: threads);
+        FloatGemm.Multiply(z, false, signs, false, g, count, inputs, outputs, threads: threads);
         if (factor != 1f) for (int i = 0; i < count * inputs; i++) g[i] *= factor;
     }
 
@@ -27,7 +28,7 @@ public static class BooleanSignals
     {
         int count = inputs.Rows, features = inputs.Columns;
         float[] signs = BitPacking.UnpackSigns(inputs); // e(X) [N, m]
-        Core.Operators.FloatGemm.Multiply(z, true, signs, false, q, outputs, features, count, threads: threads);
+        FloatGemm.Multiply(z, true, signs, false, q, outputs, features, count, threads: threads);
         if (factor != 1f) for (int i = 0; i < outputs * features; i++) q[i] *= factor;
     }
 }

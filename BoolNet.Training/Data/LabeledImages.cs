@@ -1,4 +1,5 @@
 using BoolNet.Layers;
+using BoolNet.Core.Randomness;
 
 namespace BoolNet.Training.Data;
 
@@ -35,7 +36,7 @@ public sealed class LabeledImages
 
     /// <summary>
     /// A copy holding the images at <paramref name="indices"/>, in that order (repeats allowed): e.g. an
-    /// epoch in the trainer's order, <see cref="Core.Randomness.DeterministicRandom.Permutation(ulong, long, int)"/>, or a subset.
+    /// epoch in the trainer's order, <see cref="DeterministicRandom.Permutation(ulong, long, int)"/>, or a subset.
     /// </summary>
     public LabeledImages Subset(ReadOnlySpan<int> indices)
     {
