@@ -2,7 +2,6 @@ using System.CommandLine;
 using BoolNet.Layers;
 using BoolNet.Training;
 using BoolNet.Training.Data;
-using BoolNet.Training.Models;
 
 namespace BoolNet.Cli;
 
@@ -23,7 +22,7 @@ internal static partial class TrainingCommands
             if (Directory.Exists(path)) path = Path.Combine(path, TrainRunner.CheckpointFile);
             CheckpointHeader header = Checkpoint.ReadHeader(path);
             Dataset set = DatasetLoader.Load(parse.GetValue(dataset) ?? header.Dataset, parse.GetValue(data));
-            Network network = ModelCatalog.Get(header.Model).Build(set.Test.Shape, set.ClassCount, header.Options.Seed, header.Settings);
+            Network network = Checkpoint.BuildNetwork(path, header, set.Test.Shape, set.ClassCount);
             Checkpoint.LoadNetwork(path, network);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             (double loss, double accuracy) = Trainer.Evaluate(network, set.Test, parse.GetValue(limit) ?? 0, 1000, parse.GetValue(threads) ?? 0);

@@ -3,7 +3,6 @@ using BoolNet.Inference;
 using BoolNet.Inference.Serialization;
 using BoolNet.Layers;
 using BoolNet.Training;
-using BoolNet.Training.Models;
 using BoolNet.Training.Optimizers;
 
 namespace BoolNet.Cli;
@@ -41,12 +40,10 @@ internal sealed class ModelSource : IModelSource
     /// <summary>Rebuilds the checkpoint's network and folds it, with the run's facts as metadata.</summary>
     public static InferenceModel FoldCheckpoint(string path)
     {
-        CheckpointHeader header = Checkpoint.ReadHeader(path);
-        if (header.InputShape.Length != 3) throw new ModelFormatException(path, "checkpoint header has no input shape");
-        ModelEntry entry = ModelCatalog.Get(header.Model);
-        var shape = new TensorShape(header.InputShape[0], header.InputShape[1], header.InputShape[2]);
-        Network network = entry.Build(shape, header.Classes, header.Options.Seed, header.Settings);
-        Checkpoint.LoadNetwork(path, network);
+        byte[] bytes = Checkpoint.ReadBytes(path);
+        CheckpointHeader header = Checkpoint.ReadHeader(bytes, path); // checks the checksum and every header value
+        Network network = Checkpoint.BuildNetwork(path, header);
+        Checkpoint.LoadNetwork(bytes, path, network);
         var metadata = new List<KeyValuePair<string, string>>
         {
             new("name", header.Model),

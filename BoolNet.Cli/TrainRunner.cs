@@ -46,7 +46,9 @@ internal static class TrainRunner
             ?? (resumePath is not null ? Path.GetDirectoryName(Path.GetFullPath(resumePath))! : Path.Combine("runs", entry.Name));
 
         Dataset data = DatasetLoader.Load(datasetName, request.DataDirectory);
-        Network network = entry.Build(data.Train.Shape, data.ClassCount, options.Seed, settings);
+        Network network = resumed is not null
+            ? Checkpoint.BuildNetwork(resumePath!, resumed, data.Train.Shape, data.ClassCount)
+            : entry.Build(data.Train.Shape, data.ClassCount, options.Seed, settings);
         var trainer = new Trainer(network, options);
         if (resumePath is not null) Checkpoint.Load(resumePath, trainer);
         var header = new CheckpointHeader

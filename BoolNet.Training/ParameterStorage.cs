@@ -44,7 +44,12 @@ public static class ParameterStorage
         return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream.ToArray())).ToLowerInvariant();
     }
 
-    /// <summary>Reads what <see cref="Write"/> wrote into a network of the same architecture.</summary>
+    /// <summary>
+    /// Reads what <see cref="Write"/> wrote into a network of the same architecture. Counts and names
+    /// must match the network before any value is read; float parameters and buffers must be finite.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">The stored layout does not match, or a value is NaN or infinite.</exception>
+    /// <exception cref="EndOfStreamException">The stream ends early.</exception>
     public static void Read(BinaryReader reader, Network network, string source)
     {
         int layers = reader.ReadInt32();
@@ -68,7 +73,14 @@ public static class ParameterStorage
                         for (int i = 0; i < b.Weights.Words.Length; i++) b.Weights.Words[i] = reader.ReadUInt64();
                         b.Weights.ClearTails();
                         break;
-                    case RealParameter r: for (int i = 0; i < r.Value.Length; i++) r.Value[i] = reader.ReadSingle(); break;
+                    case RealParameter r:
+                        for (int i = 0; i < r.Value.Length; i++)
+                        {
+                            float v = reader.ReadSingle();
+                            if (!float.IsFinite(v)) throw NotFinite(source, l, layer, parameter.Name, i, v);
+                            r.Value[i] = v;
+                        }
+                        break;
                     case IntegerParameter n: for (int i = 0; i < n.Value.Length; i++) n.Value[i] = reader.ReadInt32(); break;
                 }
             }
@@ -81,11 +93,19 @@ public static class ParameterStorage
                 int length = reader.ReadInt32();
                 if (name != buffer.Name || length != buffer.Values.Length)
                     throw Mismatch(source, $"layer {l}: stored buffer {name}[{length}], expected {buffer.Name}[{buffer.Values.Length}]");
-                for (int i = 0; i < length; i++) buffer.Values[i] = reader.ReadSingle();
+                for (int i = 0; i < length; i++)
+                {
+                    float v = reader.ReadSingle();
+                    if (!float.IsFinite(v)) throw NotFinite(source, l, layer, $"buffer {buffer.Name}", i, v);
+                    buffer.Values[i] = v;
+                }
             }
         }
     }
 
-    private static InvalidDataException Mismatch(string source, string problem) =>
-        new($"{source}: checkpoint does not match the network: {problem}");
+    private static CheckpointFormatException Mismatch(string source, string problem) =>
+        new(source, $"checkpoint does not match the network: {problem}");
+
+    private static CheckpointFormatException NotFinite(string source, int index, ILayer layer, string name, int i, float value) =>
+        new(source, $"layer {index} ({layer.Kind}) {name}[{i}] is {value}: weights and buffers must be finite");
 }

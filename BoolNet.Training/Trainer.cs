@@ -222,22 +222,45 @@ public sealed class Trainer
         }
     }
 
-    /// <summary>Restores what <see cref="SaveState"/> wrote, with the history from the checkpoint header.</summary>
+    /// <summary>
+    /// Restores what <see cref="SaveState"/> wrote, with the history from the checkpoint header: the
+    /// completed epochs must equal the history's length and the step count must be consistent.
+    /// </summary>
+    /// <exception cref="CheckpointFormatException">The state is inconsistent, does not match these optimizers or holds illegal values.</exception>
+    /// <exception cref="EndOfStreamException">The stream ends early.</exception>
     public void LoadState(BinaryReader reader, IEnumerable<EpochResult> history, string source)
     {
-        CompletedEpochs = reader.ReadInt32();
-        Step = reader.ReadInt64();
+        ArgumentNullException.ThrowIfNull(reader);
+        List<EpochResult> epochs = [.. history];
+        int completed = reader.ReadInt32();
+        long step = reader.ReadInt64();
+        if (completed != epochs.Count)
+            throw new CheckpointFormatException(source, $"completed epochs is {completed} but the header's history has {epochs.Count} epochs");
+        if (step < completed)
+            throw new CheckpointFormatException(source, $"step count is {step}, fewer than the {completed} completed epochs");
         int groups = reader.ReadInt32();
-        if (groups != Groups.Count) throw new InvalidDataException($"{source}: {groups} optimizers stored, {Groups.Count} expected");
+        if (groups != Groups.Count) throw new CheckpointFormatException(source, $"{groups} optimizers stored, {Groups.Count} expected");
         foreach (OptimizerGroup group in Groups)
         {
             string name = reader.ReadString();
-            if (name != group.Optimizer.Name) throw new InvalidDataException($"{source}: optimizer '{name}' stored where '{group.Optimizer.Name}' is used");
-            group.Optimizer.LoadState(reader, group.Parameters);
+            if (name != group.Optimizer.Name)
+                throw new CheckpointFormatException(source, $"optimizer '{Shorten(name)}' stored where '{group.Optimizer.Name}' is used");
+            try
+            {
+                group.Optimizer.LoadState(reader, group.Parameters);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new CheckpointFormatException(source, $"optimizer '{name}' state: {e.Message}", e);
+            }
         }
+        CompletedEpochs = completed;
+        Step = step;
         History.Clear();
-        History.AddRange(history);
+        History.AddRange(epochs);
     }
+
+    private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "...";
 
     /// <summary>
     /// Bytes held per Boolean weight during training: the bit itself (1/8), the optimizer's

@@ -145,7 +145,7 @@ public class TrainerTests
         try
         {
             string path = Path.Combine(folder, "checkpoint.bin");
-            var header = new CheckpointHeader { Model = "test", Settings = Small, Options = Options(2, 3) };
+            var header = new CheckpointHeader { Model = "bold-mlp", Settings = Small, Options = Options(2, 3), Dataset = "synthetic", InputShape = [28, 28, 1], Classes = 10 };
             Trainer first = NewTrainer(2, epochs: 3);
             first.TrainEpoch(data); // "interrupted" after epoch 1
             Checkpoint.Save(path, header, first);
@@ -183,15 +183,15 @@ public class TrainerTests
         try
         {
             File.WriteAllBytes(path, [1, 2, 3]);
-            var error = Assert.Throws<InvalidDataException>(() => Checkpoint.ReadHeader(path));
+            var error = Assert.Throws<CheckpointFormatException>(() => Checkpoint.ReadHeader(path));
             Assert.That(error!.Message, Does.Contain(path));
             Trainer trainer = NewTrainer(1, epochs: 1);
-            Checkpoint.Save(path, new CheckpointHeader { Settings = Small }, trainer);
+            Checkpoint.Save(path, new CheckpointHeader { Model = "bold-mlp", Settings = Small, Options = Options(1), Dataset = "synthetic", InputShape = [28, 28, 1], Classes = 10 }, trainer);
             var other = new Trainer(ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 9, Small with { Hidden = [32] })), Options(1));
-            Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, other));
+            Assert.Throws<CheckpointFormatException>(() => Checkpoint.Load(path, other));
             byte[] bytes = File.ReadAllBytes(path);
             File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
-            Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, NewTrainer(1, epochs: 1)));
+            Assert.Throws<CheckpointFormatException>(() => Checkpoint.Load(path, NewTrainer(1, epochs: 1)));
         }
         finally
         {

@@ -259,14 +259,17 @@ public sealed class BooleanOptimizer : IOptimizer
     }
 
     /// <inheritdoc />
+    /// <exception cref="InvalidDataException">A count does not match, beta is outside [0, 1] or an accumulator is not finite.</exception>
     public void LoadState(BinaryReader reader, IReadOnlyList<Parameter> parameters)
     {
         foreach (Parameter parameter in parameters)
         {
-            Schedules.CheckCount(reader, parameter);
+            Schedules.CheckCount(reader, parameter, Options.Accumulator == AccumulatorType.Float32 ? sizeof(float) : sizeof(short));
             State state = StateOf((BooleanParameter)parameter);
-            state.Beta = reader.ReadSingle();
-            if (state.Float is not null) for (int i = 0; i < state.Float.Length; i++) state.Float[i] = reader.ReadSingle();
+            float beta = reader.ReadSingle();
+            if (!(beta >= 0 && beta <= 1)) throw new InvalidDataException($"'{parameter.Name}' beta is {beta}, outside [0, 1]");
+            state.Beta = beta;
+            if (state.Float is not null) for (int i = 0; i < state.Float.Length; i++) state.Float[i] = Schedules.ReadFinite(reader, parameter, "accumulator", i);
             else for (int i = 0; i < state.Fixed!.Length; i++) state.Fixed[i] = reader.ReadInt16();
         }
     }

@@ -75,10 +75,25 @@ public static class Schedules
         _ => throw new ArgumentException($"unknown schedule '{text}': expected constant or cosine"),
     };
 
-    internal static void CheckCount(BinaryReader reader, Parameter parameter)
+    /// <summary>
+    /// Reads a stored value count, which must equal the parameter's, and checks that at least
+    /// <paramref name="bytesPerValue"/> bytes per value remain (before any state is allocated).
+    /// </summary>
+    internal static void CheckCount(BinaryReader reader, Parameter parameter, int bytesPerValue = 0)
     {
         int count = reader.ReadInt32();
         if (count != parameter.Count)
             throw new InvalidDataException($"optimizer state for '{parameter.Name}' has {count} values, the parameter has {parameter.Count}");
+        Stream stream = reader.BaseStream;
+        if (stream.CanSeek && stream.Length - stream.Position < (long)count * bytesPerValue)
+            throw new EndOfStreamException();
+    }
+
+    /// <summary>Reads a float state value that must be finite.</summary>
+    internal static float ReadFinite(BinaryReader reader, Parameter parameter, string what, int index)
+    {
+        float value = reader.ReadSingle();
+        if (!float.IsFinite(value)) throw new InvalidDataException($"'{parameter.Name}' {what}[{index}] is {value}, not finite");
+        return value;
     }
 }

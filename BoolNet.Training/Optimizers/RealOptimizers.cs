@@ -100,15 +100,22 @@ public sealed class AdamOptimizer : IOptimizer
     }
 
     /// <inheritdoc />
+    /// <exception cref="InvalidDataException">A count does not match or a value is not finite (or negative where it cannot be).</exception>
     public void LoadState(BinaryReader reader, IReadOnlyList<Parameter> parameters)
     {
-        _t = reader.ReadInt64();
+        long t = reader.ReadInt64();
+        if (t < 0) throw new InvalidDataException($"Adam step count is {t}, negative");
+        _t = t;
         foreach (Parameter parameter in parameters)
         {
-            Schedules.CheckCount(reader, parameter);
+            Schedules.CheckCount(reader, parameter, 2 * sizeof(float));
             (float[] m, float[] v) = StateOf(parameter);
-            for (int i = 0; i < m.Length; i++) m[i] = reader.ReadSingle();
-            for (int i = 0; i < v.Length; i++) v[i] = reader.ReadSingle();
+            for (int i = 0; i < m.Length; i++) m[i] = Schedules.ReadFinite(reader, parameter, "first moment m", i);
+            for (int i = 0; i < v.Length; i++)
+            {
+                v[i] = Schedules.ReadFinite(reader, parameter, "second moment v", i);
+                if (v[i] < 0) throw new InvalidDataException($"'{parameter.Name}' second moment v[{i}] is {v[i]}, negative");
+            }
         }
     }
 
@@ -164,13 +171,14 @@ public sealed class SgdOptimizer : IOptimizer
     }
 
     /// <inheritdoc />
+    /// <exception cref="InvalidDataException">A count does not match or a value is not finite (or negative where it cannot be).</exception>
     public void LoadState(BinaryReader reader, IReadOnlyList<Parameter> parameters)
     {
         foreach (Parameter parameter in parameters)
         {
-            Schedules.CheckCount(reader, parameter);
+            Schedules.CheckCount(reader, parameter, sizeof(float));
             float[] v = VelocityOf(parameter);
-            for (int i = 0; i < v.Length; i++) v[i] = reader.ReadSingle();
+            for (int i = 0; i < v.Length; i++) v[i] = Schedules.ReadFinite(reader, parameter, "velocity", i);
         }
     }
 

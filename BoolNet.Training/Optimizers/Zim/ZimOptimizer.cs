@@ -38,7 +38,13 @@ public sealed class ZimOptimizer : IOptimizer
     public void SaveState(BinaryWriter writer, IReadOnlyList<Parameter> parameters) => writer.Write(Update.StepCount);
 
     /// <inheritdoc />
-    public void LoadState(BinaryReader reader, IReadOnlyList<Parameter> parameters) => reader.ReadInt64();
+    /// <exception cref="InvalidDataException">The stored step count is negative.</exception>
+    public void LoadState(BinaryReader reader, IReadOnlyList<Parameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        long steps = reader.ReadInt64();
+        if (steps < 0) throw new InvalidDataException($"ZIM step count is {steps}, negative");
+    }
 
     /// <inheritdoc />
     public double StateBytesPerValue(Parameter parameter) => 0;
