@@ -90,16 +90,25 @@ public static class Checkpoint
     };
 
     /// <summary>Writes the checkpoint of <paramref name="trainer"/> to <paramref name="path"/> atomically.</summary>
-    public static void Save(string path, CheckpointHeader header, Trainer trainer) =>
-        AtomicFile.WriteAllBytes(path, Serialize(header, trainer));
+    public static void Save(string path, CheckpointHeader header, Trainer trainer)
+    {
+        using MemoryStream bytes = Write(header, trainer);
+        AtomicFile.Write(path, stream => stream.Write(bytes.GetBuffer(), 0, (int)bytes.Length));
+    }
 
     /// <summary>The exact bytes of the checkpoint of <paramref name="trainer"/> (version <see cref="Version"/>).</summary>
     public static byte[] Serialize(CheckpointHeader header, Trainer trainer)
     {
+        using MemoryStream bytes = Write(header, trainer);
+        return bytes.ToArray();
+    }
+
+    private static MemoryStream Write(CheckpointHeader header, Trainer trainer)
+    {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(trainer);
         header = header with { History = [.. trainer.History] };
-        using var stream = new MemoryStream();
+        var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
         {
             writer.Write(MagicStem);
@@ -118,7 +127,7 @@ public static class Checkpoint
         BinaryPrimitives.WriteUInt32LittleEndian(footer, crc);
         BinaryPrimitives.WriteUInt32LittleEndian(footer[4..], EndMagic);
         stream.Write(footer);
-        return stream.ToArray();
+        return stream;
     }
 
     /// <summary>Reads and validates only the header (the whole file's length and checksum are checked too).</summary>
@@ -172,7 +181,7 @@ public static class Checkpoint
         {
             return ModelCatalog.Get(header.Model).Build(shape, classes ?? header.Classes, header.Options.Seed, header.Settings);
         }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidOperationException or OverflowException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidOperationException or OverflowException or OutOfMemoryException)
         {
             throw new CheckpointFormatException(path, $"its settings do not build a '{header.Model}' network: {e.Message}", e);
         }
@@ -320,6 +329,11 @@ public static class Checkpoint
             if (inputValues > MaximumInputValues) check.Fail("input_shape", $"declares more than {MaximumInputValues} values per sample");
         }
         check.Range(header.Classes, 2, MaximumWidth, "classes");
+        // Every catalogue model ends in a dense head whose fan-in grows with the input: a file too
+        // small to hold one bit per (input value, class) pair cannot be genuine, and refusing it
+        // bounds what a network rebuilt from this header allocates by a multiple of the file's size.
+        if ((double)inputValues * header.Classes / 8 > fileBytes)
+            check.Fail("input_shape", $"with classes describes {inputValues} x {header.Classes} input-class pairs, more than the {fileBytes}-byte file can hold at one bit each");
 
         ModelSettings settings = check.NotNull(header.Settings, "settings");
         int[] hidden = check.NotNull(settings.Hidden, "settings.hidden");

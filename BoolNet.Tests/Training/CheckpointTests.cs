@@ -137,13 +137,18 @@ public class CheckpointTests
         var random = new Random(19);
         var positions = Enumerable.Range(0, headerEnd).Concat(Enumerable.Range(0, 1000).Select(_ => random.Next(headerEnd, legacy.Length))).ToArray();
         var tally = new Tally();
+        int headerAccepted = 0;
         foreach (int i in positions)
         {
             legacy[i] ^= 0xFF;
+            int before = tally.Accepted;
             tally.Try($"legacy flip at {i}", () => Checkpoint.Load(legacy, Name, target));
+            if (i < headerEnd) headerAccepted += tally.Accepted - before;
             legacy[i] ^= 0xFF;
         }
         int accepted = tally.Accepted;
+        TestContext.Out.WriteLine($"version 1 flips: {headerEnd} in magic and JSON header ({headerAccepted} accepted), " +
+                                  $"{positions.Length - headerEnd} in weights and state ({accepted - headerAccepted} accepted)");
         foreach (int length in TruncationLengths(legacy.Length))
             tally.Try($"legacy truncated to {length}", () => Checkpoint.Load(legacy[..length], Name, target));
         TestContext.Out.WriteLine($"version 1 ({legacy.Length} bytes): tried {tally.Tried}, rejected {tally.Rejected}, accepted {tally.Accepted} " +
@@ -173,6 +178,7 @@ public class CheckpointTests
         yield return Case("settings.hidden", o => Settings(o)["hidden"] = new JsonArray(65536, 65536), "hidden too large for the file");
         yield return Case("settings.hidden[1]", o => Settings(o)["hidden"] = new JsonArray(8, -1), "hidden negative");
         yield return Case("input_shape", o => o["input_shape"] = new JsonArray(100000, 100000, 1), "input 1e10 values");
+        yield return Case("input_shape", o => o["input_shape"] = new JsonArray(4096, 4096, 1), "input 2^24 values, too many for the file");
         yield return Case("input_shape", o => o["input_shape"] = new JsonArray(28, 28), "input rank 2");
         yield return Case("input_shape[2]", o => o["input_shape"] = new JsonArray(28, 28, 0), "input channel 0");
         yield return Case("classes", o => o["classes"] = 0, "classes 0");
