@@ -231,7 +231,8 @@ public static class ImageInput
 
     /// <summary>
     /// Decodes a PNG/JPEG/BMP/GIF file's bytes (StbImageSharp, managed, so it also serves the NativeAOT binary) to
-    /// interleaved pixels with <paramref name="channels"/> channels: 1 grey, 3 RGB, 4 RGBA.
+    /// interleaved pixels with <paramref name="channels"/> channels: 1 grey, 3 RGB, 4 RGBA. The declared size is
+    /// checked first (<see cref="CheckDeclaredSize"/>).
     /// </summary>
     public static (byte[] Pixels, int Width, int Height) Decode(byte[] file, int channels)
     {
@@ -242,6 +243,7 @@ public static class ImageInput
             4 => ColorComponents.RedGreenBlueAlpha,
             _ => throw new ArgumentException($"models with {channels} input channels cannot take image files"),
         };
+        CheckDeclaredSize("image", file);
         ImageResult image = ImageResult.FromMemory(file, components);
         return (image.Data, image.Width, image.Height);
     }

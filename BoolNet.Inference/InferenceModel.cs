@@ -79,7 +79,7 @@ public sealed class InferenceModel
         foreach (InferenceLayer layer in _layers)
             foreach (TensorShape shape in (ReadOnlySpan<TensorShape>)[layer.InputShape, layer.OutputShape])
                 if (Values(shape) > Values(largest)) largest = shape;
-        throw new ArgumentException($"a batch of {batch:N0} needs about {Bytes(bytes)} ({largest} = {Values(largest):N0} values per sample at the largest layer), " +
+        throw new ArgumentException($"a batch of {batch:N0} needs about {Bytes(bytes)} ({(largest.IsVector ? "" : $"{largest} = ")}{Values(largest):N0} values per sample at the largest layer), " +
             $"more than the {Bytes(MemoryBudgetBytes)} memory budget of a prediction; use a smaller batch");
     }
 
