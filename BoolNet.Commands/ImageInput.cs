@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using BoolNet.Core.IO;
 using BoolNet.Layers;
 using StbImageSharp;
 
@@ -13,52 +14,146 @@ namespace BoolNet.Commands;
 /// </summary>
 public static class ImageInput
 {
+    /// <summary>Largest IDX data (decompressed) a command reads: 1 GiB (MNIST's 60,000 training images are 47 MB).</summary>
+    public const long MaximumIdxBytes = 1L << 30;
+
+    /// <summary>Largest image a command decodes: 2^26 pixels (64 Mpx), checked on the declared size before decoding.</summary>
+    public const long MaximumImagePixels = 1L << 26;
+
+    /// <summary>Largest image file a command reads: 256 MiB.</summary>
+    public const long MaximumImageFileBytes = 1L << 28;
+
+    /// <summary>
+    /// Deflate (gzip, PNG) turns one byte into at most 1032 (a 258-byte match coded in 2 bits), so a header
+    /// that declares more than this many bytes per stored byte cannot be honest.
+    /// </summary>
+    public const long MaximumDeflateRatio = 1032;
+
     /// <summary>Images [count * H * W * C] of an IDX file, with their shape.</summary>
-    public static (byte[] Pixels, int Count, TensorShape Shape) ReadIdx(string path, long maximumBytes = 1L << 31)
+    /// <remarks>
+    /// The header's declared size is checked against <paramref name="maximumBytes"/> before anything is
+    /// allocated: a raw file must hold exactly the declared bytes; a gzip file must be able to (deflate's
+    /// ratio), and decompression stops at the declared size (more is trailing data).
+    /// </remarks>
+    public static (byte[] Pixels, int Count, TensorShape Shape) ReadIdx(string path, long maximumBytes = MaximumIdxBytes)
+    {
+        var (dims, data) = ReadIdxBytes(path, maximumBytes, rank => rank is 3 or 4 ? null : $"IDX rank {rank}; images need [count, H, W] or [count, H, W, C]");
+        var shape = new TensorShape(dims[1], dims[2], dims.Length == 4 ? dims[3] : 1);
+        return (data, dims[0], shape);
+    }
+
+    /// <summary>
+    /// Dimensions and data of an unsigned-byte IDX file (raw or gzip) whose rank <paramref name="rankProblem"/>
+    /// accepts (null) or rejects (the reason), reading at most <paramref name="maximumBytes"/> data bytes.
+    /// </summary>
+    internal static (int[] Dimensions, byte[] Data) ReadIdxBytes(string path, long maximumBytes, Func<int, string?> rankProblem)
     {
         byte[] file;
-        try { file = File.ReadAllBytes(path); }
+        try { file = InputFile.ReadAllBytes(path, maximumBytes + maximumBytes / 64 + 4096); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new InvalidDataException($"{path}: cannot read: {e.Message}", e); }
-        if (file.Length >= 2 && file[0] == 0x1F && file[1] == 0x8B)
+        bool gzip = file.Length >= 2 && file[0] == 0x1F && file[1] == 0x8B;
+        try
         {
-            try
+            using Stream stream = gzip ? new GZipStream(new MemoryStream(file), CompressionMode.Decompress) : new MemoryStream(file);
+            var head = new byte[4];
+            if (ReadFully(stream, head) < 4 || head[0] != 0 || head[1] != 0) throw new InvalidDataException($"{path}: not an IDX file (bad magic)");
+            if (head[2] != 0x08) throw new InvalidDataException($"{path}: IDX element type 0x{head[2]:X2} is not unsigned bytes (0x08)");
+            int rank = head[3];
+            if (rankProblem(rank) is string problem) throw new InvalidDataException($"{path}: {problem}");
+            var header = new byte[4 * rank];
+            if (ReadFully(stream, header) < header.Length) throw new InvalidDataException($"{path}: truncated IDX header");
+            var dims = new int[rank];
+            long size = 1;
+            for (int d = 0; d < rank; d++)
             {
-                using var gzip = new GZipStream(new MemoryStream(file), CompressionMode.Decompress);
-                using var buffer = new MemoryStream();
-                var chunk = new byte[1 << 16];
-                int read;
-                while ((read = gzip.Read(chunk)) > 0)
-                {
-                    if (buffer.Length + read > maximumBytes) throw new InvalidDataException($"{path}: decompressed data exceeds {maximumBytes} bytes");
-                    buffer.Write(chunk, 0, read);
-                }
-                file = buffer.ToArray();
+                uint value = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(4 * d));
+                if (value == 0 || value > int.MaxValue) throw new InvalidDataException($"{path}: IDX dimension {d} is {value}");
+                dims[d] = (int)value;
+                size *= value;
+                if (size > maximumBytes)
+                    throw new InvalidDataException($"{path}: the IDX header declares {DimensionText(header, rank)} = {Declared(header, rank)} bytes, more than the {maximumBytes:N0}-byte limit");
             }
-            catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+            long offset = 4 + 4L * rank;
+            if (!gzip)
             {
-                throw new InvalidDataException($"{path}: damaged gzip data: {e.Message}", e);
+                if (file.Length - offset != size) throw new InvalidDataException($"{path}: holds {file.Length - offset} data bytes, the header says {size} ({DimensionText(header, rank)})");
+                return (dims, file.AsSpan((int)offset).ToArray());
             }
+            if (size > MaximumDeflateRatio * file.Length)
+                throw new InvalidDataException($"{path}: the IDX header declares {DimensionText(header, rank)} = {size:N0} bytes, more than a {file.Length:N0}-byte gzip file can hold");
+            var data = new byte[size];
+            int got = ReadFully(stream, data);
+            if (got < size) throw new InvalidDataException($"{path}: holds {got} data bytes, the header says {size} ({DimensionText(header, rank)})");
+            if (stream.ReadByte() >= 0) throw new InvalidDataException($"{path}: trailing data after the {size} bytes the header declares ({DimensionText(header, rank)})");
+            return (dims, data);
         }
-        if (file.Length < 4 || file[0] != 0 || file[1] != 0) throw new InvalidDataException($"{path}: not an IDX file (bad magic)");
-        if (file[2] != 0x08) throw new InvalidDataException($"{path}: IDX element type 0x{file[2]:X2} is not unsigned bytes (0x08)");
-        int rank = file[3];
-        if (rank is < 3 or > 4) throw new InvalidDataException($"{path}: IDX rank {rank}; images need [count, H, W] or [count, H, W, C]");
-        if (file.Length < 4 + 4 * rank) throw new InvalidDataException($"{path}: truncated IDX header");
-        var dims = new int[rank];
-        long size = 1;
-        for (int d = 0; d < rank; d++)
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
         {
-            uint value = BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan(4 + 4 * d));
-            if (value == 0 || value > int.MaxValue) throw new InvalidDataException($"{path}: IDX dimension {d} is {value}");
-            dims[d] = (int)value;
-            size *= value;
-            if (size > file.Length) throw new InvalidDataException($"{path}: truncated: the header promises more data than the file holds");
+            throw new InvalidDataException($"{path}: damaged gzip data: {e.Message}", e);
         }
-        int offset = 4 + 4 * rank;
-        if (file.Length - offset != size) throw new InvalidDataException($"{path}: holds {file.Length - offset} data bytes, the header says {size}");
-        var shape = new TensorShape(dims[1], dims[2], rank == 4 ? dims[3] : 1);
-        return (file.AsSpan(offset).ToArray(), dims[0], shape);
     }
+
+    private static string DimensionText(byte[] header, int rank) =>
+        string.Join('x', Enumerable.Range(0, rank).Select(d => BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(4 * d))));
+
+    private static string Declared(byte[] header, int rank)
+    {
+        System.Numerics.BigInteger total = 1;
+        for (int d = 0; d < rank; d++) total *= BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(4 * d));
+        return total.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static int ReadFully(Stream stream, Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int read = stream.Read(buffer[total..]);
+            if (read == 0) break;
+            total += read;
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// Checks an image file's declared size (PNG, JPEG, GIF, BMP... as StbImageSharp reads the header,
+    /// without decoding) against <see cref="MaximumImagePixels"/>, and a PNG's against what its compressed
+    /// bytes can hold, so a tiny file cannot make the decoder allocate gigabytes. Files whose header is not
+    /// recognised pass: the decoder reports them.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The declared size is over the limit (the message names the file and the size).</exception>
+    public static void CheckDeclaredSize(string path, byte[] file)
+    {
+        ImageInfo? info;
+        try
+        {
+            using var stream = new MemoryStream(file, writable: false);
+            info = ImageInfo.FromStream(stream);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return; // not a header StbImageSharp can read: the decoder says why
+        }
+        if (info is not ImageInfo image) return;
+        long pixels = (long)image.Width * image.Height;
+        string format = Format(file);
+        if (image.Width <= 0 || image.Height <= 0)
+            throw new InvalidDataException($"{path}: {format} header declares {image.Width}x{image.Height} pixels");
+        if (pixels > MaximumImagePixels)
+            throw new InvalidDataException($"{path}: {format} header declares {image.Width}x{image.Height} = {pixels:N0} pixels, more than the {MaximumImagePixels:N0}-pixel (64 Mpx) limit");
+        // A PNG stores at least one bit per pixel, deflated at most MaximumDeflateRatio to one.
+        if (format == "PNG" && pixels / 8 > MaximumDeflateRatio * file.Length)
+            throw new InvalidDataException($"{path}: PNG header declares {image.Width}x{image.Height} pixels, more than a {file.Length:N0}-byte PNG can hold");
+    }
+
+    private static string Format(byte[] file) => file switch
+    {
+        [0x89, (byte)'P', (byte)'N', (byte)'G', ..] => "PNG",
+        [0xFF, 0xD8, ..] => "JPEG",
+        [(byte)'G', (byte)'I', (byte)'F', ..] => "GIF",
+        [(byte)'B', (byte)'M', ..] => "BMP",
+        _ => "image",
+    };
 
     /// <summary>
     /// Converts decoded pixels (<paramref name="width"/> x <paramref name="height"/>, interleaved
@@ -136,7 +231,8 @@ public static class ImageInput
 
     /// <summary>
     /// Decodes a PNG/JPEG/BMP/GIF file's bytes (StbImageSharp, managed, so it also serves the NativeAOT binary) to
-    /// interleaved pixels with <paramref name="channels"/> channels: 1 grey, 3 RGB, 4 RGBA.
+    /// interleaved pixels with <paramref name="channels"/> channels: 1 grey, 3 RGB, 4 RGBA. The declared size is
+    /// checked first (<see cref="CheckDeclaredSize"/>).
     /// </summary>
     public static (byte[] Pixels, int Width, int Height) Decode(byte[] file, int channels)
     {
@@ -147,6 +243,7 @@ public static class ImageInput
             4 => ColorComponents.RedGreenBlueAlpha,
             _ => throw new ArgumentException($"models with {channels} input channels cannot take image files"),
         };
+        CheckDeclaredSize("image", file);
         ImageResult image = ImageResult.FromMemory(file, components);
         return (image.Data, image.Width, image.Height);
     }

@@ -60,8 +60,13 @@ public static class InferenceCommands
             string path = parse.GetValue(model)!;
             int size = parse.GetValue(batch);
             if (size < 1) throw new ArgumentException("--batch must be at least 1");
+            double time = parse.GetValue(seconds);
+            if (!double.IsFinite(time) || time <= 0 || time > InferenceBenchmark.MaximumSeconds)
+                throw new ArgumentException($"--seconds must be a number above 0 and at most {InferenceBenchmark.MaximumSeconds}, not {time}");
             InferenceModel loaded = source.Load(path);
-            BenchResult result = InferenceBenchmark.Run(loaded, size, Threading.Resolve(parse.GetValue(threads)), parse.GetValue(seconds));
+            try { loaded.CheckMemory(size); }
+            catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message} than --batch {size}", e); }
+            BenchResult result = InferenceBenchmark.Run(loaded, size, Threading.Resolve(parse.GetValue(threads)), time);
             Console.Write(parse.GetValue(json) ? PredictRunner.FormatJson(result, path) + "\n" : PredictRunner.FormatText(result));
             return 0;
         }));

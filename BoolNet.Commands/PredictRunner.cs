@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using BoolNet.Core.IO;
 using BoolNet.Inference;
 using BoolNet.Layers;
 
@@ -21,15 +22,20 @@ public static class PredictRunner
     /// <summary>
     /// Reads inputs: an IDX image file gives its images (at most <paramref name="limit"/>, 0 = all;
     /// labels from <paramref name="labelsPath"/> when given); any other file is decoded as an image
-    /// (PNG/JPEG) and resized to the model's input.
+    /// (PNG/JPEG) and resized to the model's input. Only regular files are read; declared sizes (IDX
+    /// header, image header) and the model's memory for the whole batch are checked before allocating.
     /// </summary>
     public static List<InputImage> ReadInputs(IEnumerable<string> paths, InferenceModel model, ImageDecoder decoder,
         int limit = 0, bool invert = false, string? labelsPath = null)
     {
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(decoder);
         var inputs = new List<InputImage>();
         TensorShape shape = model.InputShape;
         foreach (string path in paths)
         {
+            if (InputFile.NotRegular(path) is string what) throw new InvalidDataException($"{path}: is {what}, not a regular file; inputs must be IDX or image files");
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: input file not found", path);
             if (IsIdx(path))
             {
@@ -38,6 +44,7 @@ public static class PredictRunner
                 if (labels is not null && labels.Take(count).Any(l => l >= model.ClassCount))
                     throw new InvalidDataException($"{labelsPath}: a label is outside 0..{model.ClassCount - 1}");
                 int take = limit > 0 ? Math.Min(limit, count) : count;
+                CheckBatch(model, path, inputs.Count + (long)take);
                 for (int i = 0; i < take; i++)
                 {
                     byte[] image = pixels.AsSpan(i * idxShape.Size, idxShape.Size).ToArray();
@@ -48,7 +55,9 @@ public static class PredictRunner
             }
             else
             {
-                byte[] file = File.ReadAllBytes(path);
+                byte[] file = InputFile.ReadAllBytes(path, ImageInput.MaximumImageFileBytes);
+                ImageInput.CheckDeclaredSize(path, file);
+                CheckBatch(model, path, inputs.Count + 1L);
                 (byte[] pixels, int width, int height) decoded;
                 try { decoded = decoder(file, shape.Channels); }
                 catch (Exception e) when (e is not OutOfMemoryException) { throw new InvalidDataException($"{path}: cannot decode image: {e.Message}", e); }
@@ -56,6 +65,13 @@ public static class PredictRunner
             }
         }
         return inputs;
+    }
+
+    /// <summary>Refuses, naming the input, a batch whose prediction would exceed the model's memory budget.</summary>
+    private static void CheckBatch(InferenceModel model, string path, long batch)
+    {
+        try { model.CheckMemory(batch); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{path}: {e.Message} (--limit takes fewer images)", e); }
     }
 
     /// <summary>Scores for every input [inputs * classes].</summary>
@@ -164,19 +180,9 @@ public static class PredictRunner
 
     private static byte[] ReadLabels(string path, int count)
     {
-        byte[] file = File.ReadAllBytes(path);
-        if (file.Length >= 2 && file[0] == 0x1F && file[1] == 0x8B)
-        {
-            using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(file), System.IO.Compression.CompressionMode.Decompress);
-            using var buffer = new MemoryStream();
-            gzip.CopyTo(buffer);
-            file = buffer.ToArray();
-        }
-        if (file.Length < 8 || file[0] != 0 || file[1] != 0 || file[2] != 0x08 || file[3] != 1)
-            throw new InvalidDataException($"{path}: not an IDX label file (unsigned bytes, rank 1)");
-        int n = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan(4));
-        if (file.Length - 8 != n) throw new InvalidDataException($"{path}: holds {file.Length - 8} labels, the header says {n}");
-        if (n < count) throw new InvalidDataException($"{path}: {n} labels for {count} images");
-        return file.AsSpan(8).ToArray();
+        if (InputFile.NotRegular(path) is string what) throw new InvalidDataException($"{path}: is {what}, not a regular file; labels must be an IDX file");
+        var (dims, labels) = ImageInput.ReadIdxBytes(path, ImageInput.MaximumIdxBytes, rank => rank == 1 ? null : "not an IDX label file (unsigned bytes, rank 1)");
+        if (dims[0] < count) throw new InvalidDataException($"{path}: {dims[0]} labels for {count} images");
+        return labels;
     }
 }

@@ -37,7 +37,56 @@ public sealed class InferenceModel
         Layers = _layers;
         Metadata = metadata?.ToList() ?? [];
         _workspaces = new Workspace[Environment.ProcessorCount + 1];
+        long largest = Values(InputShape);
+        foreach (InferenceLayer layer in _layers) largest = Math.Max(largest, Math.Max(Values(layer.InputShape), Values(layer.OutputShape)));
+        LargestActivationBytes = 4 * largest;
     }
+
+    /// <summary>
+    /// The memory a prediction may plan for, 4 GiB: a batch whose <see cref="EstimateBytes"/> is larger is
+    /// refused before anything is allocated (a valid 160-byte model can declare 2^24 values per sample).
+    /// </summary>
+    public const long MemoryBudgetBytes = 4L << 30;
+
+    /// <summary>Bytes of one sample's largest activation, counted as 4-byte reals (an upper bound for bits and bytes).</summary>
+    public long LargestActivationBytes { get; }
+
+    /// <summary>
+    /// Memory, in bytes, that predicting <paramref name="batch"/> samples plans for: the caller's input bytes and
+    /// scores for the whole batch, plus one chunk of activations (two buffers, and the copies a wrapped training
+    /// layer makes of its input and output). Each further thread adds another chunk's activations.
+    /// </summary>
+    public long EstimateBytes(long batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        long perSample = Values(InputShape) + 4L * ClassCount;
+        long chunk = Math.Min(batch, ChunkSize) * 4 * LargestActivationBytes;
+        return batch > (long.MaxValue - chunk) / perSample ? long.MaxValue : batch * perSample + chunk;
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when a batch of <paramref name="batch"/> samples would need more
+    /// than <see cref="MemoryBudgetBytes"/> (<see cref="EstimateBytes"/>); call it before allocating the batch.
+    /// </summary>
+    public void CheckMemory(long batch)
+    {
+        long bytes = EstimateBytes(batch);
+        bool fitsArrays = batch <= Array.MaxLength / Values(InputShape) && batch <= Array.MaxLength / ClassCount;
+        if (bytes <= MemoryBudgetBytes && fitsArrays) return;
+        if (bytes <= MemoryBudgetBytes)
+            throw new ArgumentException($"a batch of {batch:N0} inputs of {InputShape} ({ClassCount:N0} scores each) is more than one array can hold; use a smaller batch");
+        TensorShape largest = InputShape;
+        foreach (InferenceLayer layer in _layers)
+            foreach (TensorShape shape in (ReadOnlySpan<TensorShape>)[layer.InputShape, layer.OutputShape])
+                if (Values(shape) > Values(largest)) largest = shape;
+        throw new ArgumentException($"a batch of {batch:N0} needs about {Bytes(bytes)} ({(largest.IsVector ? "" : $"{largest} = ")}{Values(largest):N0} values per sample at the largest layer), " +
+            $"more than the {Bytes(MemoryBudgetBytes)} memory budget of a prediction; use a smaller batch");
+    }
+
+    private static long Values(TensorShape shape) => (long)shape.Height * shape.Width * shape.Channels;
+
+    private static string Bytes(long bytes) => bytes == long.MaxValue ? "more than 8 EiB"
+        : bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F1} GiB" : $"{bytes / (double)(1L << 20):F1} MiB";
 
     /// <summary>Samples per chunk when a batch is split over threads.</summary>
     public const int ChunkSize = 64;
@@ -76,6 +125,7 @@ public sealed class InferenceModel
         int size = InputShape.Size, classes = ClassCount;
         if (pixels.Length < (long)count * size) throw new ArgumentException($"{pixels.Length} bytes do not hold {count} images of {InputShape}");
         if (scores.Length < (long)count * classes) throw new ArgumentException($"{scores.Length} scores cannot hold {count} x {classes}");
+        CheckMemory(count);
         threads = Threading.Resolve(threads);
         int chunks = (count + ChunkSize - 1) / ChunkSize;
         if (threads == 1 || chunks == 1)

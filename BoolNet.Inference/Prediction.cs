@@ -35,29 +35,47 @@ public sealed record BenchResult(string Isa, int Threads, int Batch, double Late
 /// </summary>
 public static class InferenceBenchmark
 {
-    /// <summary>Runs both measurements on random images (content does not change the work of a Boolean layer).</summary>
+    /// <summary>Longest <c>seconds</c> a benchmark accepts: one hour.</summary>
+    public const double MaximumSeconds = 3600;
+
+    /// <summary>
+    /// Runs both measurements on random images (content does not change the work of a Boolean layer), each
+    /// for about <paramref name="seconds"/> / 2 (finite, positive, at most <see cref="MaximumSeconds"/>). A model
+    /// so slow that a few calls exceed the time is measured on as few as one call per part, so the run ends.
+    /// </summary>
+    /// <exception cref="ArgumentException">Bad <paramref name="batch"/> or <paramref name="seconds"/>, or the batch
+    /// needs more memory than <see cref="InferenceModel.MemoryBudgetBytes"/>.</exception>
     public static BenchResult Run(InferenceModel model, int batch, int threads, double seconds = 2, int seed = 1)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        if (!double.IsFinite(seconds) || seconds <= 0 || seconds > MaximumSeconds)
+            throw new ArgumentException($"seconds must be a finite number above 0 and at most {MaximumSeconds}, not {seconds}");
+        if (batch < 1) throw new ArgumentException($"batch must be at least 1, not {batch}");
+        model.CheckMemory(batch);
         int size = model.InputShape.Size, classes = model.ClassCount;
         threads = Threading.Resolve(threads);
         var random = new Random(seed);
-        var images = new byte[(long)Math.Max(batch, 64) * size];
+        var images = new byte[(long)batch * size];
         random.NextBytes(images);
-        var scores = new float[(long)Math.Max(batch, 64) * classes];
+        var scores = new float[(long)batch * classes];
+        int distinct = Math.Min(batch, 64); // batch-1 calls cycle through these images
 
         // Batch-1 latency: warm up (JIT tiers, buffers), then time each call.
-        for (int i = 0; i < 2000; i++) model.Predict(images.AsSpan((i % 64) * size, size), scores.AsSpan(0, classes));
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 2000 && (i == 0 || warm.Elapsed.TotalSeconds < seconds / 4); i++)
+            model.Predict(images.AsSpan((i % distinct) * size, size), scores.AsSpan(0, classes));
         var samples = new List<double>(200_000);
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var total = Stopwatch.StartNew();
         int calls = 0;
-        while (total.Elapsed.TotalSeconds < seconds / 2 || samples.Count < 200)
+        while (samples.Count < 200_000)
         {
-            int index = calls++ % 64;
+            double elapsed = total.Elapsed.TotalSeconds;
+            if (samples.Count > 0 && elapsed >= seconds / 2 && (samples.Count >= 200 || elapsed >= seconds)) break;
+            int index = calls++ % distinct;
             long start = Stopwatch.GetTimestamp();
             model.Predict(images.AsSpan(index * size, size), scores.AsSpan(0, classes));
             samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
-            if (samples.Count >= 200_000) break;
         }
         long allocated = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / Math.Max(1, calls);
         samples.Sort();
@@ -67,13 +85,13 @@ public static class InferenceBenchmark
         model.Predict(images, batch, scores, threads); // warm-up
         int batches = 0;
         var watch = Stopwatch.StartNew();
-        while (watch.Elapsed.TotalSeconds < seconds / 2 || batches < 3)
+        while (batches == 0 || watch.Elapsed.TotalSeconds < seconds / 2 || (batches < 3 && watch.Elapsed.TotalSeconds < seconds))
         {
             model.Predict(images, batch, scores, threads);
             batches++;
         }
-        double elapsed = watch.Elapsed.TotalSeconds;
+        double throughputSeconds = watch.Elapsed.TotalSeconds;
         return new BenchResult(IsaSelection.Name(IsaSelection.Current), threads, batch, median, p99, samples.Count,
-            (double)batches * batch / elapsed, elapsed, allocated);
+            (double)batches * batch / throughputSeconds, throughputSeconds, allocated);
     }
 }

@@ -140,6 +140,7 @@ public static class ModelFile
     public static ModelDocument Read(string path)
     {
         byte[] bytes;
+        if (InputFile.NotRegular(path) is string what) throw new ModelFormatException(path, $"is {what}, not a model file");
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);

@@ -170,9 +170,13 @@ public class IdxReaderTests
     public void HostileGzipHeaderDoesNotAllocateWhatItDeclares()
     {
         using var folder = new TemporaryFolder();
-        // Declares 2 GB - 1 of bytes but holds 100: must fail as truncated without allocating gigabytes.
+        // Declares 2 GB - 1 of bytes but holds 100: over the data budget, refused from the header alone.
         string path = Write(folder.File("bomb"), Concat(Header(0x08, 0x7FFFFFC7u), new byte[100]), gzip: true);
         long before = GC.GetAllocatedBytesForCurrentThread();
+        ReadFails(path, "exceed the limit");
+        // Declares 20,000 bytes (what the 31 gzip bytes could hold) but holds 100: the buffer grows only as
+        // bytes arrive, so it fails as truncated without allocating what the header declares.
+        path = Write(folder.File("short"), Concat(Header(0x08, 20_000u), new byte[100]), gzip: true);
         var error = ReadFails(path, "truncated data");
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.That(error.Problem, Does.Contain("ends after 100"));

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
+using BoolNet.Core.IO;
 
 namespace BoolNet.Training.Data;
 
@@ -22,8 +23,11 @@ namespace BoolNet.Training.Data;
 /// </summary>
 public static class IdxReader
 {
-    /// <summary>Default and largest cap on the data bytes of one file: the largest .NET array.</summary>
-    public static long DefaultMaxDataBytes => Array.MaxLength;
+    /// <summary>Default and largest cap on the data bytes of one file: 1 GiB (MNIST's training images are 47 MB).</summary>
+    public static long DefaultMaxDataBytes => 1L << 30;
+
+    /// <summary>Most bytes deflate can produce from one compressed byte (a 258-byte match in 2 bits).</summary>
+    const long MaximumDeflateRatio = 1032;
 
     const int InitialGzipBuffer = 1 << 20;
     const long TrailingCountLimit = 1 << 20;
@@ -38,6 +42,7 @@ public static class IdxReader
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path)) throw new DataException(path, "is a directory, not an IDX file");
         if (!File.Exists(path)) throw new DataException(path, "file not found");
+        if (InputFile.NotRegular(path) is string what) throw new DataException(path, $"is {what}, not a regular file; only regular files are read");
         FileStream stream;
         try
         {
@@ -68,7 +73,7 @@ public static class IdxReader
             {
                 IdxArray array;
                 using (var gzip = new GZipStream(new PrefixedStream(prefix, stream), CompressionMode.Decompress, leaveOpen: true))
-                    array = ReadBody(gzip, name, available: null, maxDataBytes, compressed: true);
+                    array = ReadBody(gzip, name, available: null, maxDataBytes, compressed: true, remaining + got);
                 if (remaining is long compressedLength) CheckGzipTrailer(stream, name, compressedLength + got, array);
                 return array;
             }
@@ -105,7 +110,8 @@ public static class IdxReader
     }
 
     /// <summary>Parses header and data from the (decompressed) byte stream. <paramref name="available"/> is its exact length when known.</summary>
-    static IdxArray ReadBody(Stream source, string name, long? available, long maxDataBytes, bool compressed)
+    /// <paramref name="compressedLength"/> is the gzip file's length when known: a header declaring more than deflate can hold in it is refused.
+    static IdxArray ReadBody(Stream source, string name, long? available, long maxDataBytes, bool compressed, long? compressedLength = null)
     {
         string what = compressed ? "decompressed stream" : "file";
         var magic = new byte[4];
@@ -140,6 +146,8 @@ public static class IdxReader
         }
         long dataBytes = count * elementSize;
         string declared = $"{string.Join('x', dimensions)} {type} = {dataBytes} data bytes";
+        if (compressedLength is long stored && dataBytes > MaximumDeflateRatio * stored)
+            throw new DataException(name, $"header declares {declared}, more than a {stored}-byte gzip file can hold (corrupt header?)");
 
         if (available is long length)
         {
