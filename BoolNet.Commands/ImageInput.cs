@@ -56,12 +56,12 @@ public static class ImageInput
         {
             using Stream stream = gzip ? new GZipStream(new MemoryStream(file), CompressionMode.Decompress) : new MemoryStream(file);
             var head = new byte[4];
-            if (ReadFully(stream, head) < 4 || head[0] != 0 || head[1] != 0) throw new InvalidDataException($"{path}: not an IDX file (bad magic)");
+            if (stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) < 4 || head[0] != 0 || head[1] != 0) throw new InvalidDataException($"{path}: not an IDX file (bad magic)");
             if (head[2] != 0x08) throw new InvalidDataException($"{path}: IDX element type 0x{head[2]:X2} is not unsigned bytes (0x08)");
             int rank = head[3];
             if (rankProblem(rank) is string problem) throw new InvalidDataException($"{path}: {problem}");
             var header = new byte[4 * rank];
-            if (ReadFully(stream, header) < header.Length) throw new InvalidDataException($"{path}: truncated IDX header");
+            if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length) throw new InvalidDataException($"{path}: truncated IDX header");
             var dims = new int[rank];
             long size = 1;
             for (int d = 0; d < rank; d++)
@@ -82,7 +82,7 @@ public static class ImageInput
             if (size > MaximumDeflateRatio * file.Length)
                 throw new InvalidDataException($"{path}: the IDX header declares {DimensionText(header, rank)} = {size:N0} bytes, more than a {file.Length:N0}-byte gzip file can hold");
             var data = new byte[size];
-            int got = ReadFully(stream, data);
+            int got = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
             if (got < size) throw new InvalidDataException($"{path}: holds {got} data bytes, the header says {size} ({DimensionText(header, rank)})");
             if (stream.ReadByte() >= 0) throw new InvalidDataException($"{path}: trailing data after the {size} bytes the header declares ({DimensionText(header, rank)})");
             return (dims, data);
@@ -103,17 +103,6 @@ public static class ImageInput
         return total.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static int ReadFully(Stream stream, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int read = stream.Read(buffer[total..]);
-            if (read == 0) break;
-            total += read;
-        }
-        return total;
-    }
 
     /// <summary>
     /// Checks an image file's declared size (PNG, JPEG, GIF, BMP... as StbImageSharp reads the header,

@@ -67,7 +67,7 @@ public static class IdxReader
         try
         {
             var prefix = new byte[2];
-            int got = ReadFully(stream, prefix);
+            int got = stream.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false);
             long? remaining = stream.CanSeek ? stream.Length - stream.Position : null;
             if (got == 2 && prefix[0] == 0x1F && prefix[1] == 0x8B)
             {
@@ -104,7 +104,7 @@ public static class IdxReader
         if (compressedLength >= minimumMember)
         {
             stream.Seek(-4, SeekOrigin.End);
-            if (ReadFully(stream, trailer) == 4 && BinaryPrimitives.ReadUInt32LittleEndian(trailer) == (uint)decompressed) return;
+            if (stream.ReadAtLeast(trailer, trailer.Length, throwOnEndOfStream: false) == 4 && BinaryPrimitives.ReadUInt32LittleEndian(trailer) == (uint)decompressed) return;
         }
         throw new DataException(name, $"trailing data after the gzip stream: the last 4 bytes are not the gzip size field of the {decompressed} decompressed bytes (bytes appended, or several concatenated gzip members; recompress as one)");
     }
@@ -115,7 +115,7 @@ public static class IdxReader
     {
         string what = compressed ? "decompressed stream" : "file";
         var magic = new byte[4];
-        int got = ReadFully(source, magic);
+        int got = source.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false);
         if (got < 4) throw new DataException(name, $"truncated header: {what} has {got} bytes, an IDX magic number needs 4");
         if (magic[0] != 0 || magic[1] != 0)
             throw new DataException(name, $"wrong magic number 0x{magic[0]:X2}{magic[1]:X2}{magic[2]:X2}{magic[3]:X2}: an IDX file starts with two zero bytes (not an IDX file?)");
@@ -126,7 +126,7 @@ public static class IdxReader
         if (rank == 0) throw new DataException(name, "header declares zero dimensions");
 
         var dimensionBytes = new byte[4 * rank];
-        got = ReadFully(source, dimensionBytes);
+        got = source.ReadAtLeast(dimensionBytes, dimensionBytes.Length, throwOnEndOfStream: false);
         if (got < dimensionBytes.Length)
             throw new DataException(name, $"truncated header: {rank} dimensions need {4 + dimensionBytes.Length} header bytes, {what} has {4 + got}");
         var dimensions = new int[rank];
@@ -157,7 +157,7 @@ public static class IdxReader
             if (actual > dataBytes) throw new DataException(name, $"trailing data: {actual - dataBytes} bytes after the {declared} the header declares");
             Array data = Allocate(type, count);
             Span<byte> target = BytesOf(data);
-            got = ReadFully(source, target);
+            got = source.ReadAtLeast(target, target.Length, throwOnEndOfStream: false);
             if (got < dataBytes) throw new DataException(name, $"truncated data: header declares {declared}, file has {got}");
             if (source.ReadByte() >= 0) throw new DataException(name, $"trailing data after the {declared} the header declares (file grew while read?)");
             FromBigEndian(data);
@@ -244,17 +244,6 @@ public static class IdxReader
         }
     }
 
-    static int ReadFully(Stream stream, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int read = stream.Read(buffer[total..]);
-            if (read == 0) break;
-            total += read;
-        }
-        return total;
-    }
 
     /// <summary>A read-only stream that yields a few already-read bytes, then the rest of an inner stream.</summary>
     sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
