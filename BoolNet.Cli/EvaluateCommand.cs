@@ -10,15 +10,18 @@ internal static partial class TrainingCommands
 {
     static partial void AddEvaluate(RootCommand root)
     {
-        var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "Run folder or checkpoint.bin written by train", Required = true };
+        // RUN positionally, like every other command's path; --checkpoint/-c kept for existing scripts.
+        var run = new Argument<string?>("run") { Description = "Run folder or checkpoint.bin written by train", Arity = ArgumentArity.ZeroOrOne };
+        var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = "The same as RUN (older spelling)" };
         var dataset = new Option<string?>("--dataset") { Description = "Dataset name (default: the one the checkpoint was trained on)" };
         var data = new Option<string?>("--data") { Description = "Folder holding the dataset files" };
         var threads = new Option<int?>("--threads") { Description = "Threads (default: all cores)" };
         var limit = new Option<int?>("--limit") { Description = "Evaluate only the first N test images" };
-        var command = new Command("evaluate", "Test accuracy of a trained checkpoint") { checkpoint, dataset, data, threads, limit };
+        var command = new Command("evaluate", "Test accuracy of a trained checkpoint") { run, checkpoint, dataset, data, threads, limit };
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            string path = parse.GetValue(checkpoint)!;
+            string path = parse.GetValue(run) ?? parse.GetValue(checkpoint)
+                ?? throw new ArgumentException("evaluate needs RUN: a run folder or checkpoint.bin written by train");
             if (Directory.Exists(path)) path = Path.Combine(path, TrainRunner.CheckpointFile);
             CheckpointHeader header = Checkpoint.ReadHeader(path);
             Dataset set = DatasetLoader.Load(parse.GetValue(dataset) ?? header.Dataset, parse.GetValue(data));

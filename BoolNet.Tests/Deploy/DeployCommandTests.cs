@@ -41,6 +41,21 @@ public sealed class DeployCommandTests
     }
 
     [Test]
+    public void EvaluateTakesTheRunPositionallyOrWithTheOldOption()
+    {
+        string missing = Path.Combine(_folder, "no-such-run");
+        foreach (string[] args in new[] { new[] { "evaluate", missing }, new[] { "evaluate", "-c", missing } })
+        {
+            var (code, _, error) = Run(args);
+            Assert.That(code, Is.EqualTo(1));
+            Assert.That(error, Does.Contain(missing).And.Not.Contain("Unrecognized"), string.Join(' ', args));
+        }
+        var (none, _, noneError) = Run("evaluate");
+        Assert.That(none, Is.EqualTo(1));
+        Assert.That(noneError, Does.Contain("evaluate needs RUN"));
+    }
+
+    [Test]
     public void PredictBenchAndSummaryRunOnAModelFile()
     {
         InferenceModel model = NetworkFolder.Fold(FoldingTests.BitPlaneNetwork(2), [new("classes", "a,b,c,d,e,f,g,h,i,j")]);
