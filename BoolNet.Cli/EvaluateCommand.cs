@@ -23,10 +23,11 @@ internal static partial class TrainingCommands
             string path = parse.GetValue(run) ?? parse.GetValue(checkpoint)
                 ?? throw new ArgumentException("evaluate needs RUN: a run folder or checkpoint.bin written by train");
             if (Directory.Exists(path)) path = Path.Combine(path, TrainRunner.CheckpointFile);
-            CheckpointHeader header = Checkpoint.ReadHeader(path);
+            byte[] bytes = Checkpoint.ReadBytes(path); // read and checked once
+            CheckpointHeader header = Checkpoint.ReadHeader(bytes, path);
             Dataset set = DatasetLoader.Load(parse.GetValue(dataset) ?? header.Dataset, parse.GetValue(data));
             Network network = Checkpoint.BuildNetwork(path, header, set.Test.Shape, set.ClassCount);
-            Checkpoint.LoadNetwork(path, network);
+            Checkpoint.LoadNetwork(bytes, path, network);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             (double loss, double accuracy) = Trainer.Evaluate(network, set.Test, parse.GetValue(limit) ?? 0, 1000, parse.GetValue(threads) ?? 0);
             Console.WriteLine($"{header.Model} ({header.History.Count} epochs) on {set.Name} test: accuracy {accuracy:P2}, loss {loss:F4}, {clock.Elapsed.TotalSeconds:F2} s");

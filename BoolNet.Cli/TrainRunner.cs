@@ -32,10 +32,12 @@ internal static class TrainRunner
     {
         CheckpointHeader? resumed = null;
         string? resumePath = null;
+        byte[]? resumeBytes = null; // read and checked once, before the data loads; restored from after the network is built
         if (request.ResumeFrom is { } from)
         {
             resumePath = Directory.Exists(from) ? Path.Combine(from, CheckpointFile) : from;
-            resumed = Checkpoint.ReadHeader(resumePath);
+            resumeBytes = Checkpoint.ReadBytes(resumePath);
+            resumed = Checkpoint.ReadHeader(resumeBytes, resumePath);
         }
         ModelEntry entry = ModelCatalog.Get(resumed?.Model ?? request.Model);
         ModelSettings settings = resumed?.Settings ?? request.EditSettings(entry.Settings);
@@ -50,7 +52,7 @@ internal static class TrainRunner
             ? Checkpoint.BuildNetwork(resumePath!, resumed, data.Train.Shape, data.ClassCount)
             : entry.Build(data.Train.Shape, data.ClassCount, options.Seed, settings);
         var trainer = new Trainer(network, options);
-        if (resumePath is not null) Checkpoint.Load(resumePath, trainer);
+        if (resumeBytes is not null) Checkpoint.Load(resumeBytes, resumePath!, trainer);
         var header = new CheckpointHeader
         {
             Model = entry.Name, Settings = settings, Options = options, Dataset = datasetName,

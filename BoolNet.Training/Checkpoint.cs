@@ -194,6 +194,8 @@ public static class Checkpoint
     public static byte[] ReadBytes(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        // A FIFO or device would block or never end; refused before opening, as model files are.
+        if (File.Exists(path) && InputFile.NotRegular(path) is string what) throw new CheckpointFormatException(path, $"is {what}, not a checkpoint file");
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
