@@ -83,8 +83,18 @@ public sealed class IntegerParameter : Parameter
     /// <paramref name="dimensions"/> (e.g. [out, in] or [out, kh, kw, in]; their product must be the count;
     /// none given: one dimension). ZIM's per-tensor mode reads the rank (docs/ALGORITHMS.md section 5).
     /// </summary>
-    public IntegerParameter(string name, int count, params int[] dimensions) : base(name)
+    public IntegerParameter(string name, int count, params int[] dimensions) : this(name, IntegerRange.Int32, count, dimensions)
     {
+    }
+
+    /// <summary>
+    /// Creates zero-initialised integer parameters whose values must stay in <paramref name="range"/>
+    /// (e.g. <see cref="IntegerRange.Int8"/> for weights stored as int8 at export); updates saturate there.
+    /// </summary>
+    public IntegerParameter(string name, IntegerRange range, int count, params int[] dimensions) : base(name)
+    {
+        if (range.Minimum > 0 || range.Maximum < 0) throw new ArgumentException($"integer range {range} of {name} must contain 0");
+        Range = range;
         long product = 1;
         foreach (int dimension in dimensions) product *= dimension;
         if (dimensions.Length > 0 && product != count)
@@ -97,6 +107,9 @@ public sealed class IntegerParameter : Parameter
     /// <summary>The tensor's dimensions (their product is <see cref="Count"/>).</summary>
     public IReadOnlyList<int> Dimensions { get; }
 
+    /// <summary>The values every update keeps them in (saturating).</summary>
+    public IntegerRange Range { get; }
+
     /// <summary>The values.</summary>
     public int[] Value { get; }
 
@@ -107,5 +120,5 @@ public sealed class IntegerParameter : Parameter
     public override int Count => Value.Length;
 
     /// <inheritdoc />
-    public override int BitsPerValue => 32;
+    public override int BitsPerValue => Range.Bits;
 }

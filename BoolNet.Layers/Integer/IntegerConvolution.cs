@@ -27,15 +27,15 @@ public sealed class IntegerConvolution : ILayer
     /// (the reference code zeroes integer biases).
     /// </summary>
     public IntegerConvolution(TensorShape input, int outputs, int kernel, Random random, double initialScale,
-        int stride = 1, int padding = 0, bool bias = true, float inputScale = 1f)
+        int stride = 1, int padding = 0, bool bias = true, float inputScale = 1f, IntegerRange? range = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
         Geometry = new ConvolutionGeometry(input.Height, input.Width, input.Channels, kernel, kernel, stride, padding);
         InputShape = input;
         OutputShape = new TensorShape(Geometry.OutputHeight, Geometry.OutputWidth, outputs);
         InputScale = inputScale;
-        Weight = new IntegerParameter("weight", outputs * Geometry.FanIn, outputs, kernel, kernel, input.Channels);
-        IntegerLinear.InitializeUniform(Weight.Value, initialScale, random);
+        Weight = new IntegerParameter("weight", range ?? IntegerRange.Int32, outputs * Geometry.FanIn, outputs, kernel, kernel, input.Channels);
+        IntegerLinear.InitializeUniform(Weight.Value, initialScale, random, Weight.Range);
         _weight = new float[Weight.Count];
         if (bias)
         {

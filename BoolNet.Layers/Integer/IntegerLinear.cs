@@ -23,14 +23,15 @@ public sealed class IntegerLinear : ILayer
     /// Creates the layer; weights start as round(<paramref name="initialScale"/> * U(-1, 1)), the bias at 0
     /// (the reference code zeroes integer biases).
     /// </summary>
-    public IntegerLinear(TensorShape input, int outputs, Random random, double initialScale, bool bias = true, float inputScale = 1f)
+    public IntegerLinear(TensorShape input, int outputs, Random random, double initialScale, bool bias = true, float inputScale = 1f,
+        IntegerRange? range = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
         InputShape = input;
         OutputShape = TensorShape.Vector(outputs);
         InputScale = inputScale;
-        Weight = new IntegerParameter("weight", outputs * input.Size, outputs, input.Size);
-        InitializeUniform(Weight.Value, initialScale, random);
+        Weight = new IntegerParameter("weight", range ?? IntegerRange.Int32, outputs * input.Size, outputs, input.Size);
+        InitializeUniform(Weight.Value, initialScale, random, Weight.Range);
         _weight = new float[Weight.Count];
         if (bias)
         {
@@ -101,11 +102,12 @@ public sealed class IntegerLinear : ILayer
         return _inputGradient;
     }
 
-    /// <summary>values[i] = round(scale * U(-1, 1)) (0 everywhere when scale is 0).</summary>
-    internal static void InitializeUniform(int[] values, double scale, Random random)
+    /// <summary>values[i] = round(scale * U(-1, 1)) clamped into <paramref name="range"/> (0 everywhere when scale is 0).</summary>
+    internal static void InitializeUniform(int[] values, double scale, Random random, IntegerRange? range = null)
     {
+        IntegerRange bounds = range ?? IntegerRange.Int32;
         if (!(scale >= 0) || scale > 1 << 24) throw new ArgumentOutOfRangeException(nameof(scale), $"integer initial scale {scale} must be in [0, 2^24]");
-        for (int i = 0; i < values.Length; i++) values[i] = (int)Math.Round(scale * (random.NextDouble() * 2 - 1));
+        for (int i = 0; i < values.Length; i++) values[i] = bounds.Clamp((long)Math.Round(scale * (random.NextDouble() * 2 - 1)));
     }
 
     /// <summary>Exact int32 -> float conversion of the weights used as numbers (exact below 2^24 in magnitude).</summary>

@@ -15,7 +15,7 @@ namespace BoolNet.Training.Optimizers.Zim;
 /// Coordinates with g_i = 0 keep their share c / (sum |g| + d c) of the trials, so a draw can land
 /// on them; such a draw is spent and the coordinate does not move (sign(0) = 0, exactly the paper's
 /// formula), so they never move and the other coordinates' counts are those of the full multinomial.
-/// Weights saturate at the int32 range instead of wrapping.
+/// Weights saturate at their parameter's range (int32 by default) instead of wrapping.
 /// <para>
 /// Global mode draws one Bernoulli(eta) and one multinomial over all parameters given at once;
 /// per-tensor mode draws an independent ZIM per tensor with n = round(numel^(1/ndim)). The
@@ -181,7 +181,7 @@ public sealed class ZimUpdate
         }
     }
 
-    /// <summary>w_i &lt;- w_i - sign(g_i) X_i, saturating at the int32 range.</summary>
+    /// <summary>w_i &lt;- w_i - sign(g_i) X_i, saturating at the parameter's range (<see cref="IntegerParameter.Range"/>).</summary>
     private void Apply(IntegerParameter parameter, ReadOnlySpan<int> counts)
     {
         int[] values = parameter.Value;
@@ -194,7 +194,7 @@ public sealed class ZimUpdate
             float g = gradient[i];
             if (g == 0) continue;               // sign(0) = 0: the draw is spent, the weight stays
             long updated = g > 0 ? (long)values[i] - count : (long)values[i] + count;
-            values[i] = (int)Math.Clamp(updated, int.MinValue, int.MaxValue);
+            values[i] = parameter.Range.Clamp(updated);
             moved += count;
         }
         UnitsMoved += moved;
