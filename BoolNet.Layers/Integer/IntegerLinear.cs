@@ -1,3 +1,4 @@
+using BoolNet.Core.Bits;
 using BoolNet.Core.Operators;
 
 namespace BoolNet.Layers;
@@ -18,6 +19,7 @@ public sealed class IntegerLinear : ILayer
     private float[] _output = [];
     private float[] _inputGradient = [];
     private int _count;
+    private bool _bitInput;          // the last Forward read +-1 bits (no input scale)
 
     /// <summary>
     /// Creates the layer; weights start as round(<paramref name="initialScale"/> * U(-1, 1)), the bias at 0
@@ -69,17 +71,24 @@ public sealed class IntegerLinear : ILayer
 
     private int Outputs => OutputShape.Channels;
 
-    /// <summary>y [N, out] = (s x [N, in]) float(W)^T [in, out] + float(b).</summary>
+    /// <summary>y [N, out] = (s x [N, in]) float(W)^T [in, out] + float(b); bit inputs are e(x) = +-1, unscaled.</summary>
     public Batch Forward(Batch input, LayerContext context)
     {
-        float[] x = input.RequireReal(Kind);
         if (input.Shape.Size != Inputs) throw new ArgumentException($"{Kind} expects {Inputs} inputs per sample but received {input.Shape}");
         int count = input.Count;
         _count = count;
         ToFloat(Weight.Value, _weight);
         if (Bias is not null) ToFloat(Bias.Value, _bias!);
         LayerBuffers.Resize(ref _input, (long)count * Inputs);
-        Elementwise.Scale(x.AsSpan(0, _input.Length), InputScale, _input);
+        _bitInput = input.Bits is not null;
+        if (input.Bits is { } bits)
+        {
+            // Bits from a threshold layer are the values e(x) = +-1 (the scale s is not applied to them).
+            if (bits.Columns != Inputs || bits.Rows != count)
+                throw new ArgumentException($"{Kind} reads bit batches as flat vectors of {Inputs}; got {bits.Rows}x{bits.Columns}");
+            BitPacking.UnpackSigns(bits, _input);
+        }
+        else Elementwise.Scale(input.RequireReal(Kind).AsSpan(0, _input.Length), InputScale, _input);
         LayerBuffers.Resize(ref _output, (long)count * Outputs);
         FloatGemm.Multiply(_input, false, _weight, true, _output, count, Outputs, Inputs, threads: context.Threads); // [N, in] x [out, in]^T
         if (_bias is not null) RowBroadcast.AddToRows(_output, _bias, count, Outputs, context.Threads);
@@ -98,7 +107,7 @@ public sealed class IntegerLinear : ILayer
         if (!context.NeedInputGradient) return null;
         LayerBuffers.Resize(ref _inputGradient, (long)_count * Inputs);
         FloatGemm.Multiply(outputGradient, false, _weight, false, _inputGradient, _count, Inputs, Outputs, threads: context.Threads); // [N, out] x [out, in]
-        if (InputScale != 1f) Elementwise.Scale(_inputGradient, InputScale);
+        if (InputScale != 1f && !_bitInput) Elementwise.Scale(_inputGradient, InputScale);
         return _inputGradient;
     }
 
