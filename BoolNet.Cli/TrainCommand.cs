@@ -43,12 +43,13 @@ internal static partial class TrainingCommands
         var integerRate = new Option<double?>("--int-lr") { Description = "Integer layers (step with reset): accumulator push per step of a unit signal" };
         var integerNormalization = new Option<string?>("--int-normalization") { Description = "Integer layers: signal normalised per tensor | element" };
         var initScale = new Option<double?>("--int-init") { Description = "Integer layers: weights start as round(A U(-1, 1)), A this value" };
+        var headScale = new Option<float?>("--head-scale") { Description = "Boolean head: logit scale; integer head: fixed gain of its LayerNorm (softmax temperature)" };
         var augment = new Option<string?>("--augment") { Description = "Training-image augmentation: none | flip | flip-shift (mirror, +-2 pixel shifts)" };
         var command = new Command("train", "Train a model (default: the Boolean MLP on Fashion-MNIST)")
         {
             model, dataset, data, epochs, batch, rate, realRate, seed, threads, output, resume, trainLimit, testLimit,
             hidden, first, head, planes, inputPlanes, firstPlanes, firstRate, inputBits, levels, rounding, surrogate, surrogateWidth, noBatchNorm,
-            accumulator, clip, schedule, normalize, beta, augment, integerRate, integerNormalization, initScale,
+            accumulator, clip, schedule, normalize, beta, augment, integerRate, integerNormalization, initScale, headScale,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -77,6 +78,7 @@ internal static partial class TrainingCommands
                     SurrogateWidth = parse.GetValue(surrogateWidth) ?? s.SurrogateWidth,
                     BatchNorm = !parse.GetValue(noBatchNorm) && s.BatchNorm,
                     IntegerInitialScale = parse.GetValue(initScale) ?? s.IntegerInitialScale,
+                    HeadScale = parse.GetValue(headScale) ?? s.HeadScale,
                 },
                 EditOptions = o => o with
                 {

@@ -80,7 +80,7 @@ public static partial class ModelCatalog
             // The integer scores' scale is arbitrary, so a parameter-free LayerNorm sets the logits' scale
             // (Wilson et al.'s models do the same); it is monotone per sample, so the argmax is the scores'.
             layers.Add(new IntegerLinear(TensorShape.Vector(width), request.Classes, random, s.IntegerInitialScale, bias: false, range: IntegerRange.Int8));
-            layers.Add(new LayerNorm(layers[^1].OutputShape));
+            layers.Add(new LayerNorm(layers[^1].OutputShape, gain: s.HeadScale > 0 ? s.HeadScale : 1f));
         }
         else
             layers.Add(new BooleanLinear(width, request.Classes, random, s.Logic, bias: false,

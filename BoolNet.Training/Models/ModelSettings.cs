@@ -65,7 +65,7 @@ public sealed record ModelSettings
     /// <summary>Classifier head.</summary>
     public HeadKind Head { get; init; } = HeadKind.Real;
 
-    /// <summary>Boolean head: logit scale (0: 4 / sqrt(fan-in)).</summary>
+    /// <summary>Boolean head: logit scale (0: 4 / sqrt(fan-in)); integer head: the LayerNorm's gain on the logits (0: 1).</summary>
     public float HeadScale { get; init; }
 
     /// <summary>Batch norm after each Boolean linear layer.</summary>
