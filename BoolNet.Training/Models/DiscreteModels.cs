@@ -14,6 +14,12 @@ public static partial class ModelCatalog
 
     static partial void RegisterDiscreteModels(List<ModelEntry> models)
     {
+        // Recipe (Fashion-MNIST, 10 epochs, seed 1, full data): the Boolean side is bold-mlp's (eta 1000,
+        // 6 signal planes, cosine). Integer eta 0.1 / 0.3 / 1 / 1.5 / 2 on 10k-image and full runs: 1.5 was
+        // best (88.98 % at 1, 89.06 % at 1.5, 88.53 % at 2); integer init A = 16 / 32 / 64 made little
+        // difference (32 kept); per-weight (Adam-like) normalisation did worse than per-tensor RMS on the
+        // subset (84.3 vs 85.8 %); a LayerNorm gain of 2 or 3 on the logits lowered the test loss but also
+        // the accuracy (88.50 / 88.39 %), and mirror augmentation cost 0.7 %.
         var training = new TrainingOptions
         {
             Boolean = new BooleanOptimizerOptions { LearningRate = 1000 },

@@ -18,7 +18,7 @@ public enum IntegerSignalNormalization
 public sealed record IntegerStepOptions
 {
     /// <summary>eta: the accumulator's push per step for a typical (unit) normalised signal; one integer step needs |m| &gt;= 1.</summary>
-    public double LearningRate { get; init; } = 0.3;
+    public double LearningRate { get; init; } = 1.5;
 
     /// <summary>Schedule of eta.</summary>
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
