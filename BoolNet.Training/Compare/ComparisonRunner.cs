@@ -89,7 +89,7 @@ public static class ComparisonRunner
             }
             case "bold":
             {
-                ModelEntry entry = ModelCatalog.Get(ModelCatalog.DefaultModel);
+                ModelEntry entry = ModelCatalog.Get(ModelCatalog.FloatFirstLayerMlpModel);
                 Network network = entry.Build(data.Train.Shape, data.ClassCount, seed, entry.Settings with { Hidden = [128] });
                 TrainingOptions defaults = entry.Defaults with
                 {

@@ -6,6 +6,9 @@ namespace BoolNet.Training.Models;
 /// <summary>The Boolean multilayer perceptrons (issue 3).</summary>
 public static partial class ModelCatalog
 {
+    /// <summary>The Boolean MLP with a float first layer and head (the default before the discrete MLP).</summary>
+    public const string FloatFirstLayerMlpModel = "bold-mlp";
+
     static partial void RegisterMlpModels(List<ModelEntry> models)
     {
         // Recipe found on Fashion-MNIST (see the recipe table in the issue 3 notes): eta 1000 on the
@@ -15,7 +18,7 @@ public static partial class ModelCatalog
         // 88.9 % exact, for about 10 % more epoch time; 5 planes gave 88.3 %, and 6 planes for only one
         // of q or g gave 87.3-87.6 %.
         var defaults = new TrainingOptions { Boolean = new BooleanOptimizerOptions { LearningRate = 1000 } };
-        models.Add(new ModelEntry(DefaultModel,
+        models.Add(new ModelEntry(FloatFirstLayerMlpModel,
             "Boolean MLP 784-1024-1024-10: float first layer (Adam), Boolean XNOR 1024x1024 hidden layer (flip with reset), BN + threshold, float head",
             new ModelSettings { First = FirstLayerKind.Real, SignalPlanes = 6 }, defaults, BuildMlp));
         models.Add(new ModelEntry("bold-mlp-bitplane",

@@ -30,8 +30,11 @@ public sealed class UnknownModelException(string name, IEnumerable<string> known
 /// </summary>
 public static partial class ModelCatalog
 {
-    /// <summary>The model the CLI trains when none is named.</summary>
-    public const string DefaultModel = "bold-mlp";
+    /// <summary>
+    /// The model the CLI trains when none is named: the fully discrete MLP (<see cref="DiscreteMlpModel"/>),
+    /// as accurate as <see cref="FloatFirstLayerMlpModel"/> with no float weight to deploy.
+    /// </summary>
+    public const string DefaultModel = DiscreteMlpModel;
 
     private static readonly Lazy<Dictionary<string, ModelEntry>> Entries = new(() =>
     {
