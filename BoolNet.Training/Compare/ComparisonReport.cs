@@ -43,9 +43,9 @@ public static class ComparisonReport
         var text = new StringBuilder();
         ComparisonOptions o = result.Options;
         if (result.Combined) text.AppendLine("combined from the runs noted below");
-        else text.AppendLine(Invariant($"model {o.Model}, {o.Epochs} epoch(s), batch {o.BatchSize}, seeds {string.Join(",", o.Seeds)}, SGD lr {o.SgdLearningRate}, ") +
-            Invariant($"ZIM eta {o.Zim.Eta} ({o.Zim.Schedule}), c {o.Zim.Smoothing}, trials {o.Zim.Trials} x{o.Zim.TrialFactor}, integer init A = {o.IntegerInitialScale}") +
-            Invariant($", flip-with-reset eta {o.BooleanLearningRate ?? Models.ModelCatalog.BooleanComparisonOptimizer.LearningRate}"));
+        else AppendWrapped(text, Invariant($"model {o.Model}, {o.Epochs} epoch(s), batch {o.BatchSize}, seeds {string.Join(",", o.Seeds)}; SGD lr {o.SgdLearningRate}; ") +
+            Invariant($"flip-with-reset eta {o.BooleanLearningRate ?? Models.ModelCatalog.BooleanComparisonOptimizer.LearningRate}; ") +
+            Invariant($"ZIM eta {o.Zim.Eta} ({o.Zim.Schedule}), c {o.Zim.Smoothing}, trials {o.Zim.Trials} x{o.Zim.TrialFactor}, integer init A = {o.IntegerInitialScale}"));
         var results = new List<string[]> { new[] { "optimizer", "final test accuracy", "final test loss", "Boolean", "integer", "float" } };
         var times = new List<string[]> { new[] { "optimizer", "s/epoch", "forward", "backward", "update", "sampling" } };
         foreach (var group in result.Points.GroupBy(p => p.Optimizer))
@@ -64,8 +64,28 @@ public static class ComparisonReport
         AppendTable(text, results);
         text.AppendLine("seconds per epoch of training (evaluation excluded), mean over seeds:");
         AppendTable(text, times);
-        foreach (string note in result.Notes) text.AppendLine(note);
+        foreach (string note in result.Notes) AppendWrapped(text, note);
         return text.ToString();
+    }
+
+    /// <summary>Widest line of <see cref="Summary"/>.</summary>
+    public const int Width = 80;
+
+    /// <summary>Appends <paramref name="line"/> wrapped at spaces to <see cref="Width"/>, continuation lines indented by two.</summary>
+    private static void AppendWrapped(StringBuilder text, string line)
+    {
+        var current = new StringBuilder();
+        foreach (string word in line.Split(' '))
+        {
+            if (current.Length > 2 && current.Length + 1 + word.Length > Width)
+            {
+                text.AppendLine(current.ToString());
+                current.Clear().Append("  ");
+            }
+            else if (current.Length > 0 && current.ToString() != "  ") current.Append(' ');
+            current.Append(word);
+        }
+        text.AppendLine(current.ToString());
     }
 
     /// <summary>Rows as "a | b | c" with every column padded to its widest cell (the first left-aligned, the rest right).</summary>
@@ -127,7 +147,9 @@ public static class ComparisonReport
             points.AddRange(ReadPoints(Path.Combine(directory, "comparison.csv")));
             timings.AddRange(ReadTimings(Path.Combine(directory, "timing.csv")));
             string summary = Path.Combine(directory, "summary.txt");
-            if (File.Exists(summary)) notes.Add($"{directory}: {File.ReadLines(summary).FirstOrDefault()}");
+            // The settings are the lines above the results table.
+            if (File.Exists(summary))
+                notes.Add($"{directory}: {string.Join(" ", File.ReadLines(summary).TakeWhile(l => !l.StartsWith("optimizer ", StringComparison.Ordinal)).Select(l => l.Trim()))}");
         }
         return new ComparisonResult(options, points, timings, notes, Combined: true);
     }
