@@ -129,7 +129,9 @@ public static class ComparisonReport
         CurvePlot.SavePanelsPng(Path.Combine(directory, "comparison.png"),
         [
             new CurvePanel(AccuracySeries(result.Points), $"{title}: test accuracy", "step (batches)", "test accuracy (%)"),
-            new CurvePanel(LossSeries(result.Points), "test loss", "step (batches)", "test cross-entropy", LegendAbove: true),
+            // From the first evaluation after step 0: the untrained loss (up to ~6.5 for the Boolean head's
+            // scaled counts) would otherwise flatten the curves that matter.
+            new CurvePanel(LossSeries(result.Points.Where(p => p.Step > 0)), "test loss (after step 0)", "step (batches)", "test cross-entropy", LegendAbove: true),
         ], 2 * CurvePlot.DefaultWidth, CurvePlot.DefaultHeight);
     }
 
