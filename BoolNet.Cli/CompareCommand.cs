@@ -6,15 +6,17 @@ using BoolNet.Training.Optimizers.Zim;
 namespace BoolNet.Cli;
 
 /// <summary>
-/// <c>boolnet compare</c>: the same architecture trained by SGD, ZIM and (MLP) BOLD over several
-/// seeds; writes comparison.csv, timing.csv, summary.txt and comparison.png (mean +- std bands).
+/// <c>boolnet compare</c>: the same architecture trained by SGD (float weights), ZIM (integer weights) and
+/// BOLD (Boolean weights, flip-with-reset) over several seeds; writes comparison.csv (with each run's
+/// parameter counts by kind), timing.csv, summary.txt and comparison.png (test accuracy and test loss,
+/// mean +- std bands).
 /// </summary>
 internal static partial class TrainingCommands
 {
     static partial void AddCompare(RootCommand root)
     {
         var model = new Option<string>("--model", "-m") { Description = "Architecture: cnn (the paper's small CNN) or mlp (784-128-10)", DefaultValueFactory = _ => "cnn" };
-        var optimizers = new Option<string>("--optimizers") { Description = "Optimizers to compare, comma-separated: sgd, zim, bold (bold: MLP only)", DefaultValueFactory = _ => "sgd,zim,bold" };
+        var optimizers = new Option<string>("--optimizers") { Description = "Optimizers to compare, comma-separated: sgd (float weights), zim (integer weights), bold (Boolean weights, flip-with-reset)", DefaultValueFactory = _ => "sgd,zim,bold" };
         var seeds = new Option<string>("--seeds") { Description = "Seeds: a count N (seeds 1..N) or a list, e.g. 1,2,3", DefaultValueFactory = _ => "3" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs per run", DefaultValueFactory = _ => 2 };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 64 };
@@ -30,16 +32,17 @@ internal static partial class TrainingCommands
         var trialFactor = new Option<double>("--trial-factor") { Description = "Global mode: n = round(factor * d)", DefaultValueFactory = _ => 1.0 };
         var sampler = new Option<string>("--sampler") { Description = "Multinomial sampler: alias | conditional-binomial", DefaultValueFactory = _ => "alias" };
         var reference = new Option<bool>("--reference") { Description = "ZIM as in the public reference code: no zero-inflation (eta = 1), c = 1, n = d, global" };
+        var boldEta = new Option<double?>("--bold-eta") { Description = $"Flip-with-reset eta of the bold runs (default {Training.Models.ModelCatalog.BooleanComparisonOptimizer.LearningRate}, cosine schedule)" };
         var initialScale = new Option<double>("--init-scale") { Description = "Integer weights start as round(A * U(-1, 1)); A", DefaultValueFactory = _ => Training.Models.ModelCatalog.DefaultIntegerInitialScale };
         var threads = new Option<int>("--threads") { Description = "Threads (0: all cores); results do not depend on it" };
         var dataset = new Option<string>("--dataset") { Description = $"Dataset name ({string.Join(", ", DatasetLoader.Names)})", DefaultValueFactory = _ => DatasetLoader.DefaultDataset };
         var data = new Option<string?>("--data") { Description = "Folder holding the dataset files" };
         var output = new Option<string?>("--out", "-o") { Description = "Output folder (default runs/compare-<model>)" };
         var combine = new Option<string?>("--combine") { Description = "Instead of training, merge the outputs of earlier compare runs (folders, comma-separated) into --out" };
-        var command = new Command("compare", "Compare SGD, ZIM (integer weights) and BOLD on the same architecture over several seeds")
+        var command = new Command("compare", "Compare SGD (float), ZIM (integer) and BOLD (Boolean weights) on the same architecture over several seeds")
         {
             model, optimizers, seeds, epochs, batch, evaluateEvery, trainLimit, testLimit, rate, eta, etaMinimum, schedule,
-            smoothing, trials, trialFactor, sampler, reference, initialScale, threads, dataset, data, output, combine,
+            smoothing, trials, trialFactor, sampler, reference, boldEta, initialScale, threads, dataset, data, output, combine,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -66,6 +69,7 @@ internal static partial class TrainingCommands
                 TestLimit = parse.GetValue(testLimit),
                 SgdLearningRate = parse.GetValue(rate),
                 Zim = zim,
+                BooleanLearningRate = parse.GetValue(boldEta),
                 IntegerInitialScale = parse.GetValue(initialScale),
                 Threads = parse.GetValue(threads),
             };

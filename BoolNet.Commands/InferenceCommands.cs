@@ -73,15 +73,21 @@ public static class InferenceCommands
         return command;
     }
 
-    /// <summary><c>summary MODEL</c>: per-layer shapes, parameters by bit width, memory and MACs.</summary>
+    /// <summary>
+    /// <c>summary MODEL [--json]</c>: per-layer shapes, stored values by storage type, memory and MACs, as text
+    /// (80 columns) or one JSON object. MODEL is opened by <see cref="IModelSource.LoadForSummary"/>, so
+    /// <c>boolnet</c> also describes a catalogue model before training.
+    /// </summary>
     public static Command Summary(IModelSource source)
     {
-        var model = new Argument<string>("model") { Description = source.Description };
-        var command = new Command("summary", "Per-layer shapes, parameters by bit width, memory and MACs of a model") { model };
+        var model = new Argument<string>("model") { Description = source.SummaryDescription };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object: per layer and in total, parameters_by_type (bit, int8, int16, int32, float32), bytes, MACs" };
+        var command = new Command("summary", "Per-layer shapes, parameters by storage type, memory and MACs of a model") { model, json };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             string path = parse.GetValue(model)!;
-            Console.Write(SummaryReport.Format(source.Load(path), path));
+            InferenceModel loaded = source.LoadForSummary(path);
+            Console.Write(parse.GetValue(json) ? SummaryReport.FormatJson(loaded, path) + "\n" : SummaryReport.Format(loaded, path));
             return 0;
         }));
         return command;

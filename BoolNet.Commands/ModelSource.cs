@@ -15,6 +15,13 @@ public interface IModelSource
 
     /// <summary>What MODEL may be, for the help text.</summary>
     string Description { get; }
+
+    /// <summary>Loads the model <c>summary</c> describes; a source may accept more there than <see cref="Load"/> (a model name).</summary>
+    /// <exception cref="ModelFormatException">Missing, damaged or inconsistent.</exception>
+    InferenceModel LoadForSummary(string path) => Load(path);
+
+    /// <summary>What MODEL of <c>summary</c> may be, for the help text.</summary>
+    string SummaryDescription => Description;
 }
 
 /// <summary>Model files written by <c>boolnet export</c>, or a folder holding <c>model.bnm</c>.</summary>

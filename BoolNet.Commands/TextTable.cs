@@ -34,12 +34,36 @@ public sealed class TextTable
         return this;
     }
 
+    /// <summary>
+    /// When set, the last column (if left-aligned) wraps at spaces onto continuation lines so that no line
+    /// is wider than this, as long as at least <see cref="MinimumWrapWidth"/> characters are left for it.
+    /// </summary>
+    public int? MaximumWidth { get; init; }
+
+    /// <summary>Narrowest last column <see cref="MaximumWidth"/> wraps into.</summary>
+    public const int MinimumWrapWidth = 12;
+
+    /// <summary>Characters in the widest line of <see cref="ToString"/>.</summary>
+    public int LineWidth => ToString().Split('\n').Max(line => line.Length);
+
     /// <inheritdoc />
     public override string ToString()
     {
+        int last = _headers.Length - 1;
         var widths = new int[_headers.Length];
         foreach (string[]? row in _rows.Prepend(_headers))
             for (int c = 0; row is not null && c < row.Length; c++) widths[c] = Math.Max(widths[c], row[c].Length);
+        int wrap = int.MaxValue;
+        if (MaximumWidth is int maximum && !_rightAligned[last])
+        {
+            int left = maximum - widths[..last].Sum() - 2 * last;
+            if (left >= MinimumWrapWidth && widths[last] > left)
+            {
+                wrap = left;
+                widths[last] = _rows.Prepend(_headers).Where(r => r is not null && r.Length > last)
+                    .SelectMany(r => Wrap(r![last], left)).Append(_headers[last]).Max(piece => piece.Length);
+            }
+        }
         var text = new StringBuilder();
         string rule = new('-', widths.Sum() + 2 * (widths.Length - 1));
         void Line(string[] cells)
@@ -53,13 +77,44 @@ public sealed class TextTable
             }
             text.Append(line.ToString().TrimEnd()).Append('\n');
         }
-        Line(_headers);
+        void Row(string[] cells)
+        {
+            if (cells.Length <= last || cells[last].Length <= wrap) { Line(cells); return; }
+            List<string> pieces = Wrap(cells[last], wrap);
+            for (int p = 0; p < pieces.Count; p++)
+            {
+                var row = p == 0 ? (string[])cells.Clone() : new string[cells.Length];
+                for (int c = 0; p > 0 && c < last; c++) row[c] = "";
+                row[last] = pieces[p];
+                Line(row);
+            }
+        }
+        Row(_headers);
         text.Append(rule).Append('\n');
         foreach (string[]? row in _rows)
         {
             if (row is null) text.Append(rule).Append('\n');
-            else Line(row);
+            else Row(row);
         }
         return text.ToString();
+    }
+
+    /// <summary>Splits <paramref name="cell"/> at spaces into pieces of at most <paramref name="width"/> (a longer word stays whole).</summary>
+    private static List<string> Wrap(string cell, int width)
+    {
+        var pieces = new List<string>();
+        var piece = new StringBuilder();
+        foreach (string word in cell.Split(' '))
+        {
+            if (piece.Length > 0 && piece.Length + 1 + word.Length > width)
+            {
+                pieces.Add(piece.ToString());
+                piece.Clear();
+            }
+            if (piece.Length > 0) piece.Append(' ');
+            piece.Append(word);
+        }
+        pieces.Add(piece.ToString());
+        return pieces;
     }
 }

@@ -18,8 +18,11 @@ public enum ValueKind
     Real,
 }
 
-/// <summary>What one inference layer costs, per sample, for the summary.</summary>
-/// <param name="ParametersByBits">stored values per bit width (1, 8, 32)</param>
+/// <summary>
+/// What one inference layer costs, per sample, for the summary. The stored values by tensor type
+/// (int32 and float32 apart) come from the layer's record: <see cref="StoredValues"/>.
+/// </summary>
+/// <param name="ParametersByBits">stored values per bit width (1, 8, 32; width 32 holds int32 and float32 alike)</param>
 /// <param name="BinaryMacs">1-bit x 1-bit multiply-accumulates (XNOR/XOR + popcount)</param>
 /// <param name="MixedMacs">8-bit x 1-bit multiply-accumulates (bit-plane first layer)</param>
 /// <param name="FloatMacs">float32 multiply-accumulates</param>
@@ -30,6 +33,27 @@ public sealed record LayerCost(IReadOnlyDictionary<int, long> ParametersByBits, 
 
     /// <summary>All stored values.</summary>
     public long ParameterCount => ParametersByBits.Values.Sum();
+
+    /// <summary>
+    /// The values a layer stores, by tensor type, counted from its model-file record (<see cref="InferenceLayer.ToRecord"/>):
+    /// every tensor's elements, bits one by one (not their words), so any layer is counted right without
+    /// knowing its kind. Scalar attributes (scales, epsilon) are hyper-parameters, not counted. Types the
+    /// layer does not use are absent.
+    /// </summary>
+    public static IReadOnlyDictionary<TensorType, long> StoredValues(LayerRecord record)
+    {
+        var counts = new SortedDictionary<TensorType, long>();
+        foreach (TensorRecord tensor in record.Tensors)
+        {
+            long count = 1;
+            foreach (int dimension in tensor.Dimensions) count *= dimension;
+            counts[tensor.Type] = counts.GetValueOrDefault(tensor.Type) + count;
+        }
+        return counts;
+    }
+
+    /// <summary>Bytes the tensors of <paramref name="record"/> take (bit rows padded to whole words, as stored and held).</summary>
+    public static long StoredBytes(LayerRecord record) => record.Tensors.Sum(t => t.DataBytes);
 }
 
 /// <summary>

@@ -76,6 +76,9 @@ public class ComparisonTests
             }
         Assert.That(result.Timings.Count, Is.EqualTo(6));
         Assert.That(result.Timings.Single(t => t.Optimizer == "zim" && t.Seed == 1).Sampling, Is.GreaterThan(0));
+        Assert.That(result.Points.Where(p => p.Optimizer == "bold").Select(p => p.Parameters.Boolean), Is.All.GreaterThan(0));
+        Assert.That(result.Points.Where(p => p.Optimizer == "zim").Select(p => p.Parameters.Integer), Is.All.GreaterThan(0));
+        Assert.That(result.Points.Where(p => p.Optimizer == "sgd").Select(p => p.Parameters), Is.All.EqualTo(new ParameterCounts(0, 0, 784 * 128 + 128 + 128 * 4 + 4)));
 
         string directory = Path.Combine(Path.GetTempPath(), $"boolnet-compare-{Guid.NewGuid():N}");
         try
@@ -87,7 +90,9 @@ public class ComparisonTests
             Assert.That(read[1].TestAccuracy, Is.EqualTo(result.Points[1].TestAccuracy).Within(1e-6));
             ComparisonResult merged = ComparisonReport.Combine([directory, directory], options);
             Assert.That(merged.Timings.Count, Is.EqualTo(12));
-            Assert.That(ComparisonReport.Summary(merged), Does.Contain("zim |"));
+            string summary = ComparisonReport.Summary(merged);
+            Assert.That(summary, Does.Contain("zim "));
+            Assert.That(summary.Split('\n').Max(line => line.Length), Is.LessThanOrEqualTo(80), summary);
         }
         finally
         {
@@ -96,13 +101,66 @@ public class ComparisonTests
     }
 
     [Test]
-    public void BoldIsSkippedForTheCnnWithANote()
+    public void BoldMlpTrainsBooleanWeightsOfTheComparisonShapesByFlipWithReset()
+    {
+        // A larger eta than the default 0.1: this easy problem gives the small head few strong signals in 40 steps.
+        Dataset data = Quadrants(640, 200, 4);
+        var options = new ComparisonOptions { Model = "mlp", Optimizers = ["bold"], Seeds = [1], Epochs = 2, BatchSize = 32, BooleanLearningRate = 0.5 };
+        (Network network, TrainingOptions training, _) = ComparisonRunner.Prepare(options, data, "bold", 1);
+        BooleanParameter[] boolean = network.Parameters.Select(p => p.Parameter).OfType<BooleanParameter>().ToArray();
+        Assert.That(boolean.Select(p => (p.Weights.Rows, p.Weights.Columns)), Is.EqualTo(new[] { (128, 784), (4, 128) }),
+            "the 784-128-10 shapes of the sgd and zim MLPs (4 classes here), every weight Boolean");
+        Assert.That(ParameterCounts.Of(network), Is.EqualTo(new ParameterCounts(128 * 784 + 4 * 128, 0, 2 * 128)),
+            "only the batch-norm scales and shifts are float");
+        ulong[][] before = boolean.Select(p => p.Weights.Words.ToArray()).ToArray();
+
+        var trainer = new Trainer(network, training);
+        IReadOnlyList<EpochResult> history = trainer.Run(data);
+        foreach (ParameterDiagnostics diagnostics in history.SelectMany(r => r.Parameters).Where(p => p.Parameter.EndsWith(".weight", StringComparison.Ordinal)))
+            Assert.That(diagnostics.Optimizer, Is.EqualTo("flip-with-reset"), diagnostics.Parameter);
+        for (int i = 0; i < boolean.Length; i++)
+            Assert.That(boolean[i].Weights.Words, Is.Not.EqualTo(before[i]), $"Boolean tensor {i} flipped");
+        Assert.That(history.SelectMany(r => r.Parameters).Where(p => p.Optimizer == "flip-with-reset").Sum(p => p.FlipRatio), Is.GreaterThan(0));
+        Assert.That(history[^1].TestAccuracy, Is.GreaterThan(0.9), "an easy 4-class problem is learnt");
+    }
+
+    [Test]
+    public void BoldCnnHasBooleanConvolutions()
     {
         Dataset data = Quadrants(32, 16, 3);
         var options = new ComparisonOptions { Model = "cnn", Optimizers = ["bold"], Seeds = [1], Epochs = 1 };
+        (Network network, _, _) = ComparisonRunner.Prepare(options, data, "bold", 1);
+        Assert.That(network.Layers.OfType<BooleanConvolution2D>().Select(c => c.OutputShape.Channels), Is.EqualTo(new[] { 32, 64 }));
+        ParameterCounts counts = ParameterCounts.Of(network);
+        Assert.That(counts.Integer, Is.Zero);
+        Assert.That(counts.Boolean, Is.EqualTo(9 * 3 * 32 + 9 * 32 * 64 + 3136 * 128 + 128 * 4));
         ComparisonResult result = ComparisonRunner.Run(options, data);
-        Assert.That(result.Points, Is.Empty);
-        Assert.That(result.Notes.Single(), Does.Contain("bold skipped"));
+        Assert.That(result.Points.Where(p => p.Optimizer == "bold"), Is.Not.Empty, "bold runs on the CNN too");
+        Assert.That(result.Points.All(p => p.Parameters == counts));
+    }
+
+    [Test]
+    public void CsvCarriesTheParameterCountsOfEveryRow()
+    {
+        var points = new[]
+        {
+            new ComparisonPoint("sgd", 1, 0, 0, 0.1, 2.3, double.NaN, new ParameterCounts(0, 0, 101770)),
+            new ComparisonPoint("bold", 1, 1, 938, 0.8, 0.6, 0.55, new ParameterCounts(101632, 0, 256)),
+        };
+        string csv = ComparisonReport.PointsCsv(points);
+        string[] lines = csv.TrimEnd('\n').Split('\n');
+        Assert.That(lines[0].Split(','), Is.SupersetOf(new[] { "boolean_params", "integer_params", "float_params" }));
+        Assert.That(lines[2], Does.EndWith(",101632,0,256"));
+        string path = Path.Combine(Path.GetTempPath(), $"boolnet-points-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(path, csv);
+        try
+        {
+            Assert.That(ComparisonReport.ReadPoints(path).Select(p => p.Parameters), Is.EqualTo(points.Select(p => p.Parameters)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Test]
@@ -122,7 +180,7 @@ public class ComparisonTests
         Assert.Throws<ArgumentException>(() => new ComparisonOptions { Model = "resnet" }.Validate());
         Assert.Throws<ArgumentException>(() => new ComparisonOptions { Optimizers = ["adam"] }.Validate());
         string path = Path.Combine(Path.GetTempPath(), $"boolnet-bad-{Guid.NewGuid():N}.csv");
-        File.WriteAllText(path, "optimizer,seed,epoch,step,test_accuracy,test_loss,train_loss\nsgd,1,0,0,abc,1,\n");
+        File.WriteAllText(path, ComparisonReport.PointsHeader + "\nsgd,1,0,0,abc,1,,0,0,10\n");
         try
         {
             var error = Assert.Throws<InvalidDataException>(() => ComparisonReport.ReadPoints(path));

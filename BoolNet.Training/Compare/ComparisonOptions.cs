@@ -1,3 +1,4 @@
+using BoolNet.Layers;
 using BoolNet.Training.Optimizers.Zim;
 
 namespace BoolNet.Training.Compare;
@@ -11,7 +12,7 @@ public sealed record ComparisonOptions
     /// <summary>Architecture family: "mlp" (784-128-10) or "cnn" (the paper's small CNN).</summary>
     public string Model { get; init; } = "cnn";
 
-    /// <summary>Optimizers to compare: sgd, zim, bold (bold only where the architecture has a Boolean form).</summary>
+    /// <summary>Optimizers to compare: sgd (float weights), zim (integer weights), bold (Boolean weights, flip-with-reset).</summary>
     public IReadOnlyList<string> Optimizers { get; init; } = ["sgd", "zim", "bold"];
 
     /// <summary>Seeds; each (optimizer, seed) pair is one run.</summary>
@@ -38,6 +39,12 @@ public sealed record ComparisonOptions
     /// <summary>The ZIM update's settings (eta, c, trials, schedule); its seed is replaced per run.</summary>
     public ZimOptions Zim { get; init; } = new();
 
+    /// <summary>
+    /// eta of flip-with-reset in the bold runs (null: <see cref="Models.ModelCatalog.BooleanComparisonOptimizer"/>'s;
+    /// cosine schedule, adaptive beta).
+    /// </summary>
+    public double? BooleanLearningRate { get; init; }
+
     /// <summary>Amplitude A of the integer initialisation round(A U(-1, 1)).</summary>
     public double IntegerInitialScale { get; init; } = Models.ModelCatalog.DefaultIntegerInitialScale;
 
@@ -55,6 +62,8 @@ public sealed record ComparisonOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(EvaluateEvery);
+        if (BooleanLearningRate is { } eta && !(eta > 0 && double.IsFinite(eta)))
+            throw new ArgumentOutOfRangeException(nameof(BooleanLearningRate), $"flip-with-reset eta {eta} must be a finite number > 0");
         if (!(SgdLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(SgdLearningRate), $"SGD learning rate {SgdLearningRate} must be > 0");
         Zim.Validate();
     }
@@ -68,7 +77,33 @@ public sealed record ComparisonOptions
 /// <param name="TestAccuracy">test accuracy in [0, 1]</param>
 /// <param name="TestLoss">mean test cross-entropy</param>
 /// <param name="TrainLoss">mean training cross-entropy over the epoch so far (NaN at step 0)</param>
-public sealed record ComparisonPoint(string Optimizer, int Seed, int Epoch, long Step, double TestAccuracy, double TestLoss, double TrainLoss);
+/// <param name="Parameters">the run's parameters by kind</param>
+public sealed record ComparisonPoint(string Optimizer, int Seed, int Epoch, long Step, double TestAccuracy, double TestLoss, double TrainLoss,
+    ParameterCounts Parameters);
+
+/// <summary>A network's trainable values by kind (batch-norm scales and shifts count as float).</summary>
+/// <param name="Boolean">Boolean weights (bits, flip-with-reset)</param>
+/// <param name="Integer">integer weights (int32, ZIM)</param>
+/// <param name="Float">float32 values (SGD or Adam)</param>
+public sealed record ParameterCounts(long Boolean, long Integer, long Float)
+{
+    /// <summary>The counts of <paramref name="network"/>'s parameters.</summary>
+    public static ParameterCounts Of(Network network)
+    {
+        long boolean = 0, integer = 0, real = 0;
+        foreach ((_, Parameter parameter) in network.Parameters)
+        {
+            switch (parameter)
+            {
+                case BooleanParameter: boolean += parameter.Count; break;
+                case IntegerParameter: integer += parameter.Count; break;
+                case RealParameter: real += parameter.Count; break;
+                default: throw new ArgumentException($"parameter '{parameter.Name}' is of an unknown kind ({parameter.GetType().Name})");
+            }
+        }
+        return new ParameterCounts(boolean, integer, real);
+    }
+}
 
 /// <summary>Where one run's training time went (evaluation excluded).</summary>
 /// <param name="Optimizer">sgd, zim or bold</param>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using BoolNet.Layers;
 using BoolNet.Training.Data;
 using BoolNet.Training.Models;
@@ -18,8 +19,8 @@ public sealed record ComparisonResult(ComparisonOptions Options, IReadOnlyList<C
 
 /// <summary>
 /// Trains the same architecture with SGD (float weights), ZIM (integer weights, same layer shapes)
-/// and, for the MLP, BOLD (the Boolean MLP with one hidden layer of 128), over several seeds, with
-/// the trainer, evaluating periodically. Usable without the CLI.
+/// and BOLD (Boolean weights of the same shapes, trained by flip-with-reset; <see cref="WeightKind.Boolean"/>),
+/// over several seeds, with the trainer, evaluating periodically. Usable without the CLI.
 /// </summary>
 public static class ComparisonRunner
 {
@@ -33,18 +34,13 @@ public static class ComparisonRunner
         var notes = new List<string>();
         foreach (string optimizer in options.Optimizers)
         {
-            if (optimizer == "bold" && options.Model != "mlp")
-            {
-                notes.Add($"bold skipped: the {options.Model} has no Boolean form in the catalogue");
-                log(notes[^1]);
-                continue;
-            }
             foreach (int seed in options.Seeds)
             {
                 cancellation.ThrowIfCancellationRequested();
-                (RunTiming timing, List<ComparisonPoint> runPoints) = RunOne(options, data, optimizer, seed, log, cancellation);
+                (RunTiming timing, List<ComparisonPoint> runPoints, string? flips) = RunOne(options, data, optimizer, seed, log, cancellation);
                 points.AddRange(runPoints);
                 timings.Add(timing);
+                if (flips is not null) notes.Add(flips);
             }
         }
         return new ComparisonResult(options, points, timings, notes);
@@ -89,38 +85,33 @@ public static class ComparisonRunner
             }
             case "bold":
             {
-                ModelEntry entry = ModelCatalog.Get(ModelCatalog.FloatFirstLayerMlpModel);
-                Network network = entry.Build(data.Train.Shape, data.ClassCount, seed, entry.Settings with { Hidden = [128] });
-                TrainingOptions defaults = entry.Defaults with
-                {
-                    Epochs = options.Epochs,
-                    BatchSize = options.BatchSize,
-                    Seed = seed,
-                    Threads = options.Threads,
-                    TrainLimit = options.TrainLimit,
-                    TestLimit = options.TestLimit,
-                    EvaluationBatchSize = 500,
-                };
-                return (network, defaults, () => null);
+                BooleanOptimizerOptions boolean = ModelCatalog.BooleanComparisonOptimizer;
+                if (options.BooleanLearningRate is { } eta) boolean = boolean with { LearningRate = eta };
+                // The batch-norm scales and shifts, the only float values, keep the Boolean models' Adam.
+                return (Build(WeightKind.Boolean), training with { Boolean = boolean, Real = new RealOptimizerOptions() }, () => null);
             }
             default:
                 throw new ArgumentException($"unknown optimizer '{optimizer}'");
         }
     }
 
-    private static (RunTiming, List<ComparisonPoint>) RunOne(ComparisonOptions options, Dataset data, string optimizer, int seed, Action<string> log, CancellationToken cancellation)
+    private static (RunTiming, List<ComparisonPoint>, string?) RunOne(ComparisonOptions options, Dataset data, string optimizer, int seed, Action<string> log, CancellationToken cancellation)
     {
         (Network network, TrainingOptions training, Func<ZimOptimizer?> zim) = Prepare(options, data, optimizer, seed);
+        ParameterCounts counts = ParameterCounts.Of(network);
         var trainer = new Trainer(network, training);
         var points = new List<ComparisonPoint>();
+        string name = $"{options.Model} {optimizer} seed {seed}";
         void Evaluate(int epoch, long step, double trainLoss)
         {
             (double loss, double accuracy) = trainer.Evaluate(data.Test, options.TestLimit);
-            points.Add(new ComparisonPoint(optimizer, seed, epoch, step, accuracy, loss, trainLoss));
-            log($"{options.Model} {optimizer} seed {seed} epoch {epoch} step {step}: test accuracy {accuracy:P2}, test loss {loss:F4}, train loss {trainLoss:F4}");
+            points.Add(new ComparisonPoint(optimizer, seed, epoch, step, accuracy, loss, trainLoss, counts));
+            log($"{name} epoch {epoch} step {step}: test accuracy {accuracy:P2}, test loss {loss:F4}, train loss {trainLoss:F4}");
         }
+        log($"{name}: {counts.Boolean:N0} Boolean, {counts.Integer:N0} integer, {counts.Float:N0} float parameters");
         Evaluate(0, 0, double.NaN);
         // Periodic points inside an epoch; the epoch's last point is the trainer's own end-of-epoch evaluation.
+        long previousStep = 0;
         trainer.BatchCompleted = progress =>
         {
             bool last = progress.Batch == progress.Batches;
@@ -128,23 +119,33 @@ public static class ComparisonRunner
                 Evaluate(progress.Epoch, trainer.Step, progress.RunningLoss);
         };
         double forward = 0, backward = 0, update = 0;
+        // Flips per weight of each Boolean tensor over the run: the flip ratio (per weight and step) times the steps.
+        var flipped = new Dictionary<string, double>();
         trainer.EpochCompleted = result =>
         {
-            points.Add(new ComparisonPoint(optimizer, seed, result.Epoch, trainer.Step, result.TestAccuracy, result.TestLoss, result.TrainLoss));
-            log($"{options.Model} {optimizer} seed {seed} epoch {result.Epoch} step {trainer.Step}: test accuracy {result.TestAccuracy:P2}, test loss {result.TestLoss:F4}, train loss {result.TrainLoss:F4}");
+            points.Add(new ComparisonPoint(optimizer, seed, result.Epoch, trainer.Step, result.TestAccuracy, result.TestLoss, result.TrainLoss, counts));
+            log($"{name} epoch {result.Epoch} step {trainer.Step}: test accuracy {result.TestAccuracy:P2}, test loss {result.TestLoss:F4}, train loss {result.TrainLoss:F4}");
             forward += result.ForwardSeconds;
             backward += result.BackwardSeconds;
             update += result.UpdateSeconds;
+            long steps = trainer.Step - previousStep;
+            previousStep = trainer.Step;
+            foreach (ParameterDiagnostics p in result.Parameters.Where(p => p.Optimizer == "flip-with-reset"))
+                flipped[p.Parameter] = flipped.GetValueOrDefault(p.Parameter) + p.FlipRatio * steps;
             ZimOptimizer? optimizerState = zim();
             string sampling = optimizerState is null ? "" : $", ZIM sampling {optimizerState.Update.SamplingTime.TotalSeconds:F1}s cumulative";
-            log($"{options.Model} {optimizer} seed {seed} epoch {result.Epoch}: train {result.ForwardSeconds + result.BackwardSeconds + result.UpdateSeconds:F1}s " +
+            log($"{name} epoch {result.Epoch}: train {result.ForwardSeconds + result.BackwardSeconds + result.UpdateSeconds:F1}s " +
                 $"(forward {result.ForwardSeconds:F1}s, backward {result.BackwardSeconds:F1}s, update {result.UpdateSeconds:F1}s{sampling})");
         };
         var clock = Stopwatch.StartNew();
         trainer.Run(data, cancellation: cancellation);
         ZimOptimizer? state = zim();
         double samplingSeconds = state?.Update.SamplingTime.TotalSeconds ?? 0;
-        log($"{options.Model} {optimizer} seed {seed} done in {clock.Elapsed.TotalSeconds:F0}s");
-        return (new RunTiming(optimizer, seed, options.Epochs, forward, backward, update, samplingSeconds), points);
+        log($"{name} done in {clock.Elapsed.TotalSeconds:F0}s");
+        string? flips = flipped.Count == 0 ? null
+            : $"{optimizer} seed {seed}: flips per Boolean weight over the run: " +
+              string.Join(", ", flipped.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Key} {f.Value:0.###}")));
+        if (flips is not null) log(flips);
+        return (new RunTiming(optimizer, seed, options.Epochs, forward, backward, update, samplingSeconds), points, flips);
     }
 }

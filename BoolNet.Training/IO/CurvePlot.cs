@@ -42,6 +42,14 @@ public sealed record CurveSeries(string Name, double[] X, double[] Y, double[]? 
     }
 }
 
+/// <summary>One chart of a figure: its series, title, axis labels and where its legend goes.</summary>
+/// <param name="Series">the curves</param>
+/// <param name="Title">chart title</param>
+/// <param name="XLabel">x axis label</param>
+/// <param name="YLabel">y axis label</param>
+/// <param name="LegendAbove">legend in the upper right corner (for falling curves) instead of the lower right</param>
+public sealed record CurvePanel(IReadOnlyList<CurveSeries> Series, string Title, string XLabel, string YLabel, bool LegendAbove = false);
+
 /// <summary>
 /// Line charts of named series saved as PNG (ScottPlot 5 on SkiaSharp, headless). Spreads are filled
 /// bands in the series colour at 20% opacity. The PNG is written atomically.
@@ -61,44 +69,70 @@ public static class CurvePlot
 
     /// <summary>Renders the chart to PNG bytes.</summary>
     public static byte[] RenderPng(IReadOnlyList<CurveSeries> series, string title, string xLabel, string yLabel,
-        int width = DefaultWidth, int height = DefaultHeight)
+        int width = DefaultWidth, int height = DefaultHeight) =>
+        RenderPanelsPng([new CurvePanel(series, title, xLabel, yLabel)], width, height);
+
+    /// <summary>Renders the charts side by side, left to right, and writes them to <paramref name="path"/> atomically.</summary>
+    public static void SavePanelsPng(string path, IReadOnlyList<CurvePanel> panels, int width, int height)
     {
-        ArgumentNullException.ThrowIfNull(series);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 50);
+        byte[] png = RenderPanelsPng(panels, width, height);
+        AtomicFile.WriteAllBytes(path, png);
+    }
+
+    /// <summary>Renders the charts side by side, left to right, to PNG bytes of <paramref name="width"/> x <paramref name="height"/> in all.</summary>
+    public static byte[] RenderPanelsPng(IReadOnlyList<CurvePanel> panels, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(panels);
+        if (panels.Count == 0) throw new ArgumentException("no chart to render", nameof(panels));
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 50 * panels.Count);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 50);
-        foreach (var s in series) s.Validate();
+        foreach (CurvePanel panel in panels)
+        {
+            ArgumentNullException.ThrowIfNull(panel.Series);
+            foreach (var s in panel.Series) s.Validate();
+        }
         PlotFonts.EnsureUsable();
 
-        var plot = new Plot();
+        var plots = panels.Select(_ => new Plot()).ToArray();
         try
         {
-            var palette = new ScottPlot.Palettes.Category10();
-            for (int i = 0; i < series.Count; i++)
-            {
-                var s = series[i];
-                var color = palette.GetColor(i);
-                if (s.Spread is { } spread)
-                {
-                    var lower = s.Y.Select((y, j) => y - spread[j]).ToArray();
-                    var upper = s.Y.Select((y, j) => y + spread[j]).ToArray();
-                    var band = plot.Add.FillY(s.X, lower, upper);
-                    band.FillColor = color.WithAlpha(0.2);
-                    band.LineWidth = 0;
-                }
-                var line = plot.Add.Scatter(s.X, s.Y, color);
-                line.LegendText = s.Name;
-                line.LineWidth = 2;
-                line.MarkerSize = s.X.Length <= 40 ? 5 : 0;
-            }
-            plot.Title(title);
-            plot.XLabel(xLabel);
-            plot.YLabel(yLabel);
-            if (series.Count > 0) plot.ShowLegend(Alignment.LowerRight);
-            return plot.GetImageBytes(width, height, ImageFormat.Png);
+            for (int p = 0; p < panels.Count; p++) Draw(plots[p], panels[p]);
+            if (plots.Length == 1) return plots[0].GetImageBytes(width, height, ImageFormat.Png);
+            var figure = new Multiplot();
+            foreach (Plot empty in figure.GetPlots()) figure.RemovePlot(empty); // it starts with one plot of its own
+            foreach (Plot plot in plots) figure.AddPlot(plot);
+            figure.Layout = new ScottPlot.MultiplotLayouts.Columns();
+            return figure.Render(width, height).GetImageBytes(ImageFormat.Png);
         }
         finally
         {
-            plot.Dispose();
+            foreach (Plot plot in plots) plot.Dispose();
         }
+    }
+
+    private static void Draw(Plot plot, CurvePanel panel)
+    {
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < panel.Series.Count; i++)
+        {
+            var s = panel.Series[i];
+            var color = palette.GetColor(i);
+            if (s.Spread is { } spread)
+            {
+                var lower = s.Y.Select((y, j) => y - spread[j]).ToArray();
+                var upper = s.Y.Select((y, j) => y + spread[j]).ToArray();
+                var band = plot.Add.FillY(s.X, lower, upper);
+                band.FillColor = color.WithAlpha(0.2);
+                band.LineWidth = 0;
+            }
+            var line = plot.Add.Scatter(s.X, s.Y, color);
+            line.LegendText = s.Name;
+            line.LineWidth = 2;
+            line.MarkerSize = s.X.Length <= 40 ? 5 : 0;
+        }
+        plot.Title(panel.Title);
+        plot.XLabel(panel.XLabel);
+        plot.YLabel(panel.YLabel);
+        if (panel.Series.Count > 0) plot.ShowLegend(panel.LegendAbove ? Alignment.UpperRight : Alignment.LowerRight);
     }
 }
