@@ -13,8 +13,8 @@ internal interface IQuadProduct
     /// <summary>True when the product needs <see cref="Int8Gemm.PreparedWeights.Corrections"/> added at the end.</summary>
     static abstract bool Corrected { get; }
 
-    /// <summary>The operands of one quad (<paramref name="quad"/>: four bytes, little-endian), computed once for all neurons.</summary>
-    static abstract void Load(int quad, out Vector256<byte> magnitudes, out Vector256<sbyte> signs);
+    /// <summary>The operands of the quad at <paramref name="quad"/> (four bytes), computed once for all neurons.</summary>
+    static abstract unsafe void Load(byte* quad, out Vector256<byte> magnitudes, out Vector256<sbyte> signs);
 
     /// <summary>sum + the four products of each lane.</summary>
     static abstract Vector256<int> Add(Vector256<int> sum, Vector256<byte> magnitudes, Vector256<sbyte> signs, Vector256<sbyte> weights);
@@ -26,9 +26,9 @@ internal readonly struct VnniQuads : IQuadProduct
     public static bool Corrected => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Load(int quad, out Vector256<byte> magnitudes, out Vector256<sbyte> signs)
+    public static unsafe void Load(byte* quad, out Vector256<byte> magnitudes, out Vector256<sbyte> signs)
     {
-        magnitudes = Vector256.Create(quad).AsByte();
+        magnitudes = Avx2.BroadcastScalarToVector256((int*)quad).AsByte(); // vpbroadcastd ymm, m32
         signs = default;
     }
 
@@ -53,10 +53,11 @@ internal readonly struct MaddQuads : IQuadProduct
     public static bool Corrected => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Load(int quad, out Vector256<byte> magnitudes, out Vector256<sbyte> signs)
+    public static unsafe void Load(byte* quad, out Vector256<byte> magnitudes, out Vector256<sbyte> signs)
     {
-        signs = (Vector256.Create(quad).AsByte() ^ Vector256.Create((byte)0x80)).AsSByte(); // x' = x - 128
-        magnitudes = Avx2.Abs(signs);                                                        // |x'|
+        Vector256<byte> x = Avx2.BroadcastScalarToVector256((int*)quad).AsByte();
+        signs = (x ^ Vector256.Create((byte)0x80)).AsSByte(); // x' = x - 128
+        magnitudes = Avx2.Abs(signs);                         // |x'|
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -70,10 +71,15 @@ internal readonly struct MaddQuads : IQuadProduct
 /// so no horizontal sum is needed. Panels go outermost: a panel (k = 784: 12.5 KiB) stays in L1 while every
 /// group of 4 samples passes (4 samples x 16 neurons: 8 ymm sums); leftover samples run 4 panels at a time
 /// (1 sample x 64 neurons: 8 ymm sums), which is the whole batch-1 path.
+/// The tiles make no call while their sums are live (every vector register is caller-saved on x64 Unix,
+/// so a call, even one not taken, makes the JIT keep the sums on the stack): the partial last quad of a
+/// row (k not a multiple of 4) is read before the loop, and the partial last panel (n not a multiple of
+/// 16) is stored whole into a side buffer by the driver, which copies its valid lanes.
 /// </summary>
 internal static class Int8Tiles
 {
     private const int RowBytes = 64;
+    private const int Width = Int8Gemm.PanelWidth;
 
     /// <summary>C [count, n] for the ymm paths (<typeparamref name="T"/>: VNNI or the vpmaddubsw trick).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -81,128 +87,159 @@ internal static class Int8Tiles
     {
         int n = weights.Outputs, k = weights.Depth, quads = weights.Quads, panels = weights.PanelCount, groups = count / 4;
         long panelBytes = (long)quads * RowBytes;
+        int* part = stackalloc int[4 * Width]; // sums of a partial panel: 4 samples x 16, or 1 sample x 4 panels
         fixed (sbyte* layout = weights.Panels)
         fixed (int* corrections = weights.Corrections)
         {
             for (int p = 0; p < panels; p++)
+            {
+                int j = p * Width, valid = Math.Min(Width, n - j);
                 for (int g = 0; g < groups; g++)
-                    FourSamples<T>(layout + p * panelBytes, quads, x + (long)g * 4 * k, k, c + (long)g * 4 * n, n, p, corrections);
+                {
+                    int* row = c + (long)g * 4 * n + j;
+                    if (valid == Width) FourSamples<T>(layout + p * panelBytes, quads, x + (long)g * 4 * k, k, row, n, corrections + j);
+                    else
+                    {
+                        FourSamples<T>(layout + p * panelBytes, quads, x + (long)g * 4 * k, k, part, Width, corrections + j);
+                        for (int s = 0; s < 4; s++) Copy(part + s * Width, row + (long)s * n, valid);
+                    }
+                }
+            }
             for (int s = groups * 4; s < count; s++)
             {
-                int p = 0;
-                for (; p + 4 <= panels; p += 4) FourPanels<T>(layout + p * panelBytes, panelBytes, quads, x + (long)s * k, k, c + (long)s * n, n, p, corrections);
-                for (; p < panels; p++) OnePanel<T>(layout + p * panelBytes, quads, x + (long)s * k, k, c + (long)s * n, n, p, corrections);
+                byte* sample = x + (long)s * k;
+                int* row = c + (long)s * n;
+                for (int p = 0; p < panels;)
+                {
+                    bool four = p + 4 <= panels;
+                    int j = p * Width, span = (four ? 4 : 1) * Width, valid = Math.Min(span, n - j);
+                    int* destination = valid == span ? row + j : part;
+                    if (four) FourPanels<T>(layout + p * panelBytes, panelBytes, quads, sample, k, destination, corrections + j);
+                    else OnePanel<T>(layout + p * panelBytes, quads, sample, k, destination, corrections + j);
+                    if (valid < span) Copy(part, row + j, valid);
+                    p += four ? 4 : 1;
+                }
             }
         }
     }
 
-    /// <summary>Samples x0..x0+3 (rows k apart) against one panel: 8 ymm sums.</summary>
+    private static unsafe void Copy(int* source, int* destination, int count)
+    {
+        for (int i = 0; i < count; i++) destination[i] = source[i];
+    }
+
+    /// <summary>Samples x..x+3 (rows k apart) against one panel: 8 ymm sums, stored at c + s * stride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void FourSamples<T>(sbyte* panel, int quads, byte* x, int k, int* c, int n, int p, int* corrections)
+    private static unsafe void FourSamples<T>(sbyte* panel, int quads, byte* x, int k, int* c, int stride, int* corrections)
         where T : struct, IQuadProduct
     {
-        Vector256<int> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
         byte* x1 = x + k, x2 = x1 + k, x3 = x2 + k;
-        int full = k / 4, tail0 = Tail(x, k), tail1 = Tail(x1, k), tail2 = Tail(x2, k), tail3 = Tail(x3, k);
-        for (int q = 0; q < quads; q++)
+        int full = k / 4;
+        int tail0 = Tail(x, k), tail1 = Tail(x1, k), tail2 = Tail(x2, k), tail3 = Tail(x3, k);
+        Vector256<int> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+        sbyte* w = panel;
+        for (int q = 0, at = 0; q < quads; q++, at += 4, w += RowBytes)
         {
-            Vector256<sbyte> low = Vector256.Load(panel + q * RowBytes), high = Vector256.Load(panel + q * RowBytes + 32);
-            bool whole = q < full;
-            T.Load(whole ? Unsafe.ReadUnaligned<int>(x + 4 * q) : tail0, out var m, out var s);
+            if (q == full)
+            {
+                // The partial last quad (only reached when k % 4 != 0): point each row so that x + at reads its tail.
+                x = (byte*)&tail0 - at;
+                x1 = (byte*)&tail1 - at;
+                x2 = (byte*)&tail2 - at;
+                x3 = (byte*)&tail3 - at;
+            }
+            Vector256<sbyte> low = Vector256.Load(w), high = Vector256.Load(w + 32);
+            T.Load(x + at, out var m, out var s);
             a0 = T.Add(a0, m, s, low);
             b0 = T.Add(b0, m, s, high);
-            T.Load(whole ? Unsafe.ReadUnaligned<int>(x1 + 4 * q) : tail1, out m, out s);
+            T.Load(x1 + at, out m, out s);
             a1 = T.Add(a1, m, s, low);
             b1 = T.Add(b1, m, s, high);
-            T.Load(whole ? Unsafe.ReadUnaligned<int>(x2 + 4 * q) : tail2, out m, out s);
+            T.Load(x2 + at, out m, out s);
             a2 = T.Add(a2, m, s, low);
             b2 = T.Add(b2, m, s, high);
-            T.Load(whole ? Unsafe.ReadUnaligned<int>(x3 + 4 * q) : tail3, out m, out s);
+            T.Load(x3 + at, out m, out s);
             a3 = T.Add(a3, m, s, low);
             b3 = T.Add(b3, m, s, high);
         }
-        Store<T>(a0, b0, c, n, p, corrections);
-        Store<T>(a1, b1, c + n, n, p, corrections);
-        Store<T>(a2, b2, c + 2 * n, n, p, corrections);
-        Store<T>(a3, b3, c + 3 * n, n, p, corrections);
-    }
-
-    /// <summary>One sample against panels p..p+3 (each <paramref name="panelBytes"/> apart): 8 ymm sums.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void FourPanels<T>(sbyte* panel, long panelBytes, int quads, byte* x, int k, int* c, int n, int p, int* corrections)
-        where T : struct, IQuadProduct
-    {
-        Vector256<int> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
-        sbyte* w1 = panel + panelBytes, w2 = w1 + panelBytes, w3 = w2 + panelBytes;
-        int full = k / 4, tail = Tail(x, k);
-        for (int q = 0; q < quads; q++)
-        {
-            T.Load(q < full ? Unsafe.ReadUnaligned<int>(x + 4 * q) : tail, out var m, out var s);
-            int offset = q * RowBytes;
-            a0 = T.Add(a0, m, s, Vector256.Load(panel + offset));
-            b0 = T.Add(b0, m, s, Vector256.Load(panel + offset + 32));
-            a1 = T.Add(a1, m, s, Vector256.Load(w1 + offset));
-            b1 = T.Add(b1, m, s, Vector256.Load(w1 + offset + 32));
-            a2 = T.Add(a2, m, s, Vector256.Load(w2 + offset));
-            b2 = T.Add(b2, m, s, Vector256.Load(w2 + offset + 32));
-            a3 = T.Add(a3, m, s, Vector256.Load(w3 + offset));
-            b3 = T.Add(b3, m, s, Vector256.Load(w3 + offset + 32));
-        }
-        Store<T>(a0, b0, c, n, p, corrections);
-        Store<T>(a1, b1, c, n, p + 1, corrections);
-        Store<T>(a2, b2, c, n, p + 2, corrections);
-        Store<T>(a3, b3, c, n, p + 3, corrections);
-    }
-
-    /// <summary>One sample against one panel.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void OnePanel<T>(sbyte* panel, int quads, byte* x, int k, int* c, int n, int p, int* corrections)
-        where T : struct, IQuadProduct
-    {
-        Vector256<int> a = default, b = default;
-        int full = k / 4, tail = Tail(x, k);
-        for (int q = 0; q < quads; q++)
-        {
-            T.Load(q < full ? Unsafe.ReadUnaligned<int>(x + 4 * q) : tail, out var m, out var s);
-            a = T.Add(a, m, s, Vector256.Load(panel + q * RowBytes));
-            b = T.Add(b, m, s, Vector256.Load(panel + q * RowBytes + 32));
-        }
-        Store<T>(a, b, c, n, p, corrections);
-    }
-
-    /// <summary>Neurons 16p..16p+15 of one sample's row of C (those below n), corrected when the product needs it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store<T>(Vector256<int> low, Vector256<int> high, int* row, int n, int p, int* corrections) where T : struct, IQuadProduct
-    {
-        int j = p * Int8Gemm.PanelWidth;
         if (T.Corrected)
         {
-            low += Vector256.Load(corrections + j);
-            high += Vector256.Load(corrections + j + 8);
+            Vector256<int> low = Vector256.Load(corrections), high = Vector256.Load(corrections + 8);
+            a0 += low; a1 += low; a2 += low; a3 += low;
+            b0 += high; b1 += high; b2 += high; b3 += high;
         }
-        if (j + Int8Gemm.PanelWidth <= n)
-        {
-            low.Store(row + j);
-            high.Store(row + j + 8);
-        }
-        else StorePart(low, high, row + j, n - j);
+        a0.Store(c);
+        b0.Store(c + 8);
+        a1.Store(c + stride);
+        b1.Store(c + stride + 8);
+        a2.Store(c + 2 * stride);
+        b2.Store(c + 2 * stride + 8);
+        a3.Store(c + 3 * stride);
+        b3.Store(c + 3 * stride + 8);
     }
 
-    /// <summary>The first <paramref name="valid"/> lanes of a panel (the last, partial panel).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static unsafe void StorePart(Vector256<int> low, Vector256<int> high, int* row, int valid)
+    /// <summary>One sample against panels p..p+3 (each <paramref name="panelBytes"/> apart): 8 ymm sums, 64 neurons stored at c.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void FourPanels<T>(sbyte* panel, long panelBytes, int quads, byte* x, int k, int* c, int* corrections)
+        where T : struct, IQuadProduct
     {
-        int* lanes = stackalloc int[Int8Gemm.PanelWidth];
-        low.Store(lanes);
-        high.Store(lanes + 8);
-        for (int j = 0; j < valid; j++) row[j] = lanes[j];
+        sbyte* w1 = panel + panelBytes, w2 = w1 + panelBytes, w3 = w2 + panelBytes;
+        int full = k / 4, tail = Tail(x, k);
+        Vector256<int> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+        sbyte* w0 = panel;
+        for (int q = 0, at = 0; q < quads; q++, at += 4, w0 += RowBytes, w1 += RowBytes, w2 += RowBytes, w3 += RowBytes)
+        {
+            if (q == full) x = (byte*)&tail - at; // the partial last quad (only reached when k % 4 != 0)
+            T.Load(x + at, out var m, out var s);
+            a0 = T.Add(a0, m, s, Vector256.Load(w0));
+            b0 = T.Add(b0, m, s, Vector256.Load(w0 + 32));
+            a1 = T.Add(a1, m, s, Vector256.Load(w1));
+            b1 = T.Add(b1, m, s, Vector256.Load(w1 + 32));
+            a2 = T.Add(a2, m, s, Vector256.Load(w2));
+            b2 = T.Add(b2, m, s, Vector256.Load(w2 + 32));
+            a3 = T.Add(a3, m, s, Vector256.Load(w3));
+            b3 = T.Add(b3, m, s, Vector256.Load(w3 + 32));
+        }
+        if (T.Corrected)
+        {
+            a0 += Vector256.Load(corrections); b0 += Vector256.Load(corrections + 8);
+            a1 += Vector256.Load(corrections + 16); b1 += Vector256.Load(corrections + 24);
+            a2 += Vector256.Load(corrections + 32); b2 += Vector256.Load(corrections + 40);
+            a3 += Vector256.Load(corrections + 48); b3 += Vector256.Load(corrections + 56);
+        }
+        a0.Store(c); b0.Store(c + 8); a1.Store(c + 16); b1.Store(c + 24);
+        a2.Store(c + 32); b2.Store(c + 40); a3.Store(c + 48); b3.Store(c + 56);
+    }
+
+    /// <summary>One sample against one panel: 16 neurons stored at c.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void OnePanel<T>(sbyte* panel, int quads, byte* x, int k, int* c, int* corrections)
+        where T : struct, IQuadProduct
+    {
+        int full = k / 4, tail = Tail(x, k);
+        Vector256<int> a = default, b = default;
+        sbyte* w = panel;
+        for (int q = 0, at = 0; q < quads; q++, at += 4, w += RowBytes)
+        {
+            if (q == full) x = (byte*)&tail - at;
+            T.Load(x + at, out var m, out var s);
+            a = T.Add(a, m, s, Vector256.Load(w));
+            b = T.Add(b, m, s, Vector256.Load(w + 32));
+        }
+        if (T.Corrected)
+        {
+            a += Vector256.Load(corrections);
+            b += Vector256.Load(corrections + 8);
+        }
+        a.Store(c);
+        b.Store(c + 8);
     }
 
     /// <summary>
     /// The last, partial quad of a row of k bytes, zero filled (0 when k is a multiple of 4); reading it as
     /// an int would run past the row (past the input, for the last sample). Zero weights face the padding.
-    /// Taken before a tile's loop: a call inside it would make the JIT spill the sums around it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe int Tail(byte* row, int k)
     {
         int quad = 0;
@@ -220,58 +257,84 @@ internal static class Int8Tiles
     {
         int n = weights.Outputs, k = weights.Depth, quads = weights.Quads, panels = weights.PanelCount, groups = count / 4;
         long panelBytes = (long)quads * RowBytes;
+        int* part = stackalloc int[4 * Width];
         fixed (sbyte* layout = weights.Panels)
         fixed (int* corrections = weights.Corrections)
         {
             for (int p = 0; p < panels; p++)
             {
+                int j = p * Width, valid = Math.Min(Width, n - j);
+                sbyte* panel = layout + p * panelBytes;
                 for (int g = 0; g < groups; g++)
-                    WideSamples(layout + p * panelBytes, quads, x + (long)g * 4 * k, k, 4, c + (long)g * 4 * n, n, p, corrections);
+                {
+                    int* row = c + (long)g * 4 * n + j;
+                    WideFour(panel, quads, x + (long)g * 4 * k, k, valid == Width ? row : part, valid == Width ? n : Width, corrections + j);
+                    if (valid < Width)
+                        for (int s = 0; s < 4; s++) Copy(part + s * Width, row + (long)s * n, valid);
+                }
                 for (int s = groups * 4; s < count; s++)
-                    WideSamples(layout + p * panelBytes, quads, x + (long)s * k, k, 1, c + (long)s * n, n, p, corrections);
+                {
+                    int* row = c + (long)s * n + j;
+                    WideOne(panel, quads, x + (long)s * k, k, valid == Width ? row : part, corrections + j);
+                    if (valid < Width) Copy(part, row, valid);
+                }
             }
         }
     }
 
-    /// <summary>Up to 4 samples (rows k apart) against one panel, one zmm sum each.</summary>
+    /// <summary>Samples x..x+3 (rows k apart) against one panel, one zmm sum each, stored at c + s * stride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void WideSamples(sbyte* panel, int quads, byte* x, int k, int samples, int* c, int n, int p, int* corrections)
+    private static unsafe void WideFour(sbyte* panel, int quads, byte* x, int k, int* c, int stride, int* corrections)
     {
+        byte* x1 = x + k, x2 = x1 + k, x3 = x2 + k;
+        int full = k / 4, tail0 = Tail(x, k), tail1 = Tail(x1, k), tail2 = Tail(x2, k), tail3 = Tail(x3, k);
         Vector512<int> t0 = default, t1 = default, t2 = default, t3 = default;
-        int full = k / 4, tail0 = Tail(x, k);
-        int tail1 = samples == 1 ? 0 : Tail(x + k, k), tail2 = samples == 1 ? 0 : Tail(x + 2 * k, k), tail3 = samples == 1 ? 0 : Tail(x + 3 * k, k);
-        for (int q = 0; q < quads; q++)
+        sbyte* row = panel;
+        for (int q = 0, at = 0; q < quads; q++, at += 4, row += RowBytes)
         {
-            Vector512<sbyte> w = Vector512.Load(panel + q * RowBytes), negated = -w;
-            bool whole = q < full;
-            t0 = WideAdd(t0, whole ? Unsafe.ReadUnaligned<int>(x + 4 * q) : tail0, w, negated);
-            if (samples == 1) continue;
-            t1 = WideAdd(t1, whole ? Unsafe.ReadUnaligned<int>(x + k + 4 * q) : tail1, w, negated);
-            t2 = WideAdd(t2, whole ? Unsafe.ReadUnaligned<int>(x + 2 * k + 4 * q) : tail2, w, negated);
-            t3 = WideAdd(t3, whole ? Unsafe.ReadUnaligned<int>(x + 3 * k + 4 * q) : tail3, w, negated);
+            if (q == full)
+            {
+                // The partial last quad (only reached when k % 4 != 0): point each row so that x + at reads its tail.
+                x = (byte*)&tail0 - at;
+                x1 = (byte*)&tail1 - at;
+                x2 = (byte*)&tail2 - at;
+                x3 = (byte*)&tail3 - at;
+            }
+            Vector512<sbyte> w = Vector512.Load(row), negated = -w;
+            t0 = WideAdd(t0, x + at, w, negated);
+            t1 = WideAdd(t1, x1 + at, w, negated);
+            t2 = WideAdd(t2, x2 + at, w, negated);
+            t3 = WideAdd(t3, x3 + at, w, negated);
         }
-        Vector512<int> correction = Vector512.Load(corrections + p * Int8Gemm.PanelWidth);
-        WideStore(t0 + correction, c, n, p);
-        if (samples == 1) return;
-        WideStore(t1 + correction, c + n, n, p);
-        WideStore(t2 + correction, c + 2 * n, n, p);
-        WideStore(t3 + correction, c + 3 * n, n, p);
+        Vector512<int> correction = Vector512.Load(corrections);
+        (t0 + correction).Store(c);
+        (t1 + correction).Store(c + stride);
+        (t2 + correction).Store(c + 2 * stride);
+        (t3 + correction).Store(c + 3 * stride);
+    }
+
+    /// <summary>One sample against one panel: 16 neurons stored at c.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void WideOne(sbyte* panel, int quads, byte* x, int k, int* c, int* corrections)
+    {
+        int full = k / 4, tail = Tail(x, k);
+        Vector512<int> t = default;
+        sbyte* row = panel;
+        for (int q = 0, at = 0; q < quads; q++, at += 4, row += RowBytes)
+        {
+            if (q == full) x = (byte*)&tail - at;
+            Vector512<sbyte> w = Vector512.Load(row);
+            t = WideAdd(t, x + at, w, -w);
+        }
+        (t + Vector512.Load(corrections)).Store(c);
     }
 
     /// <summary>sum + |x'| * (sign(x') w) per pair, widened at once (see <see cref="MaddQuads"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> WideAdd(Vector512<int> sum, int quad, Vector512<sbyte> w, Vector512<sbyte> negated)
+    private static unsafe Vector512<int> WideAdd(Vector512<int> sum, byte* quad, Vector512<sbyte> w, Vector512<sbyte> negated)
     {
-        Vector512<sbyte> centred = (Vector512.Create(quad).AsByte() ^ Vector512.Create((byte)0x80)).AsSByte();
+        Vector512<sbyte> centred = (Vector512.Create(*(int*)quad).AsByte() ^ Vector512.Create((byte)0x80)).AsSByte();
         Vector512<sbyte> signed = Vector512.ConditionalSelect(Vector512.LessThan(centred, Vector512<sbyte>.Zero), negated, w);
         return sum + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(Avx512BW.Abs(centred), signed), Vector512<short>.One);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void WideStore(Vector512<int> sums, int* row, int n, int p)
-    {
-        int j = p * Int8Gemm.PanelWidth;
-        if (j + Int8Gemm.PanelWidth <= n) sums.Store(row + j);
-        else StorePart(sums.GetLower(), sums.GetUpper(), row + j, n - j);
     }
 }
