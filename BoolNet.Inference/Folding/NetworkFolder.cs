@@ -26,9 +26,9 @@ namespace BoolNet.Inference;
 /// An int8 <see cref="IntegerLinear"/> (weights in -127..127) becomes an <see cref="Int8DenseLayer"/> whose
 /// v is the exact integer D = sum_i x_i w_i (raw bytes, or the bits as 0/1). After bits the training
 /// layer's pre-activation is exactly 2D - sum_i w_i + b, so the fold is bit-identical. On the first layer the
-/// training layer multiplies the rounded floats x_i / 255 and sums them in float, an approximation of
-/// (1/255) D; the fold probes the chain at the correctly rounded (1/255) D + b, so the integer layer is the
-/// exact form and can differ from the float training forward only where that forward's rounding (a few
+/// training layer multiplies the rounded floats x_i s (s its input scale, 1/255) by w_i and sums them in
+/// float, an approximation of s D; the fold probes the chain at s D rounded once, plus b, so the integer layer
+/// is the exact form and can differ from the float training forward only where that forward's rounding (a few
 /// float ulps) straddles a neuron's threshold. A last int8 layer followed only by the parameter-free
 /// <see cref="LayerNorm"/> gives the integer scores themselves: the norm is strictly increasing per sample,
 /// so the predicted classes do not change (the scores and their softmax do).
@@ -91,7 +91,7 @@ public static class NetworkFolder
                         // The head's last layer norm has no parameters: per sample it subtracts the mean and divides by
                         // a positive deviation, strictly increasing in each score (distinct integer scores stay distinct
                         // floats), so the class order and argmax are those of the integer scores: they are the output.
-                        folded = WithSource(scores, $"{integer.Kind} + {source[i + 1].Kind} (scores before the norm)");
+                        folded = WithSource(scores, $"{integer.Kind} + {source[i + 1].Kind}");
                         consumed = 2;
                     }
                     else folded = WithSource(scores, integer.Kind);
