@@ -22,6 +22,17 @@ namespace BoolNet.Inference;
 /// neuron for the switching point. The result equals the training network by construction; the
 /// fold then checks it on the whole domain (integer domains up to 2^16 values) or on a sample.
 /// </para>
+/// <para>
+/// An int8 <see cref="IntegerLinear"/> (weights in -127..127) becomes an <see cref="Int8DenseLayer"/> whose
+/// v is the exact integer D = sum_i x_i w_i (raw bytes, or the bits as 0/1). After bits the training
+/// layer's pre-activation is exactly 2D - sum_i w_i + b, so the fold is bit-identical. On the first layer the
+/// training layer multiplies the rounded floats x_i s (s its input scale, 1/255) by w_i and sums them in
+/// float, an approximation of s D; the fold probes the chain at s D rounded once, plus b, so the integer layer
+/// is the exact form and can differ from the float training forward only where that forward's rounding (a few
+/// float ulps) straddles a neuron's threshold. A last int8 layer followed only by the parameter-free
+/// <see cref="LayerNorm"/> gives the integer scores themselves: the norm is strictly increasing per sample,
+/// so the predicted classes do not change (the scores and their softmax do).
+/// </para>
 /// </summary>
 public static class NetworkFolder
 {
@@ -65,6 +76,26 @@ public static class NetworkFolder
                     folded = new FloatDenseLayer(real.InputShape, (float[])real.Weight.Value.Clone(), (float[]?)real.Bias?.Value.Clone(), real.Outputs, real.InputScale, rule, FloatDenseLayer.TrainingOrder(real.Outputs))
                     { Source = threshold is null ? real.Kind : Names(real) };
                     break;
+                case IntegerLinear integer when Int8Input(integer, i, source) is ValueKind input:
+                    var scores = new Int8DenseLayer(integer.InputShape, Int8Weights(integer), integer.OutputShape.Channels, input,
+                        (int[]?)integer.Bias?.Value.Clone(), null, integer.InputScale);
+                    if (threshold is not null)
+                    {
+                        (long lo, long hi) = scores.Range;
+                        ThresholdRule integerRule = FoldInteger(scores.OutputShape.Channels, integer.OutputShape, lo, hi, scores.Score, chain);
+                        folded = new Int8DenseLayer(integer.InputShape, scores.Weights, scores.OutputShape.Channels, input, null, integerRule, integer.InputScale)
+                        { Source = Names(integer) };
+                    }
+                    else if (i + 2 == source.Count && source[i + 1] is LayerNorm)
+                    {
+                        // The head's last layer norm has no parameters: per sample it subtracts the mean and divides by
+                        // a positive deviation, strictly increasing in each score (distinct integer scores stay distinct
+                        // floats), so the class order and argmax are those of the integer scores: they are the output.
+                        folded = WithSource(scores, $"{integer.Kind} + {source[i + 1].Kind}");
+                        consumed = 2;
+                    }
+                    else folded = WithSource(scores, integer.Kind);
+                    break;
                 case ThermometerEncoding encoder:
                     folded = new ThermometerLayer(encoder.InputShape, encoder.OutputShape, encoder.Thresholds.ToArray()) { Source = encoder.Kind };
                     consumed = 1;
@@ -101,10 +132,36 @@ public static class NetworkFolder
     }
 
     private static IEnumerable<string> ModelCodecKinds() =>
-        new[] { "boolean-linear", "bitplane-linear", "real-linear", "thermometer", "batch-norm", "threshold" }.Concat(WrappedKinds.All);
+        new[] { "boolean-linear", "bitplane-linear", "real-linear", "integer-linear (int8 range)", "thermometer", "batch-norm", "threshold" }.Concat(WrappedKinds.All);
 
-    private static InferenceLayer WithSource(InferenceLayer layer, string source) =>
-        layer is BitPlaneDenseLayer p ? new BitPlaneDenseLayer(p.InputShape, p.Weights, p.InputBits, p.Rule, p.Scale) { Source = source } : layer;
+    private static InferenceLayer WithSource(InferenceLayer layer, string source) => layer switch
+    {
+        BitPlaneDenseLayer p => new BitPlaneDenseLayer(p.InputShape, p.Weights, p.InputBits, p.Rule, p.Scale) { Source = source },
+        Int8DenseLayer d => new Int8DenseLayer(d.InputShape, d.Weights, d.OutputShape.Channels, d.InputKind, d.Bias, d.Rule, d.InputScale) { Source = source },
+        _ => layer,
+    };
+
+    /// <summary>
+    /// What an <see cref="IntegerLinear"/> reads if it folds to an <see cref="Int8DenseLayer"/>: weights within
+    /// -127..127 (<see cref="IntegerRange.Int8"/>; a range holding -128 does not), on the raw bytes (first layer)
+    /// or on a flat vector of bits; null otherwise (the layer is then wrapped as it is).
+    /// </summary>
+    private static ValueKind? Int8Input(IntegerLinear integer, int index, IReadOnlyList<ILayer> source)
+    {
+        IntegerRange range = integer.Weight.Range;
+        if (range.Bits != 8 || range.Minimum < -127) return null;
+        if (index == 0) return ValueKind.Bytes;
+        return source[index - 1].OutputIsBits && integer.InputShape.IsVector ? ValueKind.Bits : null;
+    }
+
+    /// <summary>W as int8 (the parameter's range keeps every value within -127..127).</summary>
+    private static sbyte[] Int8Weights(IntegerLinear integer)
+    {
+        int[] values = integer.Weight.Value;
+        var weights = new sbyte[values.Length];
+        for (int i = 0; i < values.Length; i++) weights[i] = checked((sbyte)values[i]);
+        return weights;
+    }
 
     /// <summary>XNOR/XOR neuron: v = mismatch count c in [0, m]; a = scale * (sign * (2 (m - c) - m) + e(b_j)).</summary>
     private static ThresholdRule FoldBoolean(BooleanLinear linear, IReadOnlyList<ILayer> chain)

@@ -22,12 +22,15 @@ public enum ValueKind
 /// What one inference layer costs, per sample, for the summary. The stored values by tensor type
 /// (int32 and float32 apart) come from the layer's record: <see cref="StoredValues"/>.
 /// </summary>
-/// <param name="ParametersByBits">stored values per bit width (1, 8, 32; width 32 holds int32 and float32 alike)</param>
+/// <param name="ParametersByBits">stored values per bit width (1, 8, 32; int8 weights count under 8; width 32 holds int32 and float32 alike)</param>
 /// <param name="BinaryMacs">1-bit x 1-bit multiply-accumulates (XNOR/XOR + popcount)</param>
 /// <param name="MixedMacs">8-bit x 1-bit multiply-accumulates (bit-plane first layer)</param>
 /// <param name="FloatMacs">float32 multiply-accumulates</param>
 public sealed record LayerCost(IReadOnlyDictionary<int, long> ParametersByBits, long BinaryMacs, long MixedMacs, long FloatMacs)
 {
+    /// <summary>8-bit x 8-bit integer multiply-accumulates (int8 weights on bytes or bits, <see cref="Int8DenseLayer"/>).</summary>
+    public long IntegerMacs { get; init; }
+
     /// <summary>Bytes the parameters take (bits rounded up per width).</summary>
     public long ParameterBytes => ParametersByBits.Sum(p => (p.Key * p.Value + 7) / 8);
 

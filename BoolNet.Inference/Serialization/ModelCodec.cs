@@ -13,6 +13,7 @@ public static class ModelCodec
         [BooleanDenseLayer.KindName] = BooleanDenseLayer.FromRecord,
         [BooleanLogitsLayer.KindName] = BooleanLogitsLayer.FromRecord,
         [BitPlaneDenseLayer.KindName] = BitPlaneDenseLayer.FromRecord,
+        [Int8DenseLayer.KindName] = Int8DenseLayer.FromRecord,
         [ThermometerLayer.KindName] = ThermometerLayer.FromRecord,
         [FloatDenseLayer.KindName] = FloatDenseLayer.FromRecord,
         [BatchNormLayer.KindName] = BatchNormLayer.FromRecord,
