@@ -33,11 +33,11 @@ public static class SummaryReport
     }
 
     /// <summary>The whole model's figures.</summary>
-    private sealed record ModelFigures(List<LayerFigures> Layers, SortedDictionary<string, long> Stored, long Bytes, long Binary, long Mixed, long Floating)
+    private sealed record ModelFigures(List<LayerFigures> Layers, SortedDictionary<string, long> Stored, long Bytes, long Binary, long Mixed, long Integer, long Floating)
     {
         public long Parameters => Stored.Values.Sum();
 
-        public long Macs => Binary + Mixed + Floating;
+        public long Macs => Binary + Mixed + Integer + Floating;
 
         /// <summary>Storage keys in <see cref="StorageKeys"/> order, then any other, that some layer uses.</summary>
         public IEnumerable<string> UsedKeys => StorageKeys.Concat(Stored.Keys.Except(StorageKeys)).Where(k => Stored.GetValueOrDefault(k) > 0);
@@ -47,7 +47,7 @@ public static class SummaryReport
     {
         var layers = new List<LayerFigures>();
         var stored = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        long bytes = 0, binary = 0, mixed = 0, floating = 0;
+        long bytes = 0, binary = 0, mixed = 0, integer = 0, floating = 0;
         foreach (InferenceLayer layer in model.Layers)
         {
             LayerRecord record = layer.ToRecord();
@@ -59,9 +59,10 @@ public static class SummaryReport
             bytes += figures.Bytes;
             binary += figures.Cost.BinaryMacs;
             mixed += figures.Cost.MixedMacs;
+            integer += figures.Cost.IntegerMacs;
             floating += figures.Cost.FloatMacs;
         }
-        return new ModelFigures(layers, stored, bytes, binary, mixed, floating);
+        return new ModelFigures(layers, stored, bytes, binary, mixed, integer, floating);
     }
 
     /// <summary>The text report for <paramref name="model"/>, read from <paramref name="path"/>.</summary>
@@ -88,6 +89,7 @@ public static class SummaryReport
         {
             ("binary MACs", c => c.BinaryMacs, figures.Binary),
             ("8x1-bit MACs", c => c.MixedMacs, figures.Mixed),
+            ("int8 MACs", c => c.IntegerMacs, figures.Integer),
             ("float MACs", c => c.FloatMacs, figures.Floating),
         };
         macs.RemoveAll(m => m.Total == 0);
@@ -127,7 +129,7 @@ public static class SummaryReport
                 (ModelFileSource.IsModelFile(path) ? $", on disk {new FileInfo(path).Length:N0} bytes" : " (as export would write it)")),
             ("stored values", $"{parameters:N0}: " + string.Join(", ", keys.Select(k => $"{figures.Stored[k]:N0} {k}")) + $" = {Size(figures.Bytes)}"),
             ("float32-equivalent size", $"{Size(parameters * 4)} (compression {(double)parameters * 4 / Math.Max(1, figures.Bytes):F1}x)"),
-            ("MACs per image", $"{figures.Macs:N0}; binary {Percent(figures.Binary, figures.Macs)}, 8x1-bit {Percent(figures.Mixed, figures.Macs)}, float {Percent(figures.Floating, figures.Macs)}"),
+            ("MACs per image", $"{figures.Macs:N0}; binary {Percent(figures.Binary, figures.Macs)}, 8x1-bit {Percent(figures.Mixed, figures.Macs)}, int8 {Percent(figures.Integer, figures.Macs)}, float {Percent(figures.Floating, figures.Macs)}"),
         };
         AddTrainingMemory(totals, model);
         if (model.Get("weights") is { } weights) totals.Add(("weights", weights));
@@ -166,13 +168,13 @@ public static class SummaryReport
                 WriteShape(writer, "input_shape", l.InputShape);
                 WriteShape(writer, "output_shape", l.OutputShape);
                 writer.WriteString("output", Describe(l.Output));
-                WriteCounts(writer, layer.Stored, layer.Bytes, layer.Cost.BinaryMacs, layer.Cost.MixedMacs, layer.Cost.FloatMacs);
+                WriteCounts(writer, layer.Stored, layer.Bytes, layer.Cost.BinaryMacs, layer.Cost.MixedMacs, layer.Cost.IntegerMacs, layer.Cost.FloatMacs);
                 WriteTraining(writer, l.TrainingBooleanParameters, l.TrainingRealParameters, l.TrainingIntegerParameters);
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
             writer.WriteStartObject("totals");
-            WriteCounts(writer, figures.Stored, figures.Bytes, figures.Binary, figures.Mixed, figures.Floating);
+            WriteCounts(writer, figures.Stored, figures.Bytes, figures.Binary, figures.Mixed, figures.Integer, figures.Floating);
             WriteTraining(writer, model.Layers.Sum(l => l.TrainingBooleanParameters), model.Layers.Sum(l => l.TrainingRealParameters),
                 model.Layers.Sum(l => l.TrainingIntegerParameters));
             writer.WriteNumber("float32_equivalent_bytes", figures.Parameters * 4);
@@ -192,7 +194,7 @@ public static class SummaryReport
         writer.WriteEndArray();
     }
 
-    private static void WriteCounts(Utf8JsonWriter writer, SortedDictionary<string, long> stored, long bytes, long binary, long mixed, long floating)
+    private static void WriteCounts(Utf8JsonWriter writer, SortedDictionary<string, long> stored, long bytes, long binary, long mixed, long integer, long floating)
     {
         writer.WriteStartObject("parameters_by_type");
         foreach (string key in StorageKeys.Concat(stored.Keys.Except(StorageKeys))) writer.WriteNumber(key, stored.GetValueOrDefault(key));
@@ -202,8 +204,9 @@ public static class SummaryReport
         writer.WriteStartObject("macs");
         writer.WriteNumber("binary", binary);
         writer.WriteNumber("byte_x_bit", mixed);
+        writer.WriteNumber("int8", integer);
         writer.WriteNumber("float", floating);
-        writer.WriteNumber("total", binary + mixed + floating);
+        writer.WriteNumber("total", binary + mixed + integer + floating);
         writer.WriteEndObject();
     }
 
