@@ -7,7 +7,8 @@ namespace BoolNet.Bench;
 /// <c>gemm --m M --k K --n N [--threads T] [--isa scalar|avx2|avx512|all] [--op xor|and] [--repetitions R]</c>
 /// prints one JSON line per ISA (quick, machine-readable; <c>all</c> interleaves every supported path in
 /// one process, the fair comparison on a loaded machine); <c>floatgemm [--rounds R]</c> compares the float
-/// GEMM's algorithms on catalogue shapes (<see cref="Real.FloatGemmAlgorithms"/>); anything else goes to BenchmarkDotNet's switcher,
+/// GEMM's algorithms on catalogue shapes (<see cref="Real.FloatGemmAlgorithms"/>); <c>floatpanels</c> the
+/// pre-packed float product against the unpacked one (<see cref="Real.FloatPanelsBench"/>); anything else goes to BenchmarkDotNet's switcher,
 /// e.g. <c>--filter *GemmBenchmarks*</c>.
 /// </summary>
 public static class Program
@@ -20,6 +21,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "fusion") return Training.FusionBench.Run(args[1..]);
         if (args.Length > 0 && args[0] == "signals") return SignalProductsBench.Run(args[1..]);
         if (args.Length > 0 && args[0] == "floatgemm") return Real.FloatGemmAlgorithms.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "floatpanels") return Real.FloatPanelsBench.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

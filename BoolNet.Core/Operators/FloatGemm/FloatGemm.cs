@@ -37,7 +37,9 @@ public enum FloatSumOrder
 /// <c>FloatGemm.Reference.cs</c> (the scalar definition), <c>FloatGemm.Blocked.cs</c> (Goto-style
 /// packing and blocking), <c>FloatGemm.Tiles.cs</c> (the register tiles: AVX-512, AVX2, scalar),
 /// <c>FloatGemm.Rows.cs</c> (few rows against an unpacked B, and the <see cref="FloatSumOrder.Dot8"/>
-/// row dot products). <c>BOOLNET_ISA=scalar</c> runs every algorithm on its scalar loops.
+/// row dot products), <c>FloatGemm.Panels.cs</c> and <c>FloatGemm.PanelKernels.cs</c> (products against a
+/// B packed once, <see cref="FloatPanels"/>: the inference layer's weights). <c>BOOLNET_ISA=scalar</c> runs
+/// every algorithm on its scalar loops.
 /// </para>
 /// </summary>
 public static partial class FloatGemm
