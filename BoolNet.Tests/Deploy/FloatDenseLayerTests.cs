@@ -74,7 +74,8 @@ public sealed class FloatDenseLayerTests
                 var output = new Activations();
                 layer.Forward(input, kind, output, count, scratch);
                 float[] expected = Reference(x, weights, bias, count, n, k, order);
-                Assert.That(output.Real.AsSpan(0, count * n).ToArray(), Is.EqualTo(expected), $"{k}->{n} {kind} count {count}");
+                Assert.That(Real.FloatPanelsTests.Bits(output.Real.AsSpan(0, count * n)), Is.EqualTo(Real.FloatPanelsTests.Bits(expected)),
+                    $"{k}->{n} {kind} count {count}");
             }
     }
 

@@ -80,22 +80,33 @@ public static partial class FloatGemm
         c30.Store(c); c31.Store(c + 16); c32.Store(c + 32); c33.Store(c + 48);
     }
 
-    /// <summary>One row x 128 columns (a whole group) in 8 zmm accumulators: the batch-1 kernel, bound by streaming B.</summary>
+    /// <summary>
+    /// One row x 128 columns (a whole group) in 8 zmm accumulators over the depths indices[0..count) in
+    /// order, from zero or, when <paramref name="load"/>, continuing the chains in C: the batch-1 kernel,
+    /// bound by streaming B.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Row1x128(float* a, long lda, float* b, float* c, long ldc, int k)
+    private static unsafe void Row1x128(float* a, int* indices, int count, float* b, float* c, bool load)
     {
         Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
-        for (int p = 0; p < k; p++, b += PanelStride)
+        if (load)
         {
+            s0 = Vector512.Load(c); s1 = Vector512.Load(c + 16); s2 = Vector512.Load(c + 32); s3 = Vector512.Load(c + 48);
+            s4 = Vector512.Load(c + 64); s5 = Vector512.Load(c + 80); s6 = Vector512.Load(c + 96); s7 = Vector512.Load(c + 112);
+        }
+        for (int i = 0; i < count; i++)
+        {
+            int p = indices[i];
+            float* row = b + (long)p * PanelStride;
             Vector512<float> x = Vector512.Create(a[p]);
-            s0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b), s0);
-            s1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 16), s1);
-            s2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 32), s2);
-            s3 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 48), s3);
-            s4 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 64), s4);
-            s5 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 80), s5);
-            s6 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 96), s6);
-            s7 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + 112), s7);
+            s0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row), s0);
+            s1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 16), s1);
+            s2 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 32), s2);
+            s3 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 48), s3);
+            s4 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 64), s4);
+            s5 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 80), s5);
+            s6 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 96), s6);
+            s7 = Vector512.FusedMultiplyAdd(x, Vector512.Load(row + 112), s7);
         }
         s0.Store(c); s1.Store(c + 16); s2.Store(c + 32); s3.Store(c + 48);
         s4.Store(c + 64); s5.Store(c + 80); s6.Store(c + 96); s7.Store(c + 112);
@@ -163,29 +174,38 @@ public static partial class FloatGemm
 
     /// <summary>One row x 128 columns in 16 ymm accumulators: <see cref="Row1x128"/> on AVX2.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Row1x128Vector256(float* a, long lda, float* b, float* c, long ldc, int k)
+    private static unsafe void Row1x128Vector256(float* a, int* indices, int count, float* b, float* c, bool load)
     {
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
         Vector256<float> s8 = default, s9 = default, s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default;
-        for (int p = 0; p < k; p++, b += PanelStride)
+        if (load)
         {
+            s0 = Vector256.Load(c); s1 = Vector256.Load(c + 8); s2 = Vector256.Load(c + 16); s3 = Vector256.Load(c + 24);
+            s4 = Vector256.Load(c + 32); s5 = Vector256.Load(c + 40); s6 = Vector256.Load(c + 48); s7 = Vector256.Load(c + 56);
+            s8 = Vector256.Load(c + 64); s9 = Vector256.Load(c + 72); s10 = Vector256.Load(c + 80); s11 = Vector256.Load(c + 88);
+            s12 = Vector256.Load(c + 96); s13 = Vector256.Load(c + 104); s14 = Vector256.Load(c + 112); s15 = Vector256.Load(c + 120);
+        }
+        for (int i = 0; i < count; i++)
+        {
+            int p = indices[i];
+            float* row = b + (long)p * PanelStride;
             Vector256<float> x = Vector256.Create(a[p]);
-            s0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b), s0);
-            s1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 8), s1);
-            s2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 16), s2);
-            s3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 24), s3);
-            s4 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 32), s4);
-            s5 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 40), s5);
-            s6 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 48), s6);
-            s7 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 56), s7);
-            s8 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 64), s8);
-            s9 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 72), s9);
-            s10 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 80), s10);
-            s11 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 88), s11);
-            s12 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 96), s12);
-            s13 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 104), s13);
-            s14 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 112), s14);
-            s15 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b + 120), s15);
+            s0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row), s0);
+            s1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 8), s1);
+            s2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 16), s2);
+            s3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 24), s3);
+            s4 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 32), s4);
+            s5 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 40), s5);
+            s6 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 48), s6);
+            s7 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 56), s7);
+            s8 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 64), s8);
+            s9 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 72), s9);
+            s10 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 80), s10);
+            s11 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 88), s11);
+            s12 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 96), s12);
+            s13 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 104), s13);
+            s14 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 112), s14);
+            s15 = Vector256.FusedMultiplyAdd(x, Vector256.Load(row + 120), s15);
         }
         s0.Store(c); s1.Store(c + 8); s2.Store(c + 16); s3.Store(c + 24);
         s4.Store(c + 32); s5.Store(c + 40); s6.Store(c + 48); s7.Store(c + 56);

@@ -38,25 +38,31 @@ public static partial class FloatGemm
             return;
         }
         Path path = Resolve(isa);
+        // Rows in register tiles and 4-row passes, group by group; then the single rows, each on its own.
+        int tileRows = path == Path.Vector512 ? 8 : Rows256;
+        int shared = path == Path.Scalar ? m : m / tileRows * tileRows + (m % tileRows >= 4 ? 4 : 0);
         fixed (float* aPointer = a, panelPointer = b.Values, cPointer = c)
         {
-            for (int group = 0; group < b.Groups; group++)
+            for (int group = 0; group < b.Groups && shared > 0; group++)
             {
                 int column = group * FloatPanels.GroupColumns;
                 float* panels = panelPointer + (long)group * k * FloatPanels.GroupColumns;
+                int width = Math.Min(FloatPanels.GroupColumns, n - column);
                 switch (path)
                 {
-                    case Path.Vector512: Group512(aPointer, panels, cPointer + column, m, n, k, Math.Min(FloatPanels.GroupColumns, n - column)); break;
-                    case Path.Vector256: Group256(aPointer, panels, cPointer + column, m, n, k, Math.Min(FloatPanels.GroupColumns, n - column)); break;
-                    default: GroupScalar(aPointer, panels, cPointer + column, m, n, k, Math.Min(FloatPanels.GroupColumns, n - column)); break;
+                    case Path.Vector512: Group512(aPointer, panels, cPointer + column, shared, n, k, width); break;
+                    case Path.Vector256: Group256(aPointer, panels, cPointer + column, shared, n, k, width); break;
+                    default: GroupScalar(aPointer, panels, cPointer + column, shared, n, k, width); break;
                 }
             }
+            for (int row = shared; row < m; row++)
+                SingleRow(aPointer + (long)row * k, b, panelPointer, cPointer + (long)row * n, path);
         }
     }
 
     /// <summary>
-    /// One group of columns [0, width) (width &lt;= 128) of C on AVX-512: 8 x 32 tiles, 4 x 64 passes, then
-    /// single rows x 128. C points at the group's first column, rows n apart.
+    /// Rows [0, m) of one group of columns [0, width) (width &lt;= 128) of C on AVX-512, m a multiple of 8
+    /// plus 0 or 4: 8 x 32 tiles, then a 4 x 64 pass. C points at the group's first column, rows n apart.
     /// </summary>
     private static unsafe void Group512(float* a, float* panels, float* c, int m, int n, int k, int width)
     {
@@ -67,11 +73,9 @@ public static partial class FloatGemm
         for (; row + 4 <= m; row += 4)
             for (int column = 0; column < width; column += 64)
                 Tile(a + (long)row * k, panels + column, c + (long)row * n + column, n, k, 4, 64, Math.Min(64, width - column), &Rows4x64);
-        for (; row < m; row++)
-            Tile(a + (long)row * k, panels, c + (long)row * n, n, k, 1, FloatPanels.GroupColumns, width, &Row1x128);
     }
 
-    /// <summary>One group on AVX2: 6 x 16 tiles, 4 x 32 passes, then single rows x 128 (16 ymm accumulators).</summary>
+    /// <summary>One group on AVX2: 6 x 16 tiles, then a 4 x 32 pass (m a multiple of 6 plus 0 or 4).</summary>
     private static unsafe void Group256(float* a, float* panels, float* c, int m, int n, int k, int width)
     {
         int row = 0;
@@ -81,8 +85,66 @@ public static partial class FloatGemm
         for (; row + 4 <= m; row += 4)
             for (int column = 0; column < width; column += 32)
                 Tile(a + (long)row * k, panels + column, c + (long)row * n + column, n, k, 4, 32, Math.Min(32, width - column), &Rows4x32);
-        for (; row < m; row++)
-            Tile(a + (long)row * k, panels, c + (long)row * n, n, k, 1, FloatPanels.GroupColumns, width, &Row1x128Vector256);
+    }
+
+    /// <summary>Depths gathered per pass of <see cref="RowChains"/> (a stack buffer of this many indices).</summary>
+    private const int IndexBlock = 1024;
+
+    /// <summary>
+    /// One row of C (a batch-1 product): each group is one sequential stream of 512-byte depth rows. The
+    /// depths p with A[p] = 0 are skipped when B is finite (half of a Fashion-MNIST image is zero pixels).
+    /// Exactness: fma(+-0, w, s) with w finite is s unless s is a zero, so step by step the skipped chain
+    /// equals the full one or both are zeros; they can differ only in the sign of a zero result. A row of
+    /// zeros gives +0 both ways (a chain from +0 never meets -0 + -0); otherwise a group with a zero result
+    /// is recomputed over every depth, so the bits are the full chain's and the worst case costs one dense pass more.
+    /// </summary>
+    private static unsafe void SingleRow(float* a, FloatPanels b, float* panelPointer, float* c, Path path)
+    {
+        (bool skipped, bool anyNonzero) = RowChains(a, b, panelPointer, c, path, b.AllFinite, 0, b.Groups);
+        if (!skipped || !anyNonzero) return;
+        for (int group = 0; group < b.Groups; group++)
+        {
+            int column = group * FloatPanels.GroupColumns, width = Math.Min(FloatPanels.GroupColumns, b.Columns - column);
+            for (int j = column; j < column + width; j++)
+                if (c[j] == 0f)
+                {
+                    RowChains(a, b, panelPointer, c, path, skipZeros: false, group, group + 1);
+                    break;
+                }
+        }
+    }
+
+    /// <summary>
+    /// Groups [firstGroup, endGroup) of one row, the depths gathered in blocks of <see cref="IndexBlock"/>
+    /// (each block continues the chains), zero depths left out when <paramref name="skipZeros"/>. Returns
+    /// whether any depth was left out and whether any was kept.
+    /// </summary>
+    private static unsafe (bool Skipped, bool AnyKept) RowChains(float* a, FloatPanels b, float* panelPointer, float* c, Path path,
+        bool skipZeros, int firstGroup, int endGroup)
+    {
+        int k = b.Depth, n = b.Columns;
+        int* indices = stackalloc int[IndexBlock];
+        float* edge = stackalloc float[FloatPanels.GroupColumns]; // the chains of a last group narrower than 128
+        bool skipped = false, kept = false;
+        for (int start = 0; start < k; start += IndexBlock)
+        {
+            int stop = Math.Min(k, start + IndexBlock), count = 0;
+            for (int p = start; p < stop; p++)
+                if (!skipZeros || a[p] != 0f) indices[count++] = p;
+            skipped |= count < stop - start;
+            kept |= count > 0;
+            for (int group = firstGroup; group < endGroup; group++)
+            {
+                int column = group * FloatPanels.GroupColumns;
+                float* panels = panelPointer + (long)group * k * FloatPanels.GroupColumns;
+                float* target = n - column >= FloatPanels.GroupColumns ? c + column : edge;
+                if (path == Path.Vector512) Row1x128(a, indices, count, panels, target, start > 0);
+                else Row1x128Vector256(a, indices, count, panels, target, start > 0);
+            }
+        }
+        int last = (endGroup - 1) * FloatPanels.GroupColumns;
+        if (n - last < FloatPanels.GroupColumns) new ReadOnlySpan<float>(edge, n - last).CopyTo(new Span<float>(c + last, n - last));
+        return (skipped, kept);
     }
 
     /// <summary>

@@ -18,6 +18,8 @@ public sealed class FloatPanels
         Values = values;
         Depth = depth;
         Columns = columns;
+        AllFinite = true;
+        foreach (float value in values) AllFinite &= float.IsFinite(value);
     }
 
     /// <summary>k: the depth of a product (columns of A).</summary>
@@ -31,6 +33,9 @@ public sealed class FloatPanels
 
     /// <summary>The packed values, [group][p][<see cref="GroupColumns"/>].</summary>
     internal float[] Values { get; }
+
+    /// <summary>No infinity or NaN in B, so a zero in A contributes exactly +-0 to every product it meets.</summary>
+    internal bool AllFinite { get; }
 
     /// <summary>
     /// Packs op(B) [k, n]: <paramref name="b"/> is stored [k, n] row-major, or [n, k] when
