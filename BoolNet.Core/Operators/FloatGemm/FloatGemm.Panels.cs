@@ -6,9 +6,10 @@ namespace BoolNet.Core.Operators;
 /// Products against a pre-packed right-hand side (<see cref="FloatPanels"/>): C[m, n] = A[m, k] B[k, n]
 /// in the <see cref="FloatSumOrder.Chain"/> order, A row-major and read in place. Nothing is packed or
 /// allocated per call. Per 128-column group of B the rows go in register tiles (8 x 32 on AVX-512,
-/// 6 x 16 on AVX2) while enough rows remain, then 4-row and 1-row passes that share each B load
-/// across the rows they hold; every pass keeps one fma chain per element over p in order, so every
-/// path equals <see cref="MultiplyReference"/> bit for bit. The kernels are in <c>FloatGemm.PanelKernels.cs</c>.
+/// 6 x 16 on AVX2) while enough rows remain, then a 4-row pass that shares each B load across its rows;
+/// a single row left over (a batch of one) streams each group once and skips its zero inputs. Every pass
+/// keeps one fma chain per element over p in order, so every path equals <see cref="MultiplyReference"/>
+/// bit for bit. The kernels are in <c>FloatGemm.PanelKernels.cs</c>.
 /// </summary>
 public static partial class FloatGemm
 {

@@ -144,9 +144,10 @@ public static partial class FloatGemm
 
     /// <summary>
     /// The one decision of which algorithm runs. Dot8 has its own loops. A product of at most
-    /// <see cref="FewRowsLimit"/> rows against a row-major B (the inference layer's pre-transposed weights at
-    /// batch 1-4) streams B once in place: packing B would copy all of it for a handful of rows (3.5x
-    /// faster on bold-mlp's first layer at batch 1, <c>BoolNet.Bench floatgemm</c>). Everything else is
+    /// <see cref="FewRowsLimit"/> rows against a row-major B (a small batch's input gradient, say) streams
+    /// B once in place: packing B would copy all of it for a handful of rows (3.5x faster on bold-mlp's
+    /// first layer at batch 1, <c>BoolNet.Bench floatgemm</c>; the inference layer now packs its weights
+    /// once instead, <see cref="FloatPanels"/>, 1.8x faster again, <c>floatpanels</c>). Everything else is
     /// blocked. (A third algorithm, A B^T computed as (B A^T)^T on AVX2 to skip packing the weight, was
     /// deleted: on bold-mlp's training shape it measured 0.96-1.03x the blocked one.)
     /// </summary>
