@@ -7,7 +7,8 @@ namespace BoolNet.Bench;
 /// <c>gemm --m M --k K --n N [--threads T] [--isa scalar|avx2|avx512|all] [--op xor|and] [--repetitions R]</c>
 /// prints one JSON line per ISA (quick, machine-readable; <c>all</c> interleaves every supported path in
 /// one process, the fair comparison on a loaded machine); <c>floatgemm [--rounds R]</c> compares the float
-/// GEMM's algorithms on catalogue shapes (<see cref="Real.FloatGemmAlgorithms"/>); <c>int8 [--threads T]</c> the
+/// GEMM's algorithms on catalogue shapes (<see cref="Real.FloatGemmAlgorithms"/>); <c>floatpanels</c> the
+/// pre-packed float product against the unpacked one (<see cref="Real.FloatPanelsBench"/>); <c>int8 [--threads T]</c> the
 /// int8 product's paths (<see cref="Int8GemmBench"/>); <c>discrete-model --out FILE</c> writes a folded random
 /// discrete MLP for <c>boolnet bench</c> (<see cref="DiscreteModelFile"/>); anything else goes to BenchmarkDotNet's switcher,
 /// e.g. <c>--filter *GemmBenchmarks*</c>.
@@ -24,6 +25,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "floatgemm") return Real.FloatGemmAlgorithms.Run(args[1..]);
         if (args.Length > 0 && args[0] == "int8") return Int8GemmBench.Run(args[1..]);
         if (args.Length > 0 && args[0] == "discrete-model") return DiscreteModelFile.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "floatpanels") return Real.FloatPanelsBench.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -13,14 +13,15 @@ namespace BoolNet.Inference;
 /// z = x W^T is the float GEMM in the training layer's <see cref="FloatSumOrder"/> (recorded in the
 /// file), then + b. Optional folded rule: y_j = [z_j &lt;= t_j] XOR f_j.
 /// <code>  x [samples, K] -> z [samples, n] -> real y [samples, n] or bits [samples, n] </code>
-/// Samples go 4 at a time: against the pre-transposed W^T [K, padded n] the GEMM streams W once per
-/// block of 4 (<see cref="FloatGemm.FewRowsLimit"/>) instead of packing it per call.
+/// In the chain order W is packed once (<see cref="FloatPanels"/>, 128-column groups read as sequential
+/// streams) and samples go up to <see cref="InferenceModel.ChunkSize"/> at a time, so W streams once per
+/// chunk of the inference model and register tiles reuse each load across 8 samples; the packed product
+/// keeps each element's fma chain, so the bits equal the training layer's.
 /// </summary>
 public sealed class FloatDenseLayer : InferenceLayer
 {
-    private const int Lanes = 16;
-    private const int Block = FloatGemm.FewRowsLimit;
-    private readonly float[] _transposed; // W^T [K, paddedN], zero padded (the chain order's operand)
+    private const int Block = InferenceModel.ChunkSize;
+    private readonly FloatPanels? _panels; // W^T packed (the chain order's operand); Dot8 reads W as it is
 
     /// <summary>Creates the layer.</summary>
     public FloatDenseLayer(TensorShape input, float[] weights, float[]? bias, int outputs, float inputScale, FloatThresholdRule? rule,
@@ -36,11 +37,7 @@ public sealed class FloatDenseLayer : InferenceLayer
         Bias = bias;
         InputScale = inputScale;
         Rule = rule;
-        PaddedOutputs = (outputs + Lanes - 1) / Lanes * Lanes;
-        _transposed = order == FloatSumOrder.Chain ? new float[(long)k * PaddedOutputs] : []; // Dot8 reads W as it is
-        if (order == FloatSumOrder.Chain)
-            for (int j = 0; j < outputs; j++)
-                for (int p = 0; p < k; p++) _transposed[(long)p * PaddedOutputs + j] = weights[(long)j * k + p];
+        if (order == FloatSumOrder.Chain) _panels = FloatPanels.Pack(weights, transposeB: true, k, outputs);
     }
 
     /// <summary>The file kind.</summary>
@@ -67,9 +64,6 @@ public sealed class FloatDenseLayer : InferenceLayer
     /// <summary>The order the training layer uses for <paramref name="outputs"/> outputs (<see cref="RealLinear.SumOrderFor"/>).</summary>
     public static FloatSumOrder TrainingOrder(int outputs) => RealLinear.SumOrderFor(outputs);
 
-    /// <summary>Outputs rounded up to whole vectors.</summary>
-    public int PaddedOutputs { get; }
-
     private int Outputs => OutputShape.Channels;
 
     /// <inheritdoc />
@@ -85,19 +79,18 @@ public sealed class FloatDenseLayer : InferenceLayer
     public override void Forward(Activations input, ValueKind inputKind, Activations output, int count, Scratch scratch)
     {
         int k = InputShape.Size, n = Outputs;
-        // Chain: z = x [Block, K] times W^T [K, padded] (row-major); Dot8: x times W [n, K]^T, as in training.
-        bool chain = Order == FloatSumOrder.Chain;
-        int stride = chain ? PaddedOutputs : n;
-        // x [Block, K] then z [Block, stride] in the scratch ints (reinterpreted as floats).
-        Span<int> ints = scratch.Ints((long)Block * (k + stride));
-        Span<float> x = MemoryMarshal.Cast<int, float>(ints[..(Block * k)]);
-        Span<float> z = MemoryMarshal.Cast<int, float>(ints.Slice(Block * k, Block * stride));
+        // Chain: z = x [Block, K] times the packed W^T; Dot8: x times W [n, K]^T, as in training.
+        // x [Block, K] then z [Block, n] in the scratch ints (reinterpreted as floats).
+        int block = Math.Min(Block, count);
+        Span<int> ints = scratch.Ints((long)block * (k + n));
+        Span<float> x = MemoryMarshal.Cast<int, float>(ints[..(block * k)]);
+        Span<float> z = MemoryMarshal.Cast<int, float>(ints.Slice(block * k, block * n));
         int outWords = BitMatrix.WordsFor(n), inWords = BitMatrix.WordsFor(k);
         Span<ulong> bitsOut = Rule is null ? default : output.RequireWords((long)count * outWords);
         Span<float> realOut = Rule is null ? output.RequireReal((long)count * n) : default;
-        for (int s0 = 0; s0 < count; s0 += Block)
+        for (int s0 = 0; s0 < count; s0 += block)
         {
-            int samples = Math.Min(Block, count - s0);
+            int samples = Math.Min(block, count - s0);
             for (int t = 0; t < samples; t++)
             {
                 int s = s0 + t;
@@ -116,12 +109,12 @@ public sealed class FloatDenseLayer : InferenceLayer
                 }
             }
             // One thread: the model already runs chunks of samples in parallel.
-            if (chain) FloatGemm.Multiply(x, false, _transposed, false, z, samples, stride, k, FloatSumOrder.Chain, threads: 1);
+            if (_panels is not null) FloatGemm.Multiply(x, _panels, z, samples);
             else FloatGemm.Multiply(x, false, Weights, true, z, samples, n, k, FloatSumOrder.Dot8, threads: 1);
             for (int t = 0; t < samples; t++)
             {
                 int s = s0 + t;
-                Span<float> zs = z.Slice(t * stride, n);
+                Span<float> zs = z.Slice(t * n, n);
                 if (Bias is not null) for (int j = 0; j < n; j++) zs[j] += Bias[j];
                 if (Rule is not null) Rule.Pack(zs, bitsOut.Slice(s * outWords, outWords));
                 else zs.CopyTo(realOut.Slice(s * n, n));

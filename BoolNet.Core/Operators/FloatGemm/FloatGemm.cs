@@ -37,7 +37,9 @@ public enum FloatSumOrder
 /// <c>FloatGemm.Reference.cs</c> (the scalar definition), <c>FloatGemm.Blocked.cs</c> (Goto-style
 /// packing and blocking), <c>FloatGemm.Tiles.cs</c> (the register tiles: AVX-512, AVX2, scalar),
 /// <c>FloatGemm.Rows.cs</c> (few rows against an unpacked B, and the <see cref="FloatSumOrder.Dot8"/>
-/// row dot products). <c>BOOLNET_ISA=scalar</c> runs every algorithm on its scalar loops.
+/// row dot products), <c>FloatGemm.Panels.cs</c> and <c>FloatGemm.PanelKernels.cs</c> (products against a
+/// B packed once, <see cref="FloatPanels"/>: the inference layer's weights). <c>BOOLNET_ISA=scalar</c> runs
+/// every algorithm on its scalar loops.
 /// </para>
 /// </summary>
 public static partial class FloatGemm
@@ -142,9 +144,10 @@ public static partial class FloatGemm
 
     /// <summary>
     /// The one decision of which algorithm runs. Dot8 has its own loops. A product of at most
-    /// <see cref="FewRowsLimit"/> rows against a row-major B (the inference layer's pre-transposed weights at
-    /// batch 1-4) streams B once in place: packing B would copy all of it for a handful of rows (3.5x
-    /// faster on bold-mlp's first layer at batch 1, <c>BoolNet.Bench floatgemm</c>). Everything else is
+    /// <see cref="FewRowsLimit"/> rows against a row-major B (a small batch's input gradient, say) streams
+    /// B once in place: packing B would copy all of it for a handful of rows (3.5x faster on bold-mlp's
+    /// first layer at batch 1, <c>BoolNet.Bench floatgemm</c>; the inference layer now packs its weights
+    /// once instead, <see cref="FloatPanels"/>, 1.8x faster again, <c>floatpanels</c>). Everything else is
     /// blocked. (A third algorithm, A B^T computed as (B A^T)^T on AVX2 to skip packing the weight, was
     /// deleted: on bold-mlp's training shape it measured 0.96-1.03x the blocked one.)
     /// </summary>
