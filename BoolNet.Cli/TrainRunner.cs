@@ -61,7 +61,7 @@ internal static class TrainRunner
 
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(entry.Name)}[/]: {Markup.Escape(settings.Describe())}");
         AnsiConsole.MarkupLine($"data {Markup.Escape(data.Name)} ({data.Train.Count} train, {data.Test.Count} test), epochs {options.Epochs}, batch {options.BatchSize}, " +
-                               $"eta {options.Boolean.LearningRate} ({options.Boolean.Schedule}), float lr {options.Real.LearningRate}, seed {options.Seed}, " +
+                               $"eta {options.Boolean.LearningRate}{(options.Boolean.NormalizeSignal ? " / rms(q)" : "")} ({options.Boolean.Schedule}), float lr {options.Real.LearningRate}, seed {options.Seed}, " +
                                $"threads {Threading.Resolve(options.Threads)}, ISA {IsaSelection.Name(IsaSelection.Current)}");
         AnsiConsole.MarkupLine($"{trainer.BooleanWeights:N0} Boolean weights; output folder {Markup.Escape(output)}" +
                                (resumed is not null ? $"; resuming after epoch {trainer.CompletedEpochs}" : ""));
