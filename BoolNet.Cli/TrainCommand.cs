@@ -28,7 +28,7 @@ internal static partial class TrainingCommands
         var planes = new Option<int?>("--planes") { Description = "Signal bit-planes P in the Boolean backward (0 = exact float path)" };
         var inputPlanes = new Option<int?>("--input-planes") { Description = "Signal bit-planes of the input signal g in the Boolean backward (default: as --planes, which then sets the weight signal q)" };
         var firstPlanes = new Option<int?>("--first-planes") { Description = "Signal planes of the bit-plane first layer's weight signal (0 = exact)" };
-        var firstRate = new Option<float?>("--first-lr-scale") { Description = "Bit-plane first layer: factor on the Boolean eta for its weights" };
+        var firstRate = new Option<float?>("--first-lr-scale") { Description = "Bit-plane first layer: factor on the Boolean eta for its weights (with or without --normalize-signal)" };
         var inputBits = new Option<int?>("--input-bits") { Description = "Bit-plane first layer: input planes kept (1..8)" };
         var levels = new Option<int?>("--thermometer") { Description = "Thermometer first layer: bits per pixel" };
         var rounding = new Option<string?>("--rounding") { Description = "Signal rounding: nearest | stochastic" };
@@ -37,7 +37,7 @@ internal static partial class TrainingCommands
         var noBatchNorm = new Option<bool>("--no-bn") { Description = "No batch normalisation" };
         var accumulator = new Option<string?>("--accumulator") { Description = "Boolean accumulator: float32 | int16" };
         var clip = new Option<double?>("--clip") { Description = "Clip |m| <= kappa (0 = off)" };
-        var normalize = new Option<bool?>("--normalize-signal") { Description = "Boolean optimizer: divide eta by the RMS of each tensor's signal (true/false)" };
+        var normalize = new Option<bool?>("--normalize-signal") { Description = "Boolean optimizer: divide eta by the RMS of each tensor's signal (its previous step's), so --lr is the RMS push as a fraction of the flip threshold (true/false)" };
         var beta = new Option<double?>("--beta") { Description = "Boolean optimizer: constant accumulator decay beta (default: adaptive 1 - flip ratio)" };
         var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule: cosine | constant" };
         var integerRate = new Option<double?>("--int-lr") { Description = "Integer layers (step with reset): accumulator push per step of a unit signal" };

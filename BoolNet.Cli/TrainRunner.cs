@@ -61,7 +61,7 @@ internal static class TrainRunner
 
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(entry.Name)}[/]: {Markup.Escape(settings.Describe())}");
         AnsiConsole.MarkupLine($"data {Markup.Escape(data.Name)} ({data.Train.Count} train, {data.Test.Count} test), epochs {options.Epochs}, batch {options.BatchSize}, " +
-                               $"eta {options.Boolean.LearningRate} ({options.Boolean.Schedule}), float lr {options.Real.LearningRate}, seed {options.Seed}, " +
+                               $"eta {options.Boolean.LearningRate}{(options.Boolean.NormalizeSignal ? " / rms(q)" : "")} ({options.Boolean.Schedule}), float lr {options.Real.LearningRate}, seed {options.Seed}, " +
                                $"threads {Threading.Resolve(options.Threads)}, ISA {IsaSelection.Name(IsaSelection.Current)}");
         AnsiConsole.MarkupLine($"{trainer.BooleanWeights:N0} Boolean weights; output folder {Markup.Escape(output)}" +
                                (resumed is not null ? $"; resuming after epoch {trainer.CompletedEpochs}" : ""));
@@ -78,7 +78,7 @@ internal static class TrainRunner
         {
             trainer.EpochCompleted = r =>
             {
-                Console.WriteLine(FormatEpoch(r));
+                foreach (string line in TrainReport.EpochLines(r)) Console.WriteLine(line);
                 if (Environment.GetEnvironmentVariable("BOOLNET_PROFILE") is not null)
                 {
                     for (int i = 0; i < network.Layers.Count; i++)
@@ -103,7 +103,7 @@ internal static class TrainRunner
                     };
                     trainer.EpochCompleted = r =>
                     {
-                        if (task is not null) task.Description = FormatEpoch(r);
+                        if (task is not null) task.Description = TrainReport.EpochSummary(r, options.Epochs);
                         task?.StopTask();
                         task = null;
                     };
@@ -111,30 +111,26 @@ internal static class TrainRunner
                 });
         }
 
-        var table = new Table().AddColumns("epoch", "train loss", "train acc", "test loss", "test acc", "seconds", "fwd/bwd/upd s", "flip ratio (Boolean layers)", "max |m|");
-        foreach (EpochResult r in trainer.History)
-        {
-            var boolean = r.Parameters.Where(p => p.Optimizer == "flip-with-reset").ToArray();
-            table.AddRow($"{r.Epoch}", $"{r.TrainLoss:F4}", $"{r.TrainAccuracy:P2}", $"{r.TestLoss:F4}", $"{r.TestAccuracy:P2}", $"{r.Seconds:F2}",
-                $"{r.ForwardSeconds:F1}/{r.BackwardSeconds:F1}/{r.UpdateSeconds:F1}",
-                string.Join(" ", boolean.Select(p => $"{p.FlipRatio:E1}")), string.Join(" ", boolean.Select(p => $"{p.MaxAccumulator:F2}")));
-        }
-        AnsiConsole.Write(table);
+        AnsiConsole.Write(TrainReport.EpochTable(trainer.History));
+        if (TrainReport.TensorTable(trainer.History, BooleanTensorSizes(trainer)) is { } tensors) AnsiConsole.Write(tensors);
         EpochResult? last = trainer.History.LastOrDefault();
-        if (last is not null) AnsiConsole.MarkupLine($"[bold]final test accuracy {last.TestAccuracy:P2}[/]");
+        if (last is not null)
+        {
+            foreach (ParameterDiagnostics p in TrainReport.BooleanTensors(last).Where(p => p.Stalled))
+                AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(TrainReport.StallWarning(p))}[/] in the last epoch");
+            AnsiConsole.MarkupLine($"[bold]final test accuracy {last.TestAccuracy:P2}[/]");
+        }
         AnsiConsole.MarkupLine($"weights sha256 {ParameterStorage.Hash(network)}");
-        AnsiConsole.MarkupLine($"memory: {trainer.BytesPerBooleanWeight():F3} bytes per Boolean weight during training (1 bit + accumulator + signal); " +
-                               $"peak RSS {PeakResidentBytes() / (1024.0 * 1024):F0} MiB");
+        AnsiConsole.MarkupLine($"memory: {trainer.BytesPerBooleanWeight():F3} bytes per Boolean weight during training");
+        AnsiConsole.MarkupLine($"(1 bit + accumulator + signal); peak RSS {PeakResidentBytes() / (1024.0 * 1024):F0} MiB");
         WriteMetrics(Path.Combine(output, MetricsFile), header, trainer);
         return 0;
     }
 
-    private static string FormatEpoch(EpochResult r) =>
-        $"epoch {r.Epoch}: train loss {r.TrainLoss:F4} acc {r.TrainAccuracy:P2}, test loss {r.TestLoss:F4} acc {r.TestAccuracy:P2}, {r.Seconds:F2} s " +
-        $"(fwd {r.ForwardSeconds:F2} bwd {r.BackwardSeconds:F2} upd {r.UpdateSeconds:F2}), flips " +
-        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.FlipRatio:E1}")) + ", max|m| " +
-        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.MaxAccumulator:F2}")) + ", mean|eta q| " +
-        string.Join(" ", r.Parameters.Where(p => p.Optimizer == "flip-with-reset").Select(p => $"{p.MeanStep:E1}"));
+    /// <summary>Weights of each Boolean tensor by its report name ("layer.kind.name").</summary>
+    private static Dictionary<string, long> BooleanTensorSizes(Trainer trainer) =>
+        trainer.Network.Parameters.Where(p => p.Parameter is BooleanParameter)
+            .ToDictionary(p => trainer.NameOf(p.Parameter), p => (long)p.Parameter.Count);
 
     /// <summary>Peak resident set size (VmHWM of /proc/self/status), 0 where unavailable.</summary>
     public static long PeakResidentBytes()
@@ -157,22 +153,30 @@ internal static class TrainRunner
         var epochs = new JsonArray();
         foreach (EpochResult r in trainer.History)
         {
-            var flips = new JsonObject();
-            var maxima = new JsonObject();
-            var steps = new JsonObject();
-            foreach (ParameterDiagnostics p in r.Parameters.Where(p => p.Optimizer == "flip-with-reset"))
-            {
-                flips[p.Parameter] = p.FlipRatio;
-                maxima[p.Parameter] = p.MaxAccumulator;
-                steps[p.Parameter] = p.MeanStep;
-            }
             epochs.Add(new JsonObject
             {
                 ["epoch"] = r.Epoch, ["train_loss"] = r.TrainLoss, ["train_accuracy"] = r.TrainAccuracy,
                 ["test_loss"] = r.TestLoss, ["test_accuracy"] = r.TestAccuracy, ["seconds"] = r.Seconds,
                 ["forward_seconds"] = r.ForwardSeconds, ["backward_seconds"] = r.BackwardSeconds, ["update_seconds"] = r.UpdateSeconds,
-                ["evaluation_seconds"] = r.EvaluationSeconds, ["flip_ratio"] = flips, ["max_abs_m"] = maxima, ["mean_abs_eta_q"] = steps,
+                ["evaluation_seconds"] = r.EvaluationSeconds,
+                ["flip_ratio"] = TrainReport.PerTensor(r, p => p.FlipRatio),
+                ["flipped_fraction"] = TrainReport.PerTensor(r, p => p.FlippedFraction),
+                ["steps_without_flip"] = TrainReport.PerTensor(r, p => p.StepsWithoutFlip),
+                ["max_abs_m"] = TrainReport.PerTensor(r, p => p.MaxAccumulator),
+                ["mean_abs_eta_q"] = TrainReport.PerTensor(r, p => p.MeanStep),
+                ["stalled"] = new JsonArray([.. TrainReport.BooleanTensors(r).Where(p => p.Stalled).Select(p => (JsonNode)p.Parameter)]),
             });
+        }
+        // Per Boolean tensor over the run: flips of all epochs as a fraction of its weights, stalled epochs.
+        var tensors = new JsonObject();
+        foreach (string name in trainer.History.SelectMany(TrainReport.BooleanTensors).Select(p => p.Parameter).Distinct())
+        {
+            ParameterDiagnostics[] all = trainer.History.SelectMany(TrainReport.BooleanTensors).Where(p => p.Parameter == name).ToArray();
+            tensors[name] = new JsonObject
+            {
+                ["flipped_fraction"] = all.Sum(p => p.FlippedFraction),
+                ["stalled_epochs"] = all.Count(p => p.Stalled),
+            };
         }
         EpochResult? last = trainer.History.LastOrDefault();
         var root = new JsonObject
@@ -191,6 +195,7 @@ internal static class TrainRunner
                 ["train_loss"] = last?.TrainLoss,
                 ["mean_epoch_seconds"] = trainer.History.Count == 0 ? null : trainer.History.Average(r => r.Seconds),
                 ["weights_sha256"] = ParameterStorage.Hash(trainer.Network),
+                ["boolean_tensors"] = tensors,
             },
             ["memory"] = new JsonObject
             {

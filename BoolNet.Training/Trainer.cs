@@ -158,7 +158,10 @@ public sealed class Trainer
         var diagnostics = new List<ParameterDiagnostics>();
         foreach (OptimizerGroup group in Groups)
             foreach (ParameterReport report in group.Optimizer.TakeReport(group.Parameters))
-                diagnostics.Add(new ParameterDiagnostics(NameOf(report.Parameter), group.Optimizer.Name, report.FlipRatio, report.MaxAccumulator) { MeanStep = report.MeanStep });
+                diagnostics.Add(new ParameterDiagnostics(NameOf(report.Parameter), group.Optimizer.Name, report.FlipRatio, report.MaxAccumulator)
+                {
+                    MeanStep = report.MeanStep, Steps = report.Steps, StepsWithoutFlip = report.StepsWithoutFlip,
+                });
         clock.Restart();
         (double testLoss, double testAccuracy) = Evaluate(data.Test, Options.TestLimit);
         var result = new EpochResult

@@ -70,8 +70,31 @@ public sealed record TrainingOptions
 /// <param name="MaxAccumulator">max |m| over the epoch (Boolean)</param>
 public sealed record ParameterDiagnostics(string Parameter, string Optimizer, double FlipRatio, double MaxAccumulator)
 {
+    /// <summary>
+    /// A Boolean tensor whose flips over an epoch add up to less than this fraction of its weights
+    /// has (almost) stopped learning: <see cref="Stalled"/>.
+    /// </summary>
+    public const double StallFraction = 1e-4;
+
     /// <summary>Mean |eta q| per weight and step (Boolean).</summary>
     public double MeanStep { get; init; }
+
+    /// <summary>Optimizer steps in the epoch (0 in histories written before it was recorded).</summary>
+    public long Steps { get; init; }
+
+    /// <summary>Of <see cref="Steps"/>, those that flipped none of the tensor's weights (Boolean; [L] A.4 asks for none).</summary>
+    public long StepsWithoutFlip { get; init; }
+
+    /// <summary>Flips over the epoch as a fraction of the weights, <see cref="FlipRatio"/> x <see cref="Steps"/> (Boolean).</summary>
+    [JsonIgnore]
+    public double FlippedFraction => FlipRatio * Steps;
+
+    /// <summary>
+    /// A Boolean (flip-with-reset) tensor that flipped less than <see cref="StallFraction"/> of its
+    /// weights over the epoch's steps: it trains (almost) as a fixed random tensor.
+    /// </summary>
+    [JsonIgnore]
+    public bool Stalled => Optimizer == BooleanOptimizer.OptimizerName && Steps > 0 && FlippedFraction < StallFraction;
 }
 
 /// <summary>One epoch's results.</summary>

@@ -22,16 +22,17 @@ namespace BoolNet.Core.Operators;
 public static class FlipWithReset
 {
     /// <summary>
-    /// One row, 8 weights per 256-bit vector; returns its flips, the largest |m| after the step and
-    /// the sum of |q| (in lane order, then the tail).
+    /// One row, 8 weights per 256-bit vector; returns its flips, the largest |m| after the step, the
+    /// sum of |q| and the sum of q^2 (each in lane order, then the tail: the same for any caller).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static (long Flips, float Max, double SumAbsSignal) Row(Span<ulong> words, Span<float> m, ReadOnlySpan<float> q, float beta, float eta, float clip)
+    public static (long Flips, float Max, double SumAbsSignal, double SumSquaredSignal) Row(Span<ulong> words, Span<float> m, ReadOnlySpan<float> q, float beta, float eta, float clip)
     {
         int columns = m.Length, c = 0;
         long flips = 0;
         var maxVector = Vector256<float>.Zero;
         var signalVector = Vector256<float>.Zero;
+        var squareVector = Vector256<float>.Zero;
         var betaVector = Vector256.Create(beta);
         var etaVector = Vector256.Create(eta);
         var one = Vector256.Create(1f);
@@ -43,6 +44,7 @@ public static class FlipWithReset
         {
             Vector256<float> signal = Vector256.LoadUnsafe(ref qRef, (nuint)c);
             signalVector += Vector256.Abs(signal);
+            squareVector += signal * signal;
             Vector256<float> value = betaVector * Vector256.LoadUnsafe(ref mRef, (nuint)c) + etaVector * signal;
             value = Vector256.Min(Vector256.Max(value, -clipVector), clipVector);
             int byteBits = (int)((words[c >> 6] >> (c & 63)) & 0xFF);
@@ -60,15 +62,17 @@ public static class FlipWithReset
             maxVector = Vector256.Max(maxVector, Vector256.Abs(value));
         }
         float max = 0f;
-        double sumSignal = 0;
+        double sumSignal = 0, sumSquares = 0;
         for (int i = 0; i < 8; i++)
         {
             max = MathF.Max(max, maxVector[i]);
             sumSignal += signalVector[i];
+            sumSquares += squareVector[i];
         }
         for (; c < columns; c++)
         {
             sumSignal += MathF.Abs(q[c]);
+            sumSquares += (double)q[c] * q[c];
             float value = beta * m[c] + eta * q[c];
             if (clip > 0f) value = Math.Clamp(value, -clip, clip);
             ulong bit = 1UL << (c & 63);
@@ -82,7 +86,7 @@ public static class FlipWithReset
             m[c] = value;
             max = MathF.Max(max, MathF.Abs(value));
         }
-        return (flips, max, sumSignal);
+        return (flips, max, sumSignal, sumSquares);
     }
 }
 
@@ -98,7 +102,7 @@ public readonly struct FlipWithResetRows : IRowEpilogue
     private readonly BitMatrix? _weights;
     private readonly float[] _accumulator, _signal, _max;
     private readonly long[] _flips, _ticks;
-    private readonly double[] _sumAbsSignal;
+    private readonly double[] _sumAbsSignal, _sumSquaredSignal;
 
     /// <summary>A step of W with accumulator m and signal q (both [rows * columns]).</summary>
     public FlipWithResetRows(BitMatrix weights, float[] accumulator, float[] signal, float beta, float eta, float clip)
@@ -114,6 +118,7 @@ public readonly struct FlipWithResetRows : IRowEpilogue
         _flips = new long[weights.Rows];
         _max = new float[weights.Rows];
         _sumAbsSignal = new double[weights.Rows];
+        _sumSquaredSignal = new double[weights.Rows];
         _ticks = new long[weights.Rows];
     }
 
@@ -136,7 +141,7 @@ public readonly struct FlipWithResetRows : IRowEpilogue
         long begin = Stopwatch.GetTimestamp();
         int columns = _weights.Columns;
         for (int r = start; r < end; r++)
-            (_flips[r], _max[r], _sumAbsSignal[r]) = FlipWithReset.Row(_weights.Row(r), _accumulator.AsSpan(r * columns, columns),
+            (_flips[r], _max[r], _sumAbsSignal[r], _sumSquaredSignal[r]) = FlipWithReset.Row(_weights.Row(r), _accumulator.AsSpan(r * columns, columns),
                 _signal.AsSpan(r * columns, columns), Beta, Eta, Clip);
         _ticks[start] += Stopwatch.GetTimestamp() - begin; // row ranges are disjoint: one writer per slot
     }
@@ -163,6 +168,22 @@ public readonly struct FlipWithResetRows : IRowEpilogue
             double total = 0;
             foreach (double value in _sumAbsSignal ?? []) total += value;
             return total;
+        }
+    }
+
+    /// <summary>
+    /// sqrt(mean q^2) over the tensor, its squares added in row order (the same for any thread split
+    /// and fused or not); 0 for the default value.
+    /// </summary>
+    public double RootMeanSquareSignal
+    {
+        get
+        {
+            long count = _weights is null ? 0 : (long)_weights.Rows * _weights.Columns;
+            if (count == 0) return 0;
+            double total = 0;
+            foreach (double value in _sumSquaredSignal) total += value;
+            return Math.Sqrt(total / count);
         }
     }
 

@@ -111,8 +111,8 @@ public sealed class BitPlaneLinear : ILayer
         }
         else
         {
-            var u = new float[count * m];
-            for (int i = 0; i < u.Length; i++) u[i] = levels[i];
+            float[] u = context.Floats(count * m); // every element written: the levels as floats
+            for (int i = 0; i < count * m; i++) u[i] = levels[i];
             FloatGemm.Multiply(outputGradient, true, u, false, Weight.Signal, outputs, m, count, threads: context.Threads);
             for (int i = 0; i < Weight.Signal.Length; i++) Weight.Signal[i] *= OutputScale;
             Threading.For(outputs, threads, weightUpdate.Apply, work: (long)outputs * m);

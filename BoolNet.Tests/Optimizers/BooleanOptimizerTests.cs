@@ -1,3 +1,4 @@
+using BoolNet.Core.Operators;
 using BoolNet.Layers;
 using BoolNet.Training.Optimizers;
 
@@ -159,5 +160,108 @@ public class BooleanOptimizerTests
         restored.LoadState(new BinaryReader(stream), [p]);
         Assert.That(restored.Accumulator(p), Is.EqualTo(optimizer.Accumulator(p)));
         Assert.That(restored.Beta(p), Is.EqualTo(optimizer.Beta(p)));
+    }
+
+    private static void Fill(float[] signal, Random random, float scale)
+    {
+        for (int i = 0; i < signal.Length; i++) signal[i] = (float)(random.NextDouble() * 2 - 1) * scale;
+    }
+
+    /// <summary>
+    /// NormalizeSignal: each tensor's eta is divided by the RMS of its previous step's signal; the
+    /// first step, with none yet, uses its own RMS (computed before the update, so it cannot be fused)
+    /// and then pushes the accumulator by exactly eta in RMS. From then on the step fuses, and the
+    /// fused step (rows applied as the backward would) equals the separate one bit for bit.
+    /// </summary>
+    [Test]
+    public void NormalizedEtaIsDividedByThePreviousStepsSignalRmsAndFuses()
+    {
+        const double eta = 0.05;
+        BooleanParameter fused = Weights(5, 37, 11), separate = Weights(5, 37, 11);
+        var options = new BooleanOptimizerOptions { LearningRate = eta, Schedule = LearningRateSchedule.Constant, NormalizeSignal = true };
+        BooleanOptimizer a = new(options), b = new(options);
+        var random = new Random(12);
+        Fill(separate.Signal, random, scale: 1e-3f);
+        separate.Signal.CopyTo(fused.Signal, 0);
+        float[] q = (float[])separate.Signal.Clone();
+        double rms = BooleanOptimizer.RootMeanSquare(q);
+        Assert.That(a.BeginFusedStep(fused, new StepInfo(0, 4)), Is.Null, "no previous RMS: the first step runs on its own");
+        a.Step([fused], new StepInfo(0, 4));
+        b.Step([separate], new StepInfo(0, 4));
+        float[] m = b.Accumulator(separate);
+        float rate = (float)((float)eta / rms);
+        for (int i = 0; i < m.Length; i++) Assert.That(m[i], Is.EqualTo(rate * q[i]), $"m[{i}] = eta / rms(q) * q");
+        Assert.That(BooleanOptimizer.RootMeanSquare(m), Is.EqualTo(eta).Within(1e-6), "the first push is eta in RMS");
+        Assert.That(b.TakeReport([separate])[0].FlipRatio, Is.Zero);
+
+        long flips = 0;
+        for (int t = 1; t < 4; t++)
+        {
+            // A signal 10x stronger each step: eta still uses the previous, weaker RMS, so the push grows and weights flip.
+            Fill(separate.Signal, random, scale: 1e-3f * MathF.Pow(10, t));
+            separate.Signal.CopyTo(fused.Signal, 0);
+            var step = new StepInfo(t, 4, Threads: 2);
+            FlipWithResetRows rows = a.BeginFusedStep(fused, step) ?? throw new AssertionException("a step after the first must fuse");
+            Assert.That(rows.Eta, Is.EqualTo((float)eta / rms).Within(1e-4).Percent, "eta / rms of the previous step's signal");
+            rows.Apply(0, 2);
+            rows.Apply(2, fused.Weights.Rows); // two row ranges, as two threads would
+            a.Step([fused], step);
+            b.Step([separate], step);
+            Assert.That(fused.Weights.ContentEquals(separate.Weights), $"weights at step {t}");
+            Assert.That(a.Accumulator(fused), Is.EqualTo(b.Accumulator(separate)), $"accumulators at step {t}");
+            rms = BooleanOptimizer.RootMeanSquare(separate.Signal);
+            flips += (long)Math.Round(b.TakeReport([separate])[0].FlipRatio * separate.Count);
+        }
+        Assert.That(flips, Is.GreaterThan(0), "the test must exercise flips");
+    }
+
+    [Test]
+    public void TheReportCountsStepsAndStepsWithoutAFlip()
+    {
+        BooleanParameter p = Weights(4, 10, 2);
+        var optimizer = new BooleanOptimizer(new BooleanOptimizerOptions { LearningRate = 1, Schedule = LearningRateSchedule.Constant });
+        for (int t = 0; t < 3; t++)
+        {
+            for (int i = 0; i < p.Signal.Length; i++) p.Signal[i] = t == 2 ? (p.Weights[i / 10, i % 10] ? 2f : -2f) : 0f;
+            optimizer.Step([p], new StepInfo(t, 3));
+        }
+        ParameterReport report = optimizer.TakeReport([p])[0];
+        Assert.That(report.Steps, Is.EqualTo(3));
+        Assert.That(report.StepsWithoutFlip, Is.EqualTo(2), "two all-zero signals, then every weight flips");
+        Assert.That(report.FlipRatio, Is.EqualTo(1 / 3.0).Within(1e-12));
+        Assert.That(optimizer.TakeReport([p])[0].StepsWithoutFlip, Is.Zero, "the report resets");
+    }
+
+    [Test]
+    public void NormalizedStateKeepsTheSignalRmsAndRejectsABadOne()
+    {
+        BooleanParameter p = Weights(3, 70, 7), copy = Weights(3, 70, 7);
+        var options = new BooleanOptimizerOptions { LearningRate = 0.2, Schedule = LearningRateSchedule.Constant, NormalizeSignal = true };
+        var optimizer = new BooleanOptimizer(options);
+        var random = new Random(8);
+        Fill(p.Signal, random, scale: 0.01f);
+        optimizer.Step([p], new StepInfo(0, 5));
+        var stream = new MemoryStream();
+        optimizer.SaveState(new BinaryWriter(stream), [p]);
+        Assert.That(stream.Length, Is.EqualTo(4 + 4 + 8 + 4 * p.Count), "count, beta, RMS, accumulators");
+        var restored = new BooleanOptimizer(options);
+        stream.Position = 0;
+        restored.LoadState(new BinaryReader(stream), [copy]);
+        p.Weights.Words.CopyTo(copy.Weights.Words, 0);
+        // The next step's eta comes from the stored RMS: both continue identically.
+        Fill(p.Signal, random, scale: 5f);
+        p.Signal.CopyTo(copy.Signal, 0);
+        optimizer.Step([p], new StepInfo(1, 5));
+        restored.Step([copy], new StepInfo(1, 5));
+        Assert.That(restored.Accumulator(copy), Is.EqualTo(optimizer.Accumulator(p)));
+        Assert.That(copy.Weights.ContentEquals(p.Weights));
+
+        foreach (double bad in new[] { -1.0, double.NaN, double.PositiveInfinity })
+        {
+            byte[] bytes = stream.ToArray();
+            BitConverter.GetBytes(bad).CopyTo(bytes, 8);
+            var error = Assert.Throws<InvalidDataException>(() => new BooleanOptimizer(options).LoadState(new BinaryReader(new MemoryStream(bytes)), [copy]));
+            Assert.That(error!.Message, Does.Contain("signal RMS"));
+        }
     }
 }

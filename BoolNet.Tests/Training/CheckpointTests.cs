@@ -273,16 +273,29 @@ public class CheckpointTests
         saved.CopyTo(param.Value, 0);
         ExpectLoad(Checkpoint.Serialize(Header, adam), "optimizer 'adam'", "first moment m[0] is NaN");
 
+        // A NaN signal makes the accumulator NaN, and (normalising) the RMS kept for the next step, which is read first.
         Trainer boolean = TrainedTrainer();
-        OptimizerGroup flips = boolean.Groups.Single(g => g.Optimizer.Name == "flip-with-reset");
-        var weight = (BooleanParameter)flips.Parameters[^1];
-        weight.Signal[0] = float.NaN;
-        flips.Optimizer.Step(flips.Parameters, new StepInfo(0, 10, 1));
-        ExpectLoad(Checkpoint.Serialize(Header, boolean), "optimizer 'flip-with-reset'", "accumulator");
+        PoisonBooleanState(boolean);
+        ExpectLoad(Checkpoint.Serialize(Header, boolean), "optimizer 'flip-with-reset'", "signal RMS is NaN");
 
-        static void ExpectLoad(byte[] bytes, string words, string more)
+        TrainingOptions raw = Options with { Boolean = Options.Boolean with { NormalizeSignal = false } };
+        Trainer Raw() => new(ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 3, Tiny)), raw);
+        Trainer accumulator = Raw();
+        accumulator.TrainEpoch(Data.Value);
+        PoisonBooleanState(accumulator);
+        ExpectLoad(Checkpoint.Serialize(Header with { Options = raw }, accumulator), "optimizer 'flip-with-reset'", "accumulator", Raw);
+
+        static void PoisonBooleanState(Trainer trainer)
         {
-            var error = Assert.Throws<CheckpointFormatException>(() => Checkpoint.Load(bytes, Name, NewTrainer()));
+            OptimizerGroup flips = trainer.Groups.Single(g => g.Optimizer.Name == "flip-with-reset");
+            var weight = (BooleanParameter)flips.Parameters[^1];
+            weight.Signal[0] = float.NaN;
+            flips.Optimizer.Step(flips.Parameters, new StepInfo(0, 10, 1));
+        }
+
+        static void ExpectLoad(byte[] bytes, string words, string more, Func<Trainer>? target = null)
+        {
+            var error = Assert.Throws<CheckpointFormatException>(() => Checkpoint.Load(bytes, Name, (target ?? NewTrainer)()));
             Assert.That(error!.Message, Does.StartWith(Name + ": ").And.Contain(words).And.Contain(more));
         }
     }

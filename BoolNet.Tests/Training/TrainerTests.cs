@@ -90,7 +90,8 @@ public class TrainerTests
     /// default) gives the weights, accumulators, flips and metrics of the separate step, on 1 and 2
     /// threads, with and without accumulator clipping, for every layer that fuses it: the bit-plane
     /// first layer and the dense layers (quantised, and exact with a Boolean bias, which is left to the
-    /// optimizer's own pass), and the convolutions (a thermometer first conv and a padded hidden one).
+    /// optimizer's own pass), and the convolutions (a thermometer first conv and a padded hidden one);
+    /// also with the signal normalised by the previous step's RMS (the first step unfused, then fused).
     /// </summary>
     [TestCase(1, 0.0, "mlp")]
     [TestCase(2, 0.0, "mlp")]
@@ -98,12 +99,16 @@ public class TrainerTests
     [TestCase(2, 0.0, "mlp-exact-bias")]
     [TestCase(1, 0.0, "cnn")]
     [TestCase(2, 1.5, "cnn")]
-    public void FusedBooleanStepEqualsTheSeparateStep(int threads, double clip, string network)
+    [TestCase(2, 0.0, "mlp", true)]
+    [TestCase(1, 1.5, "mlp-8-bits", true)]
+    [TestCase(2, 0.0, "cnn", true)]
+    public void FusedBooleanStepEqualsTheSeparateStep(int threads, double clip, string network, bool normalize = false)
     {
         Dataset data = network == "cnn" ? Synthetic(train: 400, test: 100) : Synthetic();
         Network Build() => network switch
         {
             "mlp" => ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 9, Small)),
+            "mlp-8-bits" => ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 9, Small with { InputBits = 8, FirstLayerSignalPlanes = 0 })),
             "mlp-exact-bias" => ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 9, Small with { First = FirstLayerKind.Thermometer, SignalPlanes = 0, BooleanBias = true })),
             _ => ModelCatalog.BuildConvolutional(new ModelRequest(Shape, 10, 9, Small with { Hidden = [32], First = FirstLayerKind.Thermometer }),
                 [new ModelCatalog.ConvolutionStage(8, true), new ModelCatalog.ConvolutionStage(16, false)]),
@@ -111,7 +116,7 @@ public class TrainerTests
         Trainer Make(bool fuse) => new(Build(), Options(threads) with
         {
             FuseBooleanStep = fuse,
-            Boolean = new BooleanOptimizerOptions { LearningRate = network == "cnn" ? 3000 : 30, Clip = clip },
+            Boolean = new BooleanOptimizerOptions { LearningRate = normalize ? 0.1 : network == "cnn" ? 3000 : 30, Clip = clip, NormalizeSignal = normalize },
         });
         Trainer separate = Make(false), fused = Make(true);
         separate.Run(data);

@@ -21,18 +21,27 @@ public static partial class ModelCatalog
         models.Add(new ModelEntry(FloatFirstLayerMlpModel,
             "Boolean MLP 784-1024-1024-10: float first layer (Adam), Boolean XNOR 1024x1024 hidden layer (flip with reset), BN + threshold, float head",
             new ModelSettings { First = FirstLayerKind.Real, SignalPlanes = 6 }, defaults, BuildMlp));
+        // Boolean first layers (issue 16). Under one raw eta a first layer on pixels barely moves: its
+        // signal's |eta q| is ~20x the hidden layer's smaller, so at eta 1000 bitplane flipped 0.01 % of
+        // its first-layer weights in 3 epochs and stalled at 83.9 % (thermometer: 82.5 %). The recipe
+        // normalises each tensor's signal by its RMS (eta 0.1 = the RMS push as a fraction of the flip
+        // threshold), computes the first layer's signal exactly (4 planes made its flips harmful) and
+        // gives the hidden layer's 6 planes, as in the default. Fashion-MNIST, 10 epochs, seed 1:
+        // bitplane 88.5 / 88.8 / 88.6 % with 4 / 6 / 8 input planes, thermometer 87.1 %.
+        var normalised = new TrainingOptions { Boolean = new BooleanOptimizerOptions { LearningRate = 0.1, NormalizeSignal = true } };
+        var bitPlane = new ModelSettings { First = FirstLayerKind.BitPlane, InputBits = 6, FirstLayerSignalPlanes = 0, SignalPlanes = 6 };
         models.Add(new ModelEntry("bold-mlp-bitplane",
-            "Boolean MLP 784-1024-1024-10 with Boolean first-layer weights on the 4 top bit-planes of the pixels (exact popcount sums), float head",
-            new ModelSettings { First = FirstLayerKind.BitPlane }, defaults, BuildMlp));
+            "Boolean MLP 784-1024-1024-10 with Boolean first-layer weights on the 6 top bit-planes of the pixels (exact popcount sums), float head; signal normalised per tensor",
+            bitPlane, normalised, BuildMlp));
         models.Add(new ModelEntry("bold-mlp-thermometer",
-            "Boolean MLP on thermometer-coded pixels (3 bits each): Boolean first layer, float head",
-            new ModelSettings { First = FirstLayerKind.Thermometer }, defaults, BuildMlp));
+            "Boolean MLP on thermometer-coded pixels (3 bits each): Boolean first layer, float head; signal normalised per tensor",
+            new ModelSettings { First = FirstLayerKind.Thermometer, SignalPlanes = 6 }, normalised, BuildMlp));
         models.Add(new ModelEntry("bold-mlp-boolean-head",
             "Boolean MLP whose head is Boolean too (scaled centred counts are the logits), float first layer",
             new ModelSettings { First = FirstLayerKind.Real, Head = HeadKind.Boolean }, defaults, BuildMlp));
         models.Add(new ModelEntry("bold-mlp-small",
-            "Small Boolean MLP 784-256-256-10 (bit-plane first layer) for quick checks and tests",
-            new ModelSettings { Hidden = [256, 256] }, defaults with { Epochs = 2 }, BuildMlp));
+            "Small Boolean MLP 784-256-256-10 (bit-plane first layer, the bitplane recipe) for quick checks and tests",
+            bitPlane with { Hidden = [256, 256] }, normalised with { Epochs = 2 }, BuildMlp));
     }
 
     /// <summary>

@@ -52,10 +52,12 @@ public sealed record ModelSettings
     public int InputBits { get; init; } = 4;
 
     /// <summary>
-    /// Bit-plane first layer: factor on the Boolean eta for its weights. Its signal
+    /// Bit-plane first layer: factor on the Boolean eta for its weights (1: none). Its signal
     /// q = sum_n z x / (2^B - 1) has pixel levels in [0, 1], half of them background zeros, so under
-    /// the hidden layers' eta its accumulators never reach the flip threshold (measured: 0 flips in
-    /// 10 epochs, |eta q| ~17x below the hidden layer's).
+    /// the hidden layers' raw eta its accumulators never reach the flip threshold (measured: 0 flips in
+    /// epoch 1, |eta q| ~20x below the hidden layer's). The catalogue's answer is per-tensor signal
+    /// normalisation (<see cref="Optimizers.BooleanOptimizerOptions.NormalizeSignal"/>), which needs
+    /// no factor; this one multiplies either eta.
     /// </summary>
     public float FirstLayerLearningRateScale { get; init; } = 1f;
 

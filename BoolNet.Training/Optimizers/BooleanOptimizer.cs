@@ -36,11 +36,15 @@ public sealed record BooleanOptimizerOptions
     public AccumulatorType Accumulator { get; init; } = AccumulatorType.Float32;
 
     /// <summary>
-    /// Divide eta by the RMS of q over the tensor at each step (eta_eff = eta / rms(q)), making eta a
-    /// dimensionless "fraction of the flip threshold per step of a typical signal". Layers whose signals
-    /// differ in scale by an order of magnitude (a bit-plane first layer on 8-bit pixels, where
-    /// background pixels give q = 0, against XNOR hidden layers) then flip at comparable rates with one
-    /// eta. False: the papers' raw eta.
+    /// Per-tensor signal normalisation: each tensor's eta is divided by the RMS of its signal q,
+    /// eta_eff = eta / rms(q), so that eta is the RMS step |eta_eff q| as a fraction of the flip
+    /// threshold 1, the same for every tensor whatever its signal's scale (a bit-plane or thermometer
+    /// first layer on pixels has a signal an order of magnitude weaker than an XNOR hidden layer's, and
+    /// under one raw eta it never flips). The RMS is that of the tensor's previous step (squares
+    /// added per row in a fixed order, then rows in order: the same for any thread count), so the
+    /// step still runs fused into the backward; on a tensor's first step, or after an all-zero
+    /// signal, it is this step's own RMS, computed before the update (that step runs unfused).
+    /// Typical eta: 0.03-0.3. False: the papers' raw eta.
     /// </summary>
     public bool NormalizeSignal { get; init; }
 
@@ -86,8 +90,11 @@ public sealed class BooleanOptimizer : IOptimizer
     /// <summary>Settings.</summary>
     public BooleanOptimizerOptions Options { get; }
 
+    /// <summary>The optimizer's <see cref="Name"/> in reports.</summary>
+    public const string OptimizerName = "flip-with-reset";
+
     /// <inheritdoc />
-    public string Name => "flip-with-reset";
+    public string Name => OptimizerName;
 
     /// <summary>The current eta for <paramref name="step"/>.</summary>
     public double Rate(StepInfo step) => Schedules.Rate(Options.LearningRate, Options.Schedule, step);
@@ -110,13 +117,31 @@ public sealed class BooleanOptimizer : IOptimizer
             }
             else
             {
-                float tensorEta = boolean.LearningRateScale * (Options.NormalizeSignal ? (float)(eta / Math.Max(RootMeanSquare(boolean.Signal), 1e-30)) : eta);
-                flips = Options.Accumulator == AccumulatorType.Float32 ? StepFloat(boolean, state, tensorEta, step.Threads) : StepInt16(boolean, state, tensorEta, step.Threads);
+                float tensorEta = TensorRate(boolean, state, eta);
+                if (Options.Accumulator == AccumulatorType.Float32) flips = StepFloat(boolean, state, tensorEta, step.Threads);
+                else
+                {
+                    flips = StepInt16(boolean, state, tensorEta, step.Threads);
+                    state.SignalRms = RootMeanSquare(boolean.Signal);
+                }
             }
             state.Flips += flips;
             state.Steps++;
+            if (flips == 0) state.StepsWithoutFlip++;
             state.Beta = Options.FixedBeta is { } beta ? (float)beta : Options.AdaptiveBeta ? 1f - (float)flips / boolean.Count : 1f;
         }
+    }
+
+    /// <summary>
+    /// eta of one tensor's step: the schedule's <paramref name="eta"/> times the parameter's
+    /// <see cref="BooleanParameter.LearningRateScale"/>, divided by the RMS of its signal when normalising
+    /// (<see cref="BooleanOptimizerOptions.NormalizeSignal"/>: the previous step's, else this one's).
+    /// </summary>
+    private float TensorRate(BooleanParameter parameter, State state, float eta)
+    {
+        if (!Options.NormalizeSignal) return parameter.LearningRateScale * eta;
+        double rms = state.SignalRms > 0 ? state.SignalRms : RootMeanSquare(parameter.Signal);
+        return parameter.LearningRateScale * (float)(eta / Math.Max(rms, 1e-30));
     }
 
     /// <summary>sqrt(mean q^2), summed sequentially in double (deterministic).</summary>
@@ -156,11 +181,15 @@ public sealed class BooleanOptimizer : IOptimizer
     private FlipWithResetRows Rows(BooleanParameter parameter, State state, float eta) =>
         new(parameter.Weights, state.Float!, parameter.Signal, state.Beta, eta, (float)Options.Clip);
 
-    /// <summary>Totals of a float step from its per-row results (row order, so the same for any thread split).</summary>
+    /// <summary>
+    /// Totals of a float step from its per-row results (row order, so the same for any thread split),
+    /// and the RMS of its signal for the next step's normalisation.
+    /// </summary>
     private static long Finish(BooleanParameter parameter, State state, FlipWithResetRows rows)
     {
         state.MaxAccumulator = Math.Max(state.MaxAccumulator, rows.MaxAccumulator);
         state.Push += rows.SumAbsSignal * rows.Eta / Math.Max(1, parameter.Count);
+        state.SignalRms = rows.RootMeanSquareSignal;
         return rows.Flips;
     }
 
@@ -170,14 +199,16 @@ public sealed class BooleanOptimizer : IOptimizer
     /// applies the float rule to each weight row as soon as its signal row is final, while it is still
     /// in cache, instead of a separate pass over the whole signal afterwards; <see cref="Step"/> then
     /// only adds up the totals. The arithmetic per weight is the same, so the weights are the same bit
-    /// for bit. Null when the step cannot be fused: an int16 accumulator, or a signal normalised by its
-    /// RMS (which needs the whole signal first).
+    /// for bit. Null when the step cannot be fused: an int16 accumulator, or a normalised signal
+    /// (<see cref="BooleanOptimizerOptions.NormalizeSignal"/>) with no previous RMS yet (its first step,
+    /// which needs the whole signal first).
     /// </summary>
     public FlipWithResetRows? BeginFusedStep(BooleanParameter parameter, StepInfo step)
     {
-        if (Options.Accumulator != AccumulatorType.Float32 || Options.NormalizeSignal) return null;
+        if (Options.Accumulator != AccumulatorType.Float32) return null;
         State state = StateOf(parameter);
-        FlipWithResetRows rows = Rows(parameter, state, parameter.LearningRateScale * (float)Rate(step));
+        if (Options.NormalizeSignal && state.SignalRms <= 0) return null;
+        FlipWithResetRows rows = Rows(parameter, state, TensorRate(parameter, state, (float)Rate(step)));
         state.Fused = rows;
         return rows;
     }
@@ -233,8 +264,14 @@ public sealed class BooleanOptimizer : IOptimizer
             if (parameter is not BooleanParameter boolean) continue;
             State state = StateOf(boolean);
             double ratio = state.Steps == 0 ? 0 : (double)state.Flips / ((double)boolean.Count * state.Steps);
-            reports.Add(new ParameterReport(parameter, ratio, state.MaxAccumulator) { MeanStep = state.Steps == 0 ? 0 : state.Push / state.Steps });
+            reports.Add(new ParameterReport(parameter, ratio, state.MaxAccumulator)
+            {
+                MeanStep = state.Steps == 0 ? 0 : state.Push / state.Steps,
+                Steps = state.Steps,
+                StepsWithoutFlip = state.StepsWithoutFlip,
+            });
             state.Push = 0;
+            state.StepsWithoutFlip = 0;
             state.Flips = 0;
             state.Steps = 0;
             state.MaxAccumulator = 0;
@@ -253,13 +290,14 @@ public sealed class BooleanOptimizer : IOptimizer
             State state = StateOf((BooleanParameter)parameter);
             writer.Write(parameter.Count);
             writer.Write(state.Beta);
+            if (Options.NormalizeSignal) writer.Write(state.SignalRms);
             if (state.Float is not null) foreach (float v in state.Float) writer.Write(v);
             else foreach (short v in state.Fixed!) writer.Write(v);
         }
     }
 
     /// <inheritdoc />
-    /// <exception cref="InvalidDataException">A count does not match, beta is outside [0, 1] or an accumulator is not finite.</exception>
+    /// <exception cref="InvalidDataException">A count does not match, beta is outside [0, 1], an accumulator is not finite or (normalising) the signal RMS is negative or not finite.</exception>
     public void LoadState(BinaryReader reader, IReadOnlyList<Parameter> parameters)
     {
         foreach (Parameter parameter in parameters)
@@ -269,6 +307,12 @@ public sealed class BooleanOptimizer : IOptimizer
             float beta = reader.ReadSingle();
             if (!(beta >= 0 && beta <= 1)) throw new InvalidDataException($"'{parameter.Name}' beta is {beta}, outside [0, 1]");
             state.Beta = beta;
+            if (Options.NormalizeSignal)
+            {
+                double rms = reader.ReadDouble();
+                if (!(rms >= 0 && double.IsFinite(rms))) throw new InvalidDataException($"'{parameter.Name}' signal RMS is {rms}, not a finite value >= 0");
+                state.SignalRms = rms;
+            }
             if (state.Float is not null) for (int i = 0; i < state.Float.Length; i++) state.Float[i] = Schedules.ReadFinite(reader, parameter, "accumulator", i);
             else for (int i = 0; i < state.Fixed!.Length; i++) state.Fixed[i] = reader.ReadInt16();
         }
@@ -295,6 +339,8 @@ public sealed class BooleanOptimizer : IOptimizer
         public long Steps;
         public double MaxAccumulator;
         public double Push;
+        public long StepsWithoutFlip;
+        public double SignalRms; // RMS of the last step's signal (0: none yet), for NormalizeSignal
         public FlipWithResetRows? Fused; // a step begun in the backward (BeginFusedStep), finished by Step
     }
 }

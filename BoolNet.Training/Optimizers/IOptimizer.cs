@@ -17,6 +17,12 @@ public sealed record ParameterReport(Parameter Parameter, double FlipRatio, doub
 {
     /// <summary>Mean |eta_t q| per weight and step (Boolean: the accumulator's average push), 0 if not tracked.</summary>
     public double MeanStep { get; init; }
+
+    /// <summary>Steps since the last report.</summary>
+    public long Steps { get; init; }
+
+    /// <summary>Of <see cref="Steps"/>, those that flipped no weight of this tensor (Boolean; [L] A.4 asks for none).</summary>
+    public long StepsWithoutFlip { get; init; }
 }
 
 /// <summary>
