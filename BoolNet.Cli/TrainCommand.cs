@@ -40,12 +40,16 @@ internal static partial class TrainingCommands
         var normalize = new Option<bool?>("--normalize-signal") { Description = "Boolean optimizer: divide eta by the RMS of each tensor's signal (true/false)" };
         var beta = new Option<double?>("--beta") { Description = "Boolean optimizer: constant accumulator decay beta (default: adaptive 1 - flip ratio)" };
         var schedule = new Option<string?>("--schedule") { Description = "Learning-rate schedule: cosine | constant" };
+        var integerRate = new Option<double?>("--int-lr") { Description = "Integer layers (step with reset): accumulator push per step of a unit signal" };
+        var integerNormalization = new Option<string?>("--int-normalization") { Description = "Integer layers: signal normalised per tensor | element" };
+        var initScale = new Option<double?>("--int-init") { Description = "Integer layers: weights start as round(A U(-1, 1)), A this value" };
+        var headScale = new Option<float?>("--head-scale") { Description = "Boolean head: logit scale; integer head: fixed gain of its LayerNorm (softmax temperature)" };
         var augment = new Option<string?>("--augment") { Description = "Training-image augmentation: none | flip | flip-shift (mirror, +-2 pixel shifts)" };
         var command = new Command("train", "Train a model (default: the Boolean MLP on Fashion-MNIST)")
         {
             model, dataset, data, epochs, batch, rate, realRate, seed, threads, output, resume, trainLimit, testLimit,
             hidden, first, head, planes, inputPlanes, firstPlanes, firstRate, inputBits, levels, rounding, surrogate, surrogateWidth, noBatchNorm,
-            accumulator, clip, schedule, normalize, beta, augment,
+            accumulator, clip, schedule, normalize, beta, augment, integerRate, integerNormalization, initScale, headScale,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -73,6 +77,8 @@ internal static partial class TrainingCommands
                     Surrogate = Parse(parse.GetValue(surrogate), s.Surrogate),
                     SurrogateWidth = parse.GetValue(surrogateWidth) ?? s.SurrogateWidth,
                     BatchNorm = !parse.GetValue(noBatchNorm) && s.BatchNorm,
+                    IntegerInitialScale = parse.GetValue(initScale) ?? s.IntegerInitialScale,
+                    HeadScale = parse.GetValue(headScale) ?? s.HeadScale,
                 },
                 EditOptions = o => o with
                 {
@@ -95,6 +101,12 @@ internal static partial class TrainingCommands
                     {
                         LearningRate = parse.GetValue(realRate) ?? o.Real.LearningRate,
                         Schedule = Parse(parse.GetValue(schedule), o.Real.Schedule),
+                    },
+                    IntegerStep = o.IntegerStep is null ? null : o.IntegerStep with
+                    {
+                        LearningRate = parse.GetValue(integerRate) ?? o.IntegerStep.LearningRate,
+                        Normalization = Parse(parse.GetValue(integerNormalization), o.IntegerStep.Normalization),
+                        Schedule = Parse(parse.GetValue(schedule), o.IntegerStep.Schedule),
                     },
                 },
             };

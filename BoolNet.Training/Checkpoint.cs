@@ -387,6 +387,12 @@ public static class Checkpoint
         check.Fraction(real.Beta1, "options.real.beta1");
         check.Fraction(real.Beta2, "options.real.beta2");
         check.FinitePositive(real.Epsilon, "options.real.epsilon");
+        if (options.IntegerStep is { } integer)
+        {
+            check.FinitePositive(integer.LearningRate, "options.integer_step.learning_rate");
+            check.Defined(integer.Schedule, "options.integer_step.schedule");
+            check.Defined(integer.Normalization, "options.integer_step.normalization");
+        }
 
         List<EpochResult> history = check.NotNull(header.History, "history");
         if (history.Count > options.Epochs) check.Fail("history", $"has {history.Count} epochs, more than options.epochs ({options.Epochs})");

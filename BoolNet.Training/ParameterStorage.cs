@@ -81,7 +81,15 @@ public static class ParameterStorage
                             r.Value[i] = v;
                         }
                         break;
-                    case IntegerParameter n: for (int i = 0; i < n.Value.Length; i++) n.Value[i] = reader.ReadInt32(); break;
+                    case IntegerParameter n:
+                        for (int i = 0; i < n.Value.Length; i++)
+                        {
+                            int v = reader.ReadInt32();
+                            if (!n.Range.Contains(v))
+                                throw new CheckpointFormatException(source, $"layer {l} ({layer.Kind}) {n.Name}[{i}] is {v}, outside its range {n.Range}");
+                            n.Value[i] = v;
+                        }
+                        break;
                 }
             }
             IReadOnlyList<NamedBuffer> buffers = layer is IHasBuffers hb ? hb.Buffers : [];

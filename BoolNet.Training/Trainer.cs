@@ -51,7 +51,8 @@ public sealed class Trainer
         if (integer.Count > 0)
         {
             Func<IReadOnlyList<Parameter>, IOptimizer> factory = options.IntegerOptimizerFactory
-                ?? throw new InvalidOperationException("the network has integer parameters but no integer optimizer was supplied (TrainingOptions.IntegerOptimizerFactory)");
+                ?? (options.IntegerStep is { } step ? _ => new IntegerStepOptimizer(step) : (Func<IReadOnlyList<Parameter>, IOptimizer>?)null)
+                ?? throw new InvalidOperationException("the network has integer parameters but no integer optimizer was supplied (TrainingOptions.IntegerOptimizerFactory or IntegerStep)");
             groups.Add(new OptimizerGroup(factory(integer), integer));
         }
         Groups = groups;

@@ -50,6 +50,12 @@ public sealed record TrainingOptions
     public RealOptimizerOptions Real { get; init; } = new();
 
     /// <summary>
+    /// The integer optimizer "step with reset" (<see cref="IntegerStepOptimizer"/>) for the integer
+    /// parameters, used when <see cref="IntegerOptimizerFactory"/> is null; null: none.
+    /// </summary>
+    public IntegerStepOptions? IntegerStep { get; init; }
+
+    /// <summary>
     /// Creates the optimizer of all integer parameters at once (supplied by the ZIM area); null
     /// when the network has none.
     /// </summary>

@@ -17,11 +17,17 @@ public sealed class LayerNorm : ILayer
     private int _count;
 
     /// <summary>Creates the layer for samples of <paramref name="shape"/>.</summary>
-    public LayerNorm(TensorShape shape, float epsilon = 1e-5f)
+    /// <remarks>
+    /// <paramref name="gain"/> is a fixed (not learned) factor on the output, y = gain (x - mu) / sqrt(var + eps):
+    /// on logits it sets the softmax temperature.
+    /// </remarks>
+    public LayerNorm(TensorShape shape, float epsilon = 1e-5f, float gain = 1f)
     {
         if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon), $"layer norm epsilon {epsilon} must be > 0");
+        if (!(gain > 0 && float.IsFinite(gain))) throw new ArgumentOutOfRangeException(nameof(gain), $"layer norm gain {gain} must be finite and > 0");
         InputShape = shape;
         Epsilon = epsilon;
+        Gain = gain;
     }
 
     /// <inheritdoc />
@@ -42,7 +48,10 @@ public sealed class LayerNorm : ILayer
     /// <summary>eps added to the variance.</summary>
     public float Epsilon { get; }
 
-    /// <summary>y = (x - mean(x)) / sqrt(var(x) + eps) per sample.</summary>
+    /// <summary>Fixed factor on the output (1: none).</summary>
+    public float Gain { get; }
+
+    /// <summary>y = gain (x - mean(x)) / sqrt(var(x) + eps) per sample.</summary>
     public Batch Forward(Batch input, LayerContext context)
     {
         float[] x = input.RequireReal(Kind);
@@ -52,6 +61,7 @@ public sealed class LayerNorm : ILayer
         LayerBuffers.Resize(ref _output, (long)count * size);
         if (_inverseDeviation.Length != count) _inverseDeviation = new float[count];
         float[] output = _output, inverse = _inverseDeviation;
+        double gain = Gain;
         Threading.For(count, context.Threads, (start, end) =>
         {
             for (int n = start; n < end; n++)
@@ -62,7 +72,7 @@ public sealed class LayerNorm : ILayer
                 double mean = sum / size;
                 double squares = 0;
                 foreach (float value in sample) squares += (value - mean) * (value - mean);
-                double scale = 1 / Math.Sqrt(squares / size + Epsilon);
+                double scale = gain / Math.Sqrt(squares / size + Epsilon);
                 inverse[n] = (float)scale;
                 Span<float> y = output.AsSpan(n * size, size);
                 for (int i = 0; i < size; i++) y[i] = (float)((sample[i] - mean) * scale);
@@ -72,7 +82,7 @@ public sealed class LayerNorm : ILayer
     }
 
     /// <summary>
-    /// Differentiates <see cref="Forward"/>: dx = r (dy - mean(dy) - y mean(dy y)), r = 1 / sqrt(var + eps).
+    /// Differentiates <see cref="Forward"/>: dx = r (dy - mean(dy) - y mean(dy y) / gain^2), r = gain / sqrt(var + eps).
     /// </summary>
     public float[]? Backward(float[] outputGradient, LayerContext context)
     {
@@ -82,6 +92,7 @@ public sealed class LayerNorm : ILayer
             throw new ArgumentException($"output gradient holds {outputGradient.Length} values, needs {count * size}; was Forward called?");
         LayerBuffers.Resize(ref _inputGradient, (long)count * size);
         float[] output = _output, inverse = _inverseDeviation, gradient = _inputGradient;
+        double gainSquared = (double)Gain * Gain;
         Threading.For(count, context.Threads, (start, end) =>
         {
             for (int n = start; n < end; n++)
@@ -94,7 +105,7 @@ public sealed class LayerNorm : ILayer
                     sum += dy[i];
                     dot += (double)dy[i] * y[i];
                 }
-                double meanGradient = sum / size, meanDot = dot / size, scale = inverse[n];
+                double meanGradient = sum / size, meanDot = dot / size / gainSquared, scale = inverse[n];
                 Span<float> dx = gradient.AsSpan(n * size, size);
                 for (int i = 0; i < size; i++) dx[i] = (float)(scale * (dy[i] - meanGradient - y[i] * meanDot));
             }

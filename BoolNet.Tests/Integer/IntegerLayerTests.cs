@@ -88,6 +88,7 @@ public class IntegerLayerTests
             Assert.That(variance, Is.EqualTo(1).Within(1e-4));
         }
         GradientCheck.Check(new LayerNorm(shape), x, 5, seed: 4, epsilon: 1e-3, tolerance: 5e-3);
+        GradientCheck.Check(new LayerNorm(shape, gain: 2.5f), x, 5, seed: 4, epsilon: 1e-3, tolerance: 5e-3);
     }
 
     [Test]

@@ -287,6 +287,31 @@ public class CheckpointTests
         }
     }
 
+    [Test]
+    public void DiscreteModelRoundTripsAndAnInt8WeightOutsideItsRangeIsRejected()
+    {
+        ModelSettings settings = ModelCatalog.Get(ModelCatalog.DiscreteMlpModel).Settings with { Hidden = [16, 8] };
+        TrainingOptions options = Options with { IntegerStep = new IntegerStepOptions { LearningRate = 2 } };
+        CheckpointHeader header = Header with { Model = ModelCatalog.DiscreteMlpModel, Settings = settings, Options = options };
+        Trainer New() => new(ModelCatalog.BuildMlp(new ModelRequest(Shape, 10, 3, settings)), options);
+        Trainer trained = New();
+        trained.TrainEpoch(Data.Value);
+        byte[] bytes = Checkpoint.Serialize(header, trained);
+        Trainer restored = New();
+        Checkpoint.Load(bytes, Name, restored);
+        IntegerParameter[] before = trained.Network.Parameters.Select(p => p.Parameter).OfType<IntegerParameter>().ToArray();
+        IntegerParameter[] after = restored.Network.Parameters.Select(p => p.Parameter).OfType<IntegerParameter>().ToArray();
+        Assert.That(before, Has.Length.EqualTo(2));
+        for (int i = 0; i < before.Length; i++) Assert.That(after[i].Value, Is.EqualTo(before[i].Value));
+        trained.TrainEpoch(Data.Value);
+        restored.TrainEpoch(Data.Value);
+        Assert.That(ParameterStorage.Hash(restored.Network), Is.EqualTo(ParameterStorage.Hash(trained.Network)), "the integer optimizer's state resumes exactly");
+
+        before[1].Value[5] = -128; // one below the int8 range -127..127
+        var error = Assert.Throws<CheckpointFormatException>(() => Checkpoint.Load(Checkpoint.Serialize(header, trained), Name, New()));
+        Assert.That(error!.Message, Does.Contain("-128").And.Contain("outside its range [-127, 127]"));
+    }
+
     private sealed class Tally
     {
         public int Tried, Rejected, Accepted;

@@ -55,6 +55,9 @@ public static partial class ModelCatalog
             case FirstLayerKind.Real:
                 layers.Add(new RealLinear(request.Input, width, random, bias: !s.BatchNorm, inputScale: 1f / 255f));
                 break;
+            case FirstLayerKind.Integer:
+                layers.Add(new IntegerLinear(request.Input, width, random, s.IntegerInitialScale, bias: false, inputScale: 1f / 255f, range: IntegerRange.Int8));
+                break;
             case FirstLayerKind.Thermometer:
                 var encoder = new ThermometerEncoding(request.Input, s.ThermometerLevels);
                 layers.Add(encoder);
@@ -72,6 +75,13 @@ public static partial class ModelCatalog
         }
         if (s.Head == HeadKind.Real)
             layers.Add(new RealLinear(TensorShape.Vector(width), request.Classes, random));
+        else if (s.Head == HeadKind.Integer)
+        {
+            // The integer scores' scale is arbitrary, so a parameter-free LayerNorm sets the logits' scale
+            // (Wilson et al.'s models do the same); it is monotone per sample, so the argmax is the scores'.
+            layers.Add(new IntegerLinear(TensorShape.Vector(width), request.Classes, random, s.IntegerInitialScale, bias: false, range: IntegerRange.Int8));
+            layers.Add(new LayerNorm(layers[^1].OutputShape, gain: s.HeadScale > 0 ? s.HeadScale : 1f));
+        }
         else
             layers.Add(new BooleanLinear(width, request.Classes, random, s.Logic, bias: false,
                 outputScale: s.HeadScale > 0 ? s.HeadScale : 4f / MathF.Sqrt(width), signal: s.HiddenSignal));

@@ -25,7 +25,8 @@ public sealed class UnknownModelException(string name, IEnumerable<string> known
 /// The model catalogue: names to factories. Entries are registered by partial methods implemented
 /// in separate files, so other areas add models without editing this one:
 /// <see cref="RegisterMlpModels"/> (this area), <c>RegisterConvolutionalModels</c> (conv),
-/// <c>RegisterComparisonModels</c> (zim/compare), <c>RegisterOtherModels</c> (spare).
+/// <c>RegisterComparisonModels</c> (zim/compare), <c>RegisterDiscreteModels</c> (integer + Boolean),
+/// <c>RegisterOtherModels</c> (spare).
 /// </summary>
 public static partial class ModelCatalog
 {
@@ -38,6 +39,7 @@ public static partial class ModelCatalog
         RegisterMlpModels(list);
         RegisterConvolutionalModels(list);
         RegisterComparisonModels(list);
+        RegisterDiscreteModels(list);
         RegisterOtherModels(list);
         var map = new Dictionary<string, ModelEntry>(StringComparer.OrdinalIgnoreCase);
         foreach (ModelEntry entry in list)
@@ -60,6 +62,8 @@ public static partial class ModelCatalog
     static partial void RegisterConvolutionalModels(List<ModelEntry> models);
 
     static partial void RegisterComparisonModels(List<ModelEntry> models);
+
+    static partial void RegisterDiscreteModels(List<ModelEntry> models);
 
     static partial void RegisterOtherModels(List<ModelEntry> models);
 }

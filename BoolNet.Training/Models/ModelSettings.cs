@@ -16,6 +16,9 @@ public enum FirstLayerKind
 
     /// <summary>Thermometer code into T bits per pixel, then a Boolean linear layer.</summary>
     Thermometer,
+
+    /// <summary>Int8-range integer weights on the raw 0..255 pixels (<see cref="IntegerLinear"/>, a discrete integer update).</summary>
+    Integer,
 }
 
 /// <summary>Classifier head.</summary>
@@ -27,6 +30,9 @@ public enum HeadKind
 
     /// <summary>Boolean linear layer whose centred counts times a scale are the logits.</summary>
     Boolean,
+
+    /// <summary>Int8-range integer linear layer on the +-1 features, then a parameter-free LayerNorm (the logits).</summary>
+    Integer,
 }
 
 /// <summary>
@@ -59,7 +65,7 @@ public sealed record ModelSettings
     /// <summary>Classifier head.</summary>
     public HeadKind Head { get; init; } = HeadKind.Real;
 
-    /// <summary>Boolean head: logit scale (0: 4 / sqrt(fan-in)).</summary>
+    /// <summary>Boolean head: logit scale (0: 4 / sqrt(fan-in)); integer head: the LayerNorm's gain on the logits (0: 1).</summary>
     public float HeadScale { get; init; }
 
     /// <summary>Batch norm after each Boolean linear layer.</summary>
@@ -91,6 +97,9 @@ public sealed record ModelSettings
 
     /// <summary>Signal planes of the input signal g in the hidden layers' backward (0: as <see cref="SignalPlanes"/>).</summary>
     public int InputSignalPlanes { get; init; }
+
+    /// <summary>Integer layers: weights start as round(A * U(-1, 1)), A this value (clamped to the layer's range).</summary>
+    public double IntegerInitialScale { get; init; } = 32;
 
     /// <summary>The signal settings of the hidden Boolean layers.</summary>
     public SignalSettings HiddenSignal => new(SignalPlanes, Rounding) { InputPlanes = InputSignalPlanes > 0 ? InputSignalPlanes : null };
