@@ -10,6 +10,7 @@ public class ConvolutionalModelTests
 {
     [TestCase("bold-cnn", 28, 28, 1)]
     [TestCase("bold-cnn-thermometer", 28, 28, 1)]
+    [TestCase("bold-cnn-discrete", 28, 28, 1)]
     [TestCase("bold-vgg-small", 32, 32, 3)]
     [TestCase("bold-vgg-small-half", 32, 32, 3)]
     public void ModelBuildsAndRunsOnSyntheticImages(string name, int height, int width, int channels)

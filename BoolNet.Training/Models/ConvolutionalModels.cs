@@ -69,10 +69,11 @@ public static partial class ModelCatalog
     /// <summary>
     /// Builds a Boolean CNN from a plan of 3x3 convolutions (padding 1, <see cref="PaddingMode.Exclude"/>),
     /// each followed by BN over channels and a threshold, then a 2x2 OR max-pool where the plan says.
-    /// The first convolution reads the raw 0..255 input: float weights (<see cref="FirstLayerKind.Real"/>)
-    /// or thermometer bits and a Boolean convolution (<see cref="FirstLayerKind.Thermometer"/>). Then
-    /// flatten, the Boolean linear layers of <see cref="ModelSettings.Hidden"/> (BN + threshold each)
-    /// and the head. Every hidden convolution and linear layer has Boolean weights.
+    /// The first convolution reads the raw 0..255 input: float weights (<see cref="FirstLayerKind.Real"/>),
+    /// int8 weights (<see cref="FirstLayerKind.Integer"/>, no bias) or thermometer bits and a Boolean
+    /// convolution (<see cref="FirstLayerKind.Thermometer"/>). Then flatten, the Boolean linear layers of
+    /// <see cref="ModelSettings.Hidden"/> (BN + threshold each) and the head (<see cref="HeadKind"/>).
+    /// Every hidden convolution and linear layer has Boolean weights.
     /// </summary>
     public static Network BuildConvolutional(ModelRequest request, IReadOnlyList<ConvolutionStage> plan)
     {
@@ -100,6 +101,18 @@ public static partial class ModelCatalog
                             continue;
                         }
                         break;
+                    case FirstLayerKind.Integer:
+                        // Int8 weights on the raw pixels (scaled by 1/255); BN follows, so no bias.
+                        layers.Add(new IntegerConvolution(shape, stage.Channels, 3, random, s.IntegerInitialScale, padding: 1,
+                            bias: false, inputScale: 1f / 255f, range: IntegerRange.Int8));
+                        if (stage.Pool)
+                        {
+                            layers.Add(new RealMaxPool(layers[^1].OutputShape));
+                            shape = layers[^1].OutputShape;
+                            AddNormalisationAndThreshold(layers, s, shape, 9 * request.Input.Channels);
+                            continue;
+                        }
+                        break;
                     case FirstLayerKind.Thermometer:
                         var encoder = new ThermometerEncoding(shape, s.ThermometerLevels, flatten: false);
                         layers.Add(encoder);
@@ -108,7 +121,7 @@ public static partial class ModelCatalog
                             inputSignalScale: s.BatchNorm ? BatchNormSignalScale * (stage.Pool ? 2f : 1f) : null));
                         break;
                     default:
-                        throw new ArgumentException($"first layer '{s.First}' is not available for convolutional models (use Real or Thermometer)");
+                        throw new ArgumentException($"first layer '{s.First}' is not available for convolutional models (use Real, Integer or Thermometer)");
                 }
             }
             else
@@ -136,6 +149,12 @@ public static partial class ModelCatalog
         }
         if (s.Head == HeadKind.Real)
             layers.Add(new RealLinear(TensorShape.Vector(width), request.Classes, random));
+        else if (s.Head == HeadKind.Integer)
+        {
+            // Int8 scores on the +-1 features; a parameter-free LayerNorm sets their scale (as in BuildMlp).
+            layers.Add(new IntegerLinear(TensorShape.Vector(width), request.Classes, random, s.IntegerInitialScale, bias: false, range: IntegerRange.Int8));
+            layers.Add(new LayerNorm(layers[^1].OutputShape, gain: s.HeadScale > 0 ? s.HeadScale : 1f));
+        }
         else
             layers.Add(new BooleanLinear(width, request.Classes, random, s.Logic, bias: false,
                 outputScale: s.HeadScale > 0 ? s.HeadScale : 4f / MathF.Sqrt(width), signal: s.HiddenSignal));
