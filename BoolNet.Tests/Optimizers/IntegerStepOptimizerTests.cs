@@ -44,6 +44,17 @@ public class IntegerStepOptimizerTests
         p.Gradient[1] = 1f;  // push -3.5 -> -3 steps
         optimizer.Step([p], new StepInfo(0, 1));
         Assert.That(p.Value, Is.EqualTo(new[] { 127, -3 }));
+
+        // Four units moved over two weights: the adaptive beta stays at 0, not -1, and the state saves and loads.
+        var adaptive = new IntegerStepOptimizer(Plain(3.5) with { AdaptiveBeta = true });
+        p.Value[0] = 0;
+        p.Value[1] = 0;
+        adaptive.Step([p], new StepInfo(0, 1));
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) adaptive.SaveState(writer, [p]);
+        stream.Position = 0;
+        using var reader = new BinaryReader(stream);
+        Assert.DoesNotThrow(() => new IntegerStepOptimizer(Plain(3.5) with { AdaptiveBeta = true }).LoadState(reader, [p]));
     }
 
     [TestCase(IntegerSignalNormalization.Tensor)]

@@ -26,7 +26,7 @@ public sealed record IntegerStepOptions
     /// <summary>How the gradient is normalised before it enters the accumulator.</summary>
     public IntegerSignalNormalization Normalization { get; init; } = IntegerSignalNormalization.Tensor;
 
-    /// <summary>beta &lt;- 1 - moved/weights after each step, as flip-with-reset's adaptive beta (false: beta = 1).</summary>
+    /// <summary>beta &lt;- max(0, 1 - moved/weights) after each step, as flip-with-reset's adaptive beta (false: beta = 1).</summary>
     public bool AdaptiveBeta { get; init; } = true;
 }
 
@@ -90,7 +90,8 @@ public sealed class IntegerStepOptimizer : IOptimizer
                 correction = (float)(1 - Math.Pow(SecondMomentDecay, state.TotalSteps));
             long moved = Apply(integer, state, eta * scale, correction, step.Threads);
             state.Moved += moved;
-            state.Beta = Options.AdaptiveBeta ? 1f - (float)moved / Math.Max(1, integer.Count) : 1f;
+            // moved counts integer units, which can exceed the weight count when steps are large: beta stays in [0, 1].
+            state.Beta = Options.AdaptiveBeta ? Math.Max(0f, 1f - (float)moved / Math.Max(1, integer.Count)) : 1f;
         }
     }
 
