@@ -19,7 +19,7 @@ internal static partial class TrainingCommands
         var seed = new Option<int?>("--seed") { Description = "Seed (weights, shuffling, stochastic rounding)" };
         var threads = new Option<int?>("--threads") { Description = "Threads (default: all cores); results do not depend on it" };
         var output = new Option<string?>("--out", "-o") { Description = "Output folder for metrics.json, curves.png, checkpoint.bin (default runs/<model>)" };
-        var resume = new Option<string?>("--resume") { Description = "Resume from a run folder (or checkpoint file) written by a previous train" };
+        var resume = new Option<string?>("--resume") { Description = "Resume from a run folder (or checkpoint file) written by a previous train; with --epochs N, go on to N epochs" };
         var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images (quick runs)" };
         var testLimit = new Option<int?>("--test-limit") { Description = "Use only the first N test images" };
         var hidden = new Option<string?>("--hidden") { Description = "Hidden widths, e.g. 1024,1024" };
@@ -61,6 +61,8 @@ internal static partial class TrainingCommands
                 DataDirectory = parse.GetValue(data),
                 OutputDirectory = parse.GetValue(output),
                 ResumeFrom = resumeFrom,
+                Epochs = parse.GetValue(epochs),
+                Invocation = RunInvocation.Now(parse.Tokens.Select(t => t.Value)),
                 Threads = parse.GetValue(threads),
                 EditSettings = s => s with
                 {
