@@ -128,21 +128,27 @@ internal static class TrainReport
         return json;
     }
 
-    /// <summary>Words joined by spaces into lines of at most <paramref name="width"/>, continuation lines indented by two.</summary>
-    public static IEnumerable<string> Wrap(string text, int width = Width)
+    /// <summary>
+    /// Words joined by spaces into lines of at most <paramref name="width"/> (a longer word stays whole),
+    /// continuation lines indented by <paramref name="indent"/> spaces.
+    /// </summary>
+    public static IEnumerable<string> Wrap(string text, int width = Width, int indent = 2)
     {
         var line = new System.Text.StringBuilder();
+        bool empty = true; // no word on the current line yet
         foreach (string word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (line.Length > 2 && line.Length + 1 + word.Length > width)
+            if (!empty && line.Length + 1 + word.Length > width)
             {
                 yield return line.ToString();
-                line.Clear().Append("  ");
+                line.Clear().Append(' ', indent);
+                empty = true;
             }
-            else if (line.Length > 0 && line.ToString() != "  ") line.Append(' ');
+            if (!empty) line.Append(' ');
             line.Append(word);
+            empty = false;
         }
-        if (line.Length > 0) yield return line.ToString();
+        if (!empty) yield return line.ToString();
     }
 
     /// <summary>Seconds as "5.1 s" (one decimal under 100 s, none from there).</summary>
