@@ -101,4 +101,23 @@ public class TrainReportTests
         Assert.That(png[..4], Is.EqualTo(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }));
         Assert.That(TrainPlots.Panels([Epoch(1, 1e-4)], "m")[1].YMaximum, Is.Null);
     }
+
+    [Test]
+    public void TheLiveLineIsDrawnOnlyInATerminalAndGivesWayToTheEpochLines()
+    {
+        var terminal = new StringWriter();
+        var live = new TrainProgress(terminal, live: true, epochs: 10, batches: 600);
+        live.OnBatch(new BatchProgress(1, 1, 600, 0.9, 0.5, 0.1));
+        live.OnEpoch(Epoch(1, 1e-3));
+        string text = terminal.ToString();
+        Assert.That(text, Does.StartWith("\repoch 1/10    1/600"));
+        Assert.That(text, Does.Contain("\u001b[K\r\u001b[Kepoch 1/10  600/600"));
+
+        var log = new StringWriter();
+        var piped = new TrainProgress(log, live: false, epochs: 10, batches: 600);
+        piped.OnBatch(new BatchProgress(1, 600, 600, 0.8, 0.5, 1));
+        piped.OnEpoch(Epoch(1, 1e-3), ["  extra"]);
+        Assert.That(log.ToString(), Does.StartWith("epoch 1/10  600/600").And.Not.Contain("\r").And.Not.Contain("\u001b"));
+        Assert.That(log.ToString().TrimEnd().Split('\n')[^1], Is.EqualTo("  extra"));
+    }
 }
