@@ -25,6 +25,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "floatgemm") return Real.FloatGemmAlgorithms.Run(args[1..]);
         if (args.Length > 0 && args[0] == "int8") return Int8GemmBench.Run(args[1..]);
         if (args.Length > 0 && args[0] == "discrete-model") return DiscreteModelFile.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "onnx") return Peers.OnnxPeerBench.Run(args[1..]);
         if (args.Length > 0 && args[0] == "floatpanels") return Real.FloatPanelsBench.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
