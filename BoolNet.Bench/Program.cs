@@ -10,7 +10,8 @@ namespace BoolNet.Bench;
 /// GEMM's algorithms on catalogue shapes (<see cref="Real.FloatGemmAlgorithms"/>); <c>floatpanels</c> the
 /// pre-packed float product against the unpacked one (<see cref="Real.FloatPanelsBench"/>); <c>int8 [--threads T]</c> the
 /// int8 product's paths (<see cref="Int8GemmBench"/>); <c>discrete-model --out FILE</c> writes a folded random
-/// discrete MLP for <c>boolnet bench</c> (<see cref="DiscreteModelFile"/>); anything else goes to BenchmarkDotNet's switcher,
+/// discrete MLP for <c>boolnet bench</c> (<see cref="DiscreteModelFile"/>); <c>onnx MODEL.bnm</c> BoolNet against ONNX Runtime
+/// in the same process (<see cref="Peers.OnnxPeerBench"/>); anything else goes to BenchmarkDotNet's switcher,
 /// e.g. <c>--filter *GemmBenchmarks*</c>.
 /// </summary>
 public static class Program

@@ -34,8 +34,9 @@ public static class OnnxPeerBench
         byte[] exported = OnnxExporter.Export(model);
         int[] hidden = [1024, 1024];
         byte[] floatModel = FloatMlp.Build(model.InputShape, hidden, model.ClassCount, seed: 1);
-        Console.WriteLine($"model {args[0]}: {new FileInfo(args[0]).Length:N0} bytes; exported ONNX {exported.Length:N0} bytes; " +
-            $"float32 MLP {model.InputShape.Size}-{string.Join('-', hidden)}-{model.ClassCount} ONNX {floatModel.Length:N0} bytes");
+        Console.WriteLine($"model {args[0]}: {new FileInfo(args[0]).Length:N0} bytes");
+        Console.WriteLine($"exported ONNX graph: {exported.Length:N0} bytes");
+        Console.WriteLine($"float32 MLP {model.InputShape.Size}-{string.Join('-', hidden)}-{model.ClassCount} (ONNX): {floatModel.Length:N0} bytes");
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
         using var boolean = new InferenceSession(exported, options);
         using var dense = new InferenceSession(floatModel, options);
@@ -61,13 +62,14 @@ public static class OnnxPeerBench
                     : $"{latency[r, e] / latency[r, 0],9:F2} {throughput[r, e],9:N0} {throughput[r, e] / throughput[r, 0],9:F3}";
                 Console.WriteLine($"{r + 1,-5} {engines[e].Name,-30} {latency[r, e],10:F1} {ratios}");
             }
-        Console.WriteLine("\nover the rounds (min-max): latency ratio = engine / BoolNet, throughput ratio = BoolNet / engine");
+        Console.WriteLine("\nmin-max over rounds: batch-1 latency engine / BoolNet;");
+        Console.WriteLine($"batch-{ThroughputBatch} throughput BoolNet / engine");
         for (int e = 1; e < engines.Length; e++)
         {
             var latencyRatios = Enumerable.Range(0, rounds).Select(r => latency[r, e] / latency[r, 0]).ToArray();
             var speedRatios = Enumerable.Range(0, rounds).Select(r => throughput[r, 0] / throughput[r, e]).ToArray();
-            Console.WriteLine($"  {engines[e].Name,-30} batch 1: {latencyRatios.Min():F1}-{latencyRatios.Max():F1}x slower; " +
-                $"batch {ThroughputBatch}: {speedRatios.Min():F1}-{speedRatios.Max():F1}x");
+            Console.WriteLine($"  {engines[e].Name,-30} batch 1: {latencyRatios.Min():F2}-{latencyRatios.Max():F2}x; " +
+                $"batch {ThroughputBatch}: {speedRatios.Min():F2}-{speedRatios.Max():F2}x");
         }
         return 0;
     }
@@ -96,8 +98,8 @@ public static class OnnxPeerBench
                 equalScores += mine.AsSpan(s * classes, classes).SequenceEqual(theirs.AsSpan(s * classes, classes)) ? 1 : 0;
             }
         }
-        Console.WriteLine($"test images {test.Count:N0}: labels agree {agree:N0}/{test.Count:N0}, all scores equal {equalScores:N0}/{test.Count:N0}; " +
-            $"accuracy BoolNet {100.0 * rightBoolNet / test.Count:F2} %, ONNX Runtime {100.0 * rightOrt / test.Count:F2} %");
+        Console.WriteLine($"{test.Count:N0} test images: labels agree {agree:N0}, all scores equal {equalScores:N0}");
+        Console.WriteLine($"accuracy: BoolNet {100.0 * rightBoolNet / test.Count:F2} %, ONNX Runtime {100.0 * rightOrt / test.Count:F2} %");
     }
 
     /// <summary>An engine running a session on NHWC pixels (transposed to NCHW when there are several channels).</summary>
