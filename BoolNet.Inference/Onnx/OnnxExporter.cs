@@ -9,6 +9,7 @@ namespace BoolNet.Inference.Onnx;
 /// [N, C, H, W] (the raw image bytes, N dynamic), one output <see cref="OutputName"/>, float [N, classes],
 /// equal to <see cref="InferenceModel.Predict(ReadOnlySpan{byte}, int, Span{float}, int)"/>'s scores bit for bit.
 /// Integer layers become MatMulInteger / ConvInteger (bits as uint8 0 / 2 with zero point 1, i.e. -1 / +1),
+/// Boolean weights are stored one bit each (<c>OnnxGraph.Bits</c>: packed bytes, unpacked by constant-only nodes),
 /// folded thresholds become integer or float comparisons, the float first convolution of the discrete CNN
 /// an exact double-precision replay of its fused multiply-add chain. Kinds with no exact form are refused
 /// with an <see cref="OnnxExportException"/> naming the layer; the layer walk is in <c>OnnxModelWriter</c>.

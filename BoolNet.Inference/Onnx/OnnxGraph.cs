@@ -85,6 +85,27 @@ internal sealed class OnnxGraph
         return name;
     }
 
+    /// <summary>
+    /// A constant of bits stored one bit each (ONNX has no 1-bit type): the initializer holds the bits packed
+    /// 8 per byte (bit t of byte b is element 8b + t), and a few nodes unpack them to a uint8 tensor of 0 / 2
+    /// (-1 / +1 under zero point 1) of <paramref name="dimensions"/>. The nodes depend on constants only, so
+    /// ONNX Runtime folds them once when the session loads. Returns the unpacked tensor's name.
+    /// </summary>
+    public string Bits(string stem, bool[] bits, long[] dimensions)
+    {
+        int bytes = (bits.Length + 7) / 8;
+        var packed = new byte[bytes];
+        for (int i = 0; i < bits.Length; i++) if (bits[i]) packed[i >> 3] |= (byte)(1 << (i & 7));
+        string source = Constant(stem + "_packed", OnnxType.UInt8, [bytes, 1], packed);
+        // (byte << (7 - t)) >> 7 is bit t: [bytes, 1] against [1, 8] broadcasts to [bytes, 8].
+        string top = Node("BitShift", [source, Constant("shift", OnnxType.UInt8, [1, 8], new byte[] { 7, 6, 5, 4, 3, 2, 1, 0 })], [new("direction", Text: "LEFT")]);
+        string ones = Node("BitShift", [top, Constant("seven", OnnxType.UInt8, [1], new byte[] { 7 })], [new("direction", Text: "RIGHT")]);
+        string flat = Node("Reshape", [ones, Int64s("flat", -1)]);
+        if (bits.Length != bytes * 8) flat = Node("Slice", [flat, Int64s("start", 0), Int64s("end", bits.Length)]);
+        string shaped = Node("Reshape", [flat, Int64s("shape", dimensions)]);
+        return Node("BitShift", [shaped, Constant("one", OnnxType.UInt8, [1], new byte[] { 1 })], [new("direction", Text: "LEFT")]);
+    }
+
     /// <summary>A scalar or 1-D int64 constant.</summary>
     public string Int64s(string stem, params long[] values) => Constant(stem, OnnxType.Int64, [values.Length], values);
 

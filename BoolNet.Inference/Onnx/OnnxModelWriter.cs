@@ -134,14 +134,14 @@ internal sealed class OnnxModelWriter(InferenceModel model)
         _form = Form.Real;
     }
 
-    /// <summary>sign * e(x) e(W)^T by MatMulInteger over the flattened bits.</summary>
+    /// <summary>sign * e(x) e(W)^T by MatMulInteger over the flattened bits (W^T stored one bit per weight).</summary>
     private string SignProduct(Core.Bits.BitMatrix weights, int sign)
     {
         int m = weights.Columns, n = weights.Rows;
-        var signs = new sbyte[m * n];
+        var positive = new bool[m * n];
         for (int j = 0; j < n; j++)
-            for (int i = 0; i < m; i++) signs[i * n + j] = (sbyte)(weights[j, i] ? sign : -sign);
-        return _graph.Node("MatMulInteger", [Flatten(), _graph.Constant("sign_weight", OnnxType.Int8, [m, n], signs), One()]);
+            for (int i = 0; i < m; i++) positive[i * n + j] = weights[j, i] == sign > 0;
+        return _graph.Node("MatMulInteger", [Flatten(), _graph.Bits("sign_weight", positive, [m, n]), One(), One()]);
     }
 
     /// <summary>
@@ -198,17 +198,14 @@ internal sealed class OnnxModelWriter(InferenceModel model)
         int outputs = convolution.OutputChannels, channels = g.Channels, kernel = g.KernelHeight;
         int sigma = convolution.Logic == BinaryLogic.Xnor ? 1 : -1;
         byte padValue = convolution.PaddingMode switch { PaddingMode.Exclude => 1, PaddingMode.False => 0, _ => 2 };
-        var weights = new byte[outputs * channels * kernel * kernel]; // [out, c, ky, kx], 0 / 2 = -1 / +1 with zero point 1
+        var positive = new bool[outputs * channels * kernel * kernel]; // [out, c, ky, kx]: +1 (2 under zero point 1)
         for (int o = 0; o < outputs; o++)
             for (int ky = 0; ky < kernel; ky++)
                 for (int kx = 0; kx < kernel; kx++)
                     for (int c = 0; c < channels; c++)
-                    {
-                        int sign = convolution.Weight.Weights[o, (ky * kernel + kx) * channels + c] ? sigma : -sigma;
-                        weights[((o * channels + c) * kernel + ky) * kernel + kx] = (byte)(sign + 1);
-                    }
+                        positive[((o * channels + c) * kernel + ky) * kernel + kx] = convolution.Weight.Weights[o, (ky * kernel + kx) * channels + c] == sigma > 0;
         string padded = Pad(_value, g.Padding, _graph.Constant("pad_bit", OnnxType.UInt8, [], new[] { padValue }));
-        string counts = _graph.Node("ConvInteger", [padded, _graph.Constant("bit_weight", OnnxType.UInt8, [outputs, channels, kernel, kernel], weights), One(), One()],
+        string counts = _graph.Node("ConvInteger", [padded, _graph.Bits("bit_weight", positive, [outputs, channels, kernel, kernel]), One(), One()],
             [new("kernel_shape", Integers: [kernel, kernel]), new("strides", Integers: [g.Stride, g.Stride])]);
         _value = _graph.Node("Mul", [Cast(counts, OnnxType.Float), _graph.Constant("scale", OnnxType.Float, [1], new[] { convolution.OutputScale })]);
         _form = Form.Real;
