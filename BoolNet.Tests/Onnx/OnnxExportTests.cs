@@ -101,13 +101,17 @@ public sealed class OnnxExportTests
     }
 
     /// <summary>Runs the model through BoolNet and through ONNX Runtime and asserts equal scores (and so labels).</summary>
-    internal static void CompareWithOnnxRuntime(InferenceModel model, int count, int seed)
+    internal static void CompareWithOnnxRuntime(InferenceModel model, int count, int seed) =>
+        CompareWithOnnxRuntime(model, OnnxExporter.Export(model), count, seed);
+
+    /// <summary>As above for a graph exported already.</summary>
+    internal static void CompareWithOnnxRuntime(InferenceModel model, byte[] onnx, int count, int seed)
     {
         TensorShape image = model.InputShape;
         byte[] pixels = FoldingTests.RandomImages(count, seed + 500, image.Size); // NHWC, BoolNet's order
         var expected = new float[count * model.ClassCount];
         model.Predict(pixels, count, expected, threads: 1);
-        float[] actual = RunOnnxRuntime(OnnxExporter.Export(model), pixels, count, image);
+        float[] actual = RunOnnxRuntime(onnx, pixels, count, image);
         Assert.That(actual, Has.Length.EqualTo(expected.Length));
         int labels = 0, different = 0;
         for (int s = 0; s < count; s++)
