@@ -9,20 +9,24 @@ using BoolNet.Core.Operators;
 namespace BoolNet.Bench;
 
 /// <summary>
-/// <c>cpp-gemm [--m M --k K --n N] [--rounds R] [--reference DIR] [--kernel NAME]...</c>: the C++ reference
+/// <c>cpp-gemm [--m M --k K --n N] [--rounds R] [--reference DIR] [--kernel NAME]... [--reps 5] [--ms 20]</c>: the C++ reference
 /// kernels (<c>bgemm_avx2.cpp</c>, <c>bgemm_avx512.cpp</c> in DIR, default the first <c>shared/reference</c> in or
 /// above the current folder), built
 /// here with g++, beside BoolNet's binary GEMM on its AVX2 and AVX-512 paths, single thread, in alternating
 /// rounds in one command: each round runs every contender once (the C++ binaries as child processes, each
 /// verifying its kernels bit for bit; the C# paths in process, checked against the scalar reference), the
-/// order flipping from round to round so load from other processes hits all alike. Prints the median over
+/// order flipping from round to round so load from other processes hits all alike; within a round a
+/// contender runs --reps repetitions of at least --ms milliseconds (many short ones let the best dodge
+/// the time slices of other processes on a shared machine). Prints the median over
 /// rounds of each contender's GOPS (m * n * k / seconds / 1e9) and the median of the per-round ratios.
 /// The AVX-512 reference is written for 256x4096x64 only and runs at that shape alone.
 /// </summary>
 public static partial class CppReferenceBench
 {
-    private const double RepetitionSeconds = 0.02;
-    private const int RepetitionsPerRound = 5;
+    /// <summary>Repetitions per contender per round, and the least milliseconds of one (--reps, --ms).</summary>
+    private static int repetitionsPerRound = 5;
+    private static double repetitionSeconds = 0.02;
+    private const string Best = "best ";
 
     /// <summary>The AVX2 reference kernels run by default: the best prefix-XOR designs and the C# port.</summary>
     private static readonly string[] DefaultKernels = ["pfx_bc_1x2", "pfx_bc4_1x2", "pfx_bc_1x3", "hs_packed"];
@@ -47,6 +51,8 @@ public static partial class CppReferenceBench
                     case "--rounds": rounds = Positive(value); break;
                     case "--reference": reference = value; break;
                     case "--kernel": kernels.Add(value); break;
+                    case "--reps": repetitionsPerRound = Positive(value); break;
+                    case "--ms": repetitionSeconds = Positive(value) / 1000.0; break;
                     default: throw new ArgumentException($"unknown option '{args[i - 1]}'");
                 }
             }
@@ -55,7 +61,7 @@ public static partial class CppReferenceBench
         catch (Exception exception) when (exception is ArgumentException or FormatException)
         {
             Console.Error.WriteLine($"cpp-gemm: {exception.Message}");
-            Console.Error.WriteLine("usage: cpp-gemm [--m 256] [--k 4096] [--n 64] [--rounds 5] [--reference DIR] [--kernel NAME]...");
+            Console.Error.WriteLine("usage: cpp-gemm [--m 256] [--k 4096] [--n 64] [--rounds 5] [--reference DIR] [--kernel NAME]... [--reps 5] [--ms 20]");
             return 2;
         }
         if (kernels.Count == 0) kernels.AddRange(DefaultKernels);
@@ -88,18 +94,29 @@ public static partial class CppReferenceBench
             if (avx512Binary != null)
                 steps.Add(() => { foreach (var (name, gops) in RunAvx512Reference(avx512Binary)) Record(name, gops); });
             foreach (Isa isa in isas)
-                steps.Add(() => Record($"C# {IsaSelection.Name(isa)} ({BinaryGemm.PathName(n, k / 64, isa)})", csharp.Time(isa)));
+                steps.Add(() =>
+                {
+                    string name = $"C# {IsaSelection.Name(isa)} ({BinaryGemm.PathName(n, k / 64, isa)})";
+                    var (median, best) = csharp.Time(isa);
+                    Record(name, median);
+                    Record(Best + name, best);
+                });
             if (round % 2 == 1) steps.Reverse();
             foreach (Action step in steps) step();
         }
 
-        Console.WriteLine($"{"contender",-40} {"median",8} {"min",8} {"max",8}  GOPS");
-        foreach (var (name, list) in results)
-            Console.WriteLine($"{name,-40} {Median(list),8:F1} {list.Min(),8:F1} {list.Max(),8:F1}");
-        PrintRatio(results, "C# avx2", name => name.StartsWith("cpp avx2 pfx", StringComparison.Ordinal), "best C++ AVX2 pfx", rounds);
-        PrintRatio(results, "C# avx2", name => name == "cpp avx2 hs_packed", "C++ hs_packed", rounds);
-        PrintRatio(results, "C# avx512", name => name.Contains("vpopcntq", StringComparison.Ordinal), "C++ VPOPCNTQ", rounds);
-        PrintRatio(results, "C# avx512", name => name.StartsWith("cpp avx2 pfx", StringComparison.Ordinal), "best C++ AVX2 pfx", rounds);
+        Console.WriteLine("GOPS over rounds of each round's median repetition (best: of its fastest one)");
+        Console.WriteLine($"{"contender",-36} {"median",7} {"min",7} {"max",7} {"best",7}");
+        foreach (var (name, list) in results.Where(pair => !pair.Key.StartsWith(Best, StringComparison.Ordinal)))
+            Console.WriteLine($"{name,-36} {Median(list),7:F1} {list.Min(),7:F1} {list.Max(),7:F1} {Median(results[Best + name]),7:F1}");
+        Console.WriteLine("ratio, the median over rounds of C# / the best matching C++ kernel (per round)");
+        foreach (string prefix in new[] { "", Best })
+        {
+            string kind = prefix == "" ? "median" : "best";
+            PrintRatio(results, prefix + "C# avx2", name => name.StartsWith(prefix + "cpp avx2 pfx", StringComparison.Ordinal), $"C++ AVX2 pfx ({kind})", rounds);
+            PrintRatio(results, prefix + "C# avx2", name => name == prefix + "cpp avx2 hs_packed", $"C++ hs_packed ({kind})", rounds);
+            PrintRatio(results, prefix + "C# avx512", name => name.StartsWith(prefix + "cpp avx512 vpopcntq", StringComparison.Ordinal), $"C++ VPOPCNTQ ({kind})", rounds);
+        }
         Console.WriteLine($"# load average after: {LoadAverage()}");
         return 0;
     }
@@ -113,7 +130,7 @@ public static partial class CppReferenceBench
         if (mine == null || references.Count == 0) return;
         var ratios = new List<double>();
         for (int r = 0; r < rounds; r++) ratios.Add(results[mine][r] / references.Max(pair => pair.Value[r]));
-        Console.WriteLine($"ratio {ours} / {label}: median {Median(ratios):F3} (rounds {string.Join(" ", ratios.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))})");
+        Console.WriteLine($"{ours.Replace(Best, ""),-9} / {label,-24} {Median(ratios),5:F2}  ({string.Join(" ", ratios.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))})");
     }
 
     /// <summary>The first shared/reference folder in the current directory or above it (the repository's sibling).</summary>
@@ -149,7 +166,8 @@ public static partial class CppReferenceBench
     /// <summary>One run of the AVX2 reference: its JSON lines, median GOPS over 5 repetitions per kernel.</summary>
     private static IEnumerable<(string Name, double Gops)> RunAvx2Reference(string binary, int m, int k, int n, List<string> kernels)
     {
-        var arguments = new List<string> { "json", "--m", $"{m}", "--k", $"{k}", "--n", $"{n}", "--reps", $"{RepetitionsPerRound}", "--ms", "20" };
+        var arguments = new List<string> { "json", "--m", $"{m}", "--k", $"{k}", "--n", $"{n}", "--reps", $"{repetitionsPerRound}",
+            "--ms", (repetitionSeconds * 1000).ToString(CultureInfo.InvariantCulture) };
         foreach (string kernel in kernels) { arguments.Add("--kernel"); arguments.Add(kernel); }
         var (code, output) = Execute(binary, arguments);
         if (code != 0) throw new InvalidOperationException($"{binary} failed ({code}):\n{output}");
@@ -158,7 +176,9 @@ public static partial class CppReferenceBench
             if (!line.StartsWith('{')) continue;
             using JsonDocument document = JsonDocument.Parse(line);
             string isa = document.RootElement.GetProperty("isa").GetString()!;
-            yield return ("cpp avx2 " + isa["cpp_avx2_".Length..], document.RootElement.GetProperty("gops").GetDouble());
+            string name = "cpp avx2 " + isa["cpp_avx2_".Length..];
+            yield return (name, document.RootElement.GetProperty("gops").GetDouble());
+            yield return (Best + name, document.RootElement.GetProperty("best_gops").GetDouble());
         }
     }
 
@@ -169,10 +189,14 @@ public static partial class CppReferenceBench
         if (code != 0 || output.Contains("mismatch", StringComparison.Ordinal))
             throw new InvalidOperationException($"{binary} failed ({code}):\n{output}");
         foreach (Match match in ReferenceLine().Matches(output))
-            yield return ("cpp avx512 " + match.Groups[1].Value, double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));
+        {
+            string name = "cpp avx512 " + match.Groups[1].Value;
+            yield return (name, double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));
+            yield return (Best + name, double.Parse(match.Groups[3].Value, CultureInfo.InvariantCulture));
+        }
     }
 
-    [GeneratedRegex(@"^gemm avx512-(\S+).*?->\s+([0-9.]+) GOPS \(median\)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^gemm avx512-(\S+).*?->\s+([0-9.]+) GOPS \(median\)\s+([0-9.]+) GOPS \(best\)", RegexOptions.Multiline)]
     private static partial Regex ReferenceLine();
 
     private static (int Code, string Output) Execute(string file, IEnumerable<string> arguments)
@@ -218,8 +242,8 @@ public static partial class CppReferenceBench
             return true;
         }
 
-        /// <summary>Median GOPS of 5 repetitions of at least 20 ms (warm-up and calibration on first use).</summary>
-        public double Time(Isa isa)
+        /// <summary>Median and best GOPS of 5 repetitions of at least 20 ms (warm-up and calibration on first use).</summary>
+        public (double Median, double Best) Time(Isa isa)
         {
             var clock = Stopwatch.StartNew();
             if (!calls.TryGetValue(isa, out int count))
@@ -228,16 +252,17 @@ public static partial class CppReferenceBench
                 clock.Restart();
                 int probe = 0;
                 do { Call(isa); probe++; } while (clock.Elapsed.TotalSeconds < 0.005);
-                calls[isa] = count = Math.Max(1, (int)Math.Ceiling(RepetitionSeconds / (clock.Elapsed.TotalSeconds / probe)));
+                calls[isa] = count = Math.Max(1, (int)Math.Ceiling(repetitionSeconds / (clock.Elapsed.TotalSeconds / probe)));
             }
-            var seconds = new double[RepetitionsPerRound];
+            var seconds = new double[repetitionsPerRound];
             for (int r = 0; r < seconds.Length; r++)
             {
                 clock.Restart();
                 for (int i = 0; i < count; i++) Call(isa);
                 seconds[r] = clock.Elapsed.TotalSeconds / count;
             }
-            return (double)m * n * k / Median(seconds) / 1e9;
+            double ops = (double)m * n * k;
+            return (ops / Median(seconds) / 1e9, ops / seconds.Min() / 1e9);
         }
 
         private void Call(Isa isa) => BinaryGemm.Count(CountOperation.Xor, a, b, c, 1, isa);

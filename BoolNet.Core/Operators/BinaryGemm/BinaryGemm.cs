@@ -29,7 +29,10 @@ public static class BinaryGemm
         /// <summary>2x4 register tiles of ymm vpshufb lookups (<see cref="Avx2Tiles"/>).</summary>
         Avx2Tiles,
 
-        /// <summary>B in 4-row groups, Harley-Seal trees on ymm (<see cref="Avx2PackedKernel"/>).</summary>
+        /// <summary>
+        /// B in 4-row groups, Harley-Seal trees on ymm: XOR on prefix-XOR packings (<see cref="PrefixDriver"/>,
+        /// <see cref="Avx2PrefixKernel"/>), AND on plain interleaving (<see cref="Avx2PackedKernel"/>).
+        /// </summary>
         Avx2Packed,
 
         /// <summary>4x4 register tiles of zmm vpermb lookups (<see cref="Avx512LookupTiles"/>).</summary>
@@ -196,6 +199,9 @@ public static class BinaryGemm
             case Path.Avx512Tiles:
                 TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
                 break;
+            case Path.Avx2Packed when xor:
+                PrefixDriver.Count(a, b, rowStart, rowEnd, n, words, counts);
+                break;
             case Path.Avx2Packed:
                 PackedDriver<Avx2PackedKernel, Avx2Tiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
                 break;
@@ -221,6 +227,11 @@ public static class BinaryGemm
         if (path == Path.Avx512Packed)
         {
             PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.CountParallel(operation, a, b, m, n, words, c, threads);
+            return;
+        }
+        if (path == Path.Avx2Packed && operation == CountOperation.Xor)
+        {
+            PrefixDriver.CountParallel(a, b, m, n, words, c, threads);
             return;
         }
         if (path == Path.Avx2Packed)

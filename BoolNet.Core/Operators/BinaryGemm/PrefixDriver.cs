@@ -1,0 +1,126 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+using BoolNet.Core.Execution;
+
+namespace BoolNet.Core.Operators;
+
+/// <summary>
+/// Driver of the AVX2 XOR count on prefix-packed operands (<see cref="PrefixPacking"/>,
+/// <see cref="Avx2PrefixKernel"/>): packs B (once per call, once for all threads) and the calling
+/// thread's A rows, then passes every A row over blocks of B groups small enough to stay in L1 while
+/// the rows go by, so the shape's size never leaves the kernel waiting on L2 (A's prefix rows stream
+/// once per block). Every output is written (not added) by one tile on one thread, so neither the
+/// blocking nor the thread count changes a result.
+/// </summary>
+internal static unsafe class PrefixDriver
+{
+    /// <summary>Bytes of B's prefix groups per cache block (half of a 32 KiB L1 data cache).</summary>
+    private const int L1BlockBytes = 16 * 1024;
+
+    /// <summary>Rows [rowStart, rowEnd) of A against all of B: counts[(i - rowStart) * n + j] = popcount(A[i] XOR B[j]).</summary>
+    public static void Count(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int rowStart, int rowEnd, int n, int words, Span<int> counts)
+    {
+        Check(a, b, rowStart, rowEnd, n, words, counts);
+        if (rowEnd == rowStart || n == 0) return;
+        int padded = PrefixPacking.PaddedWords(words, Avx2PrefixKernel.TreeWords);
+        ulong[] packedB = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded));
+        try
+        {
+            fixed (ulong* pb = b)
+            fixed (ulong* target = packedB)
+                PrefixPacking.Pack(pb, 0, n, words, padded, target);
+            Run(a, rowStart, rowEnd, n, words, padded, packedB, counts);
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(packedB);
+        }
+    }
+
+    /// <summary>The whole product on <paramref name="threads"/> threads: B packed once, A's rows split in chunks.</summary>
+    public static void CountParallel(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, Span<int> counts, int threads)
+    {
+        Check(a, b, 0, m, n, words, counts);
+        if (m == 0 || n == 0) return;
+        int padded = PrefixPacking.PaddedWords(words, Avx2PrefixKernel.TreeWords);
+        ulong[] packedB = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded));
+        try
+        {
+            fixed (ulong* pb = b)
+            fixed (ulong* target = packedB)
+                PrefixPacking.Pack(pb, 0, n, words, padded, target);
+            fixed (ulong* pa = a)
+            fixed (int* pc = counts)
+            {
+                // Spans cannot cross into the parallel lambda; the arrays behind them stay pinned for its duration.
+                ulong* aPointer = pa;
+                int* cPointer = pc;
+                int aLength = m * words;
+                Threading.For(m, threads, (start, end) =>
+                {
+                    var aSpan = new ReadOnlySpan<ulong>(aPointer, aLength);
+                    var cSpan = new Span<int>(cPointer + (long)start * n, (end - start) * n);
+                    Run(aSpan, start, end, n, words, padded, packedB, cSpan);
+                }, alignment: PrefixPacking.GroupRows, work: (long)m * n * words);
+            }
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(packedB);
+        }
+    }
+
+    private static void Check(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int rowStart, int rowEnd, int n, int words, Span<int> counts)
+    {
+        int rows = rowEnd - rowStart;
+        if (rows < 0 || rowStart < 0) throw new ArgumentException($"bad row range [{rowStart}, {rowEnd})");
+        if (a.Length < (long)rowEnd * words) throw new ArgumentException($"A holds {a.Length} words, rows up to {rowEnd} need {(long)rowEnd * words}");
+        if (b.Length < (long)n * words) throw new ArgumentException($"B holds {b.Length} words, needs {(long)n * words}");
+        if (counts.Length < (long)rows * n) throw new ArgumentException($"counts hold {counts.Length} ints, need {(long)rows * n}");
+    }
+
+    /// <summary>Packs rows [rowStart, rowEnd) of A and runs the blocked tiles against the packed B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run(ReadOnlySpan<ulong> a, int rowStart, int rowEnd, int n, int words, int padded,
+        ulong[] packedB, Span<int> counts)
+    {
+        int rows = rowEnd - rowStart;
+        const int groupRows = PrefixPacking.GroupRows;
+        ulong[] packedA = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(rows, padded));
+        try
+        {
+            fixed (ulong* pa = a)
+            fixed (ulong* pap = packedA)
+            fixed (ulong* pbp = packedB)
+            fixed (int* pc = counts)
+            {
+                PrefixPacking.Pack(pa, rowStart, rowEnd, words, padded, pap);
+                int groups = (n + groupRows - 1) / groupRows;
+                long groupWords = (long)groupRows * padded;
+                // Blocks of B groups (an even count: tiles take two) that stay in L1 while all A rows pass.
+                int blockGroups = Math.Max(2, (int)(L1BlockBytes / (groupWords * sizeof(ulong))) / 2 * 2);
+                for (int blockStart = 0; blockStart < groups; blockStart += blockGroups)
+                {
+                    int blockEnd = Math.Min(groups, blockStart + blockGroups);
+                    for (int i = 0; i < rows; i++)
+                    {
+                        ulong* aRow = pap + (i / groupRows) * groupWords + i % groupRows;
+                        int* cRow = pc + (long)i * n;
+                        int g = blockStart;
+                        for (; g + 2 <= blockEnd; g += 2)
+                            Avx2PrefixKernel.Tile(aRow, pbp + g * groupWords, padded, cRow + groupRows * g,
+                                Math.Min(2 * groupRows, n - groupRows * g));
+                        if (g < blockEnd)
+                            Avx2PrefixKernel.OneGroup(aRow, pbp + g * groupWords, padded, cRow + groupRows * g,
+                                Math.Min(groupRows, n - groupRows * g));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(packedA);
+        }
+    }
+}

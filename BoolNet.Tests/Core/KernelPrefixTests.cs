@@ -1,0 +1,83 @@
+using BoolNet.Core.Bits;
+using BoolNet.Core.Execution;
+using BoolNet.Core.Operators;
+
+namespace BoolNet.Tests.Core;
+
+/// <summary>
+/// The prefix-XOR packing and the XOR count built on it (the AVX2 packed path): the packing against its
+/// scalar definition (partial groups, words not a multiple of the 4-word transpose, padding to whole
+/// trees), and the count against the scalar reference on shapes that hit its edges: one and several
+/// L1 blocks of B groups, an odd group count (the one-group tile), partial last groups of 1 to 3 rows,
+/// K just over a tree or a flush of 31 trees, one and two threads.
+/// </summary>
+[Category("Isa")]
+public class KernelPrefixTests
+{
+    [TestCase(1, 1, 8)]
+    [TestCase(3, 5, 8)]
+    [TestCase(4, 8, 8)]
+    [TestCase(5, 9, 16)]
+    [TestCase(7, 13, 16)]
+    [TestCase(8, 64, 64)]
+    [TestCase(10, 67, 72)]
+    public void PackingEqualsScalarPrefixes(int rows, int words, int padded)
+    {
+        var random = new Random(rows * 100 + words);
+        var source = new ulong[(rows + 2) * words];
+        for (int i = 0; i < source.Length; i++) source[i] = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 63);
+        foreach (int start in new[] { 0, 2 })
+        {
+            ulong[] expected = PrefixPacking.Reference(source.AsSpan(start * words), rows, words, padded);
+            var packed = new ulong[expected.Length];
+            unsafe
+            {
+                fixed (ulong* s = source)
+                fixed (ulong* p = packed)
+                    PrefixPacking.Pack(s, start, start + rows, words, padded, p);
+            }
+            Assert.That(packed, Is.EqualTo(expected), $"rows from {start}");
+        }
+    }
+
+    private static readonly (int M, int K, int N)[] Shapes =
+    [
+        (1, 512, 4), (1, 512, 5), (2, 513, 6), (3, 520, 7), (5, 960, 8), (4, 1024, 9), (6, 1088, 12),
+        (9, 4096, 75), (4, 4096, 303), (2, 15900, 10), (3, 16384, 13), (13, 784, 100), (1, 8192, 1024),
+    ];
+
+    private static IEnumerable<TestCaseData> IsaAndShape() =>
+        from isa in IsaSelection.Supported
+        from shape in Shapes
+        from threads in new[] { 1, 2 }
+        select new TestCaseData(isa, shape.M, shape.K, shape.N, threads);
+
+    [TestCaseSource(nameof(IsaAndShape))]
+    public void XorCountEqualsReference(Isa isa, int m, int k, int n, int threads)
+    {
+        var random = new Random(m * 7 + k * 3 + n);
+        var a = new BitMatrix(m, k); a.Randomize(random);
+        var b = new BitMatrix(n, k); b.Randomize(random);
+        var counts = new int[m * n];
+        var reference = new int[m * n];
+        Array.Fill(counts, -1);
+        BinaryGemm.Count(CountOperation.Xor, a, b, counts, threads, isa);
+        BinaryGemm.Count(CountOperation.Xor, a, b, reference, threads: 1, isa: Isa.Scalar);
+        Assert.That(counts, Is.EqualTo(reference));
+    }
+
+    [Test]
+    public void OutputPastTheProductIsLeftAlone()
+    {
+        var random = new Random(3);
+        var a = new BitMatrix(3, 700); a.Randomize(random);
+        var b = new BitMatrix(6, 700); b.Randomize(random);
+        foreach (Isa isa in IsaSelection.Supported)
+        {
+            var counts = new int[3 * 6 + 5];
+            Array.Fill(counts, -7);
+            BinaryGemm.Count(CountOperation.Xor, a, b, counts, threads: 1, isa: isa);
+            Assert.That(counts[^5..], Is.All.EqualTo(-7), IsaSelection.Name(isa));
+        }
+    }
+}
