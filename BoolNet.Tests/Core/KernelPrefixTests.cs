@@ -9,7 +9,8 @@ namespace BoolNet.Tests.Core;
 /// scalar definition (partial groups, words not a multiple of the 4-word transpose, padding to whole
 /// trees), and the count against the scalar reference on shapes that hit its edges: one and several
 /// L1 blocks of B groups, an odd group count (the one-group tile), partial last groups of 1 to 3 rows,
-/// K just over a tree or a flush of 31 trees, one and two threads.
+/// K just over a tree or a flush of 31 trees, one and two threads; and the count against weights packed
+/// ahead (<see cref="BinaryGemm.PackWeights"/>) on every path.
 /// </summary>
 [Category("Isa")]
 public class KernelPrefixTests
@@ -64,6 +65,28 @@ public class KernelPrefixTests
         BinaryGemm.Count(CountOperation.Xor, a, b, counts, threads, isa);
         BinaryGemm.Count(CountOperation.Xor, a, b, reference, threads: 1, isa: Isa.Scalar);
         Assert.That(counts, Is.EqualTo(reference));
+    }
+
+    private static IEnumerable<TestCaseData> IsaAndPackedShape() =>
+        from isa in IsaSelection.Supported
+        from shape in new[] { (1, 1024, 1024), (3, 784, 100), (64, 1024, 1024), (5, 513, 9), (2, 64, 3), (4, 100, 8), (0, 512, 8) }
+        from threads in new[] { 1, 2 }
+        select new TestCaseData(isa, shape.Item1, shape.Item2, shape.Item3, threads);
+
+    [TestCaseSource(nameof(IsaAndPackedShape))]
+    public void CountAgainstPackedWeightsEqualsReference(Isa isa, int m, int k, int n, int threads)
+    {
+        var random = new Random(m + k + n);
+        var a = new BitMatrix(m, k); a.Randomize(random);
+        var w = new BitMatrix(n, k); w.Randomize(random);
+        PackedWeights packed = BinaryGemm.PackWeights(w, isa);
+        var counts = new int[m * n];
+        var reference = new int[m * n];
+        Array.Fill(counts, -1);
+        BinaryGemm.CountXor(a.Words, m, packed, counts, threads);
+        BinaryGemm.Count(CountOperation.Xor, a, w, reference, threads: 1, isa: Isa.Scalar);
+        Assert.That(counts, Is.EqualTo(reference));
+        Assert.That(packed.Isa, Is.EqualTo(isa));
     }
 
     [Test]

@@ -163,6 +163,57 @@ public static class BinaryGemm
     }
 
     /// <summary>
+    /// Packs fixed weights <paramref name="weights"/> ([n, K], the B of later XOR counts) once, in the layout
+    /// of the path chosen for them on <paramref name="isa"/> (see <see cref="PackedWeights"/>).
+    /// </summary>
+    /// <param name="weights">[n, K] bits; must not change while the packing is in use</param>
+    /// <param name="isa">null for <see cref="IsaSelection.Current"/></param>
+    public static unsafe PackedWeights PackWeights(BitMatrix weights, Isa? isa = null)
+    {
+        Isa path = IsaSelection.Require(isa ?? IsaSelection.Current);
+        int n = weights.Rows, words = weights.WordsPerRow;
+        if (n == 0) return new PackedWeights(weights, path, null, words);
+        if (Choose(path, n, words) == Path.Avx512Packed)
+        {
+            ulong[] interleaved = PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.PackAhead(weights.Words, n, words);
+            return new PackedWeights(weights, path, null, words) { Interleaved = interleaved };
+        }
+        if (Choose(path, n, words) != Path.Avx2Packed) return new PackedWeights(weights, path, null, words);
+        int padded = PrefixPacking.PaddedWords(words, Avx2PrefixKernel.TreeWords);
+        var prefix = new ulong[PrefixPacking.Length(n, padded)];
+        fixed (ulong* source = weights.Words)
+        fixed (ulong* target = prefix)
+            PrefixPacking.Pack(source, 0, n, words, padded, target);
+        return new PackedWeights(weights, path, prefix, padded);
+    }
+
+    /// <summary>
+    /// C[i, j] = popcount(A[i, :] XOR W[j, :]) against weights packed by <see cref="PackWeights"/>: the
+    /// same counts as <see cref="Count(CountOperation, ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int, int, Span{int}, int, Isa?)"/>
+    /// on the packing's ISA, without B's per-call packing. On one thread nothing is allocated.
+    /// </summary>
+    /// <param name="a">[m, words] with zero tails</param>
+    /// <param name="m">A rows</param>
+    /// <param name="weights">the packed B [n, words]</param>
+    /// <param name="c">[m, n] output</param>
+    /// <param name="threads">threads to use (0: every processor)</param>
+    public static void CountXor(ReadOnlySpan<ulong> a, int m, PackedWeights weights, Span<int> c, int threads)
+    {
+        BitMatrix b = weights.Weights;
+        if (weights.Interleaved is not null && Threading.Resolve(threads) == 1)
+        {
+            PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.CountXorPacked(a, b.Words, m, b.Rows, b.WordsPerRow, c, weights.Interleaved);
+            return;
+        }
+        if (weights.Prefix is null)
+        {
+            Count(CountOperation.Xor, a, b.Words, m, b.Rows, b.WordsPerRow, c, threads, weights.Isa);
+            return;
+        }
+        PrefixDriver.CountPacked(a, m, b.Rows, b.WordsPerRow, weights.PaddedWords, weights.Prefix, c, threads);
+    }
+
+    /// <summary>
     /// Rows [rowStart, rowEnd) of A against all of B on the calling thread:
     /// counts[(i - rowStart) * n + j] = popcount(op(A[i, :], B[j, :])). A block of the product, as a thread of
     /// <see cref="Count(CountOperation, ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int, int, Span{int}, int, Isa?)"/> computes it.

@@ -50,6 +50,31 @@ internal static unsafe class PrefixDriver
             fixed (ulong* pb = b)
             fixed (ulong* target = packedB)
                 PrefixPacking.Pack(pb, 0, n, words, padded, target);
+            CountPacked(a, m, n, words, padded, packedB, counts, threads);
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(packedB);
+        }
+    }
+
+    /// <summary>
+    /// A against a B packed ahead (<see cref="PackedWeights"/>): on one thread nothing but A's packing
+    /// (pooled) happens per call; with more, A's rows split in chunks as in <see cref="CountParallel"/>.
+    /// </summary>
+    public static void CountPacked(ReadOnlySpan<ulong> a, int m, int n, int words, int padded, ulong[] packedB,
+        Span<int> counts, int threads)
+    {
+        if (a.Length < (long)m * words) throw new ArgumentException($"A holds {a.Length} words, needs {(long)m * words}");
+        if (counts.Length < (long)m * n) throw new ArgumentException($"counts hold {counts.Length} ints, need {(long)m * n}");
+        if (packedB.Length < PrefixPacking.Length(n, padded)) throw new ArgumentException("packed B too small");
+        if (m == 0 || n == 0) return;
+        if (Threading.Resolve(threads) == 1 || (long)m * n * words < 1 << 16)
+        {
+            Run(a, 0, m, n, words, padded, packedB, counts);
+            return;
+        }
+        {
             fixed (ulong* pa = a)
             fixed (int* pc = counts)
             {
@@ -64,10 +89,6 @@ internal static unsafe class PrefixDriver
                     Run(aSpan, start, end, n, words, padded, packedB, cSpan);
                 }, alignment: PrefixPacking.GroupRows, work: (long)m * n * words);
             }
-        }
-        finally
-        {
-            ArrayPool<ulong>.Shared.Return(packedB);
         }
     }
 
