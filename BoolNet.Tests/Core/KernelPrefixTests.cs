@@ -5,37 +5,43 @@ using BoolNet.Core.Operators;
 namespace BoolNet.Tests.Core;
 
 /// <summary>
-/// The prefix-XOR packing and the XOR count built on it (the AVX2 packed path): the packing against its
-/// scalar definition (partial groups, words not a multiple of the 4-word transpose, padding to whole
-/// trees), and the count against the scalar reference on shapes that hit its edges: one and several
-/// L1 blocks of B groups, an odd group count (the one-group tile), partial last groups of 1 to 3 rows,
+/// The prefix-XOR packing and the XOR count built on it (the AVX2 and AVX-512 packed paths): the packing
+/// against its scalar definition (4- and 8-row groups, partial groups and empty halves, words not a
+/// multiple of the 4-word transpose, padding to whole trees), and the count against the scalar reference on shapes that hit its edges: one and several
+/// L1 blocks of B groups, an odd group count (the AVX2 one-group tile), partial last groups of 1 to 7 rows,
+/// A rows not a multiple of the AVX-512 tile's 4,
 /// K just over a tree or a flush of 31 trees, one and two threads; and the count against weights packed
 /// ahead (<see cref="BinaryGemm.PackWeights"/>) on every path.
 /// </summary>
 [Category("Isa")]
 public class KernelPrefixTests
 {
-    [TestCase(1, 1, 8)]
-    [TestCase(3, 5, 8)]
-    [TestCase(4, 8, 8)]
-    [TestCase(5, 9, 16)]
-    [TestCase(7, 13, 16)]
-    [TestCase(8, 64, 64)]
-    [TestCase(10, 67, 72)]
-    public void PackingEqualsScalarPrefixes(int rows, int words, int padded)
+    [TestCase(1, 1, 8, 4)]
+    [TestCase(3, 5, 8, 4)]
+    [TestCase(4, 8, 8, 4)]
+    [TestCase(5, 9, 16, 4)]
+    [TestCase(7, 13, 16, 4)]
+    [TestCase(8, 64, 64, 4)]
+    [TestCase(10, 67, 72, 4)]
+    [TestCase(1, 3, 8, 8)]
+    [TestCase(5, 9, 16, 8)]
+    [TestCase(8, 16, 16, 8)]
+    [TestCase(13, 67, 72, 8)]
+    [TestCase(17, 8, 8, 8)]
+    public void PackingEqualsScalarPrefixes(int rows, int words, int padded, int groupRows)
     {
         var random = new Random(rows * 100 + words);
         var source = new ulong[(rows + 2) * words];
         for (int i = 0; i < source.Length; i++) source[i] = (ulong)random.NextInt64() ^ ((ulong)random.Next() << 63);
         foreach (int start in new[] { 0, 2 })
         {
-            ulong[] expected = PrefixPacking.Reference(source.AsSpan(start * words), rows, words, padded);
+            ulong[] expected = PrefixPacking.Reference(source.AsSpan(start * words), rows, words, padded, groupRows);
             var packed = new ulong[expected.Length];
             unsafe
             {
                 fixed (ulong* s = source)
                 fixed (ulong* p = packed)
-                    PrefixPacking.Pack(s, start, start + rows, words, padded, p);
+                    PrefixPacking.Pack(s, start, start + rows, words, padded, p, groupRows);
             }
             Assert.That(packed, Is.EqualTo(expected), $"rows from {start}");
         }
@@ -45,6 +51,7 @@ public class KernelPrefixTests
     [
         (1, 512, 4), (1, 512, 5), (2, 513, 6), (3, 520, 7), (5, 960, 8), (4, 1024, 9), (6, 1088, 12),
         (9, 4096, 75), (4, 4096, 303), (2, 15900, 10), (3, 16384, 13), (13, 784, 100), (1, 8192, 1024),
+        (5, 4096, 17), (7, 1024, 1024), (4, 2048, 8), (6, 640, 23),
     ];
 
     private static IEnumerable<TestCaseData> IsaAndShape() =>

@@ -15,10 +15,30 @@ namespace BoolNet.Core.Operators;
 // Tile: 1 A row (its prefix words broadcast) x 2 B groups of 4 rows: 8 outputs, about 15 live ymm.
 
 /// <summary>The AVX2 prefix-XOR Harley-Seal tiles (see the note at the top of this file).</summary>
-internal static unsafe class Avx2PrefixKernel
+internal readonly unsafe struct Avx2PrefixKernel : IPrefixKernel
 {
-    /// <summary>Words per Harley-Seal tree: rows are padded to a multiple of it.</summary>
-    public const int TreeWords = 8;
+    public static int GroupRows => PrefixPacking.GroupRows;
+
+    /// <summary>A rows [0, rows) (4-row prefix groups at packedA) against B groups [groupStart, groupEnd), two at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Block(ulong* packedA, int rows, ulong* packedB, int padded, int groupStart, int groupEnd, int n, int* counts)
+    {
+        const int groupRows = PrefixPacking.GroupRows;
+        long groupWords = (long)groupRows * padded;
+        for (int i = 0; i < rows; i++)
+        {
+            ulong* aRow = packedA + (i / groupRows) * groupWords + i % groupRows;
+            int* cRow = counts + (long)i * n;
+            int g = groupStart;
+            for (; g + 2 <= groupEnd; g += 2)
+                Tile(aRow, packedB + g * groupWords, padded, cRow + groupRows * g, Math.Min(2 * groupRows, n - groupRows * g));
+            if (g < groupEnd)
+                OneGroup(aRow, packedB + g * groupWords, padded, cRow + groupRows * g, Math.Min(groupRows, n - groupRows * g));
+        }
+    }
+
+    // Words per Harley-Seal tree (PrefixDriver pads rows to a multiple of it).
+    private const int TreeWords = 8;
 
     // A byte counts at most 8 per lookup, so 31 lookups fit a byte accumulator (31 * 8 = 248 <= 255).
     private const int TreesPerFlush = 31;

@@ -30,7 +30,7 @@ public static class BinaryGemm
         Avx2Tiles,
 
         /// <summary>
-        /// B in 4-row groups, Harley-Seal trees on ymm: XOR on prefix-XOR packings (<see cref="PrefixDriver"/>,
+        /// B in 4-row groups, Harley-Seal trees on ymm: XOR on prefix-XOR packings (<see cref="PrefixDriver{TKernel}"/>,
         /// <see cref="Avx2PrefixKernel"/>), AND on plain interleaving (<see cref="Avx2PackedKernel"/>).
         /// </summary>
         Avx2Packed,
@@ -38,7 +38,10 @@ public static class BinaryGemm
         /// <summary>4x4 register tiles of zmm vpermb lookups (<see cref="Avx512LookupTiles"/>).</summary>
         Avx512Tiles,
 
-        /// <summary>B in 8-row groups, Harley-Seal trees with vpternlogq (<see cref="Avx512PackedKernel"/>).</summary>
+        /// <summary>
+        /// B in 8-row groups, Harley-Seal trees with vpternlogq: XOR on prefix-XOR packings (<see cref="Avx512PrefixKernel"/>),
+        /// AND on plain interleaving (<see cref="Avx512PackedKernel"/>).
+        /// </summary>
         Avx512Packed,
     }
 
@@ -168,23 +171,18 @@ public static class BinaryGemm
     /// </summary>
     /// <param name="weights">[n, K] bits; must not change while the packing is in use</param>
     /// <param name="isa">null for <see cref="IsaSelection.Current"/></param>
-    public static unsafe PackedWeights PackWeights(BitMatrix weights, Isa? isa = null)
+    public static PackedWeights PackWeights(BitMatrix weights, Isa? isa = null)
     {
         Isa path = IsaSelection.Require(isa ?? IsaSelection.Current);
         int n = weights.Rows, words = weights.WordsPerRow;
-        if (n == 0) return new PackedWeights(weights, path, null, words);
-        if (Choose(path, n, words) == Path.Avx512Packed)
+        return Choose(path, n, words) switch
         {
-            ulong[] interleaved = PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.PackAhead(weights.Words, n, words);
-            return new PackedWeights(weights, path, null, words) { Interleaved = interleaved };
-        }
-        if (Choose(path, n, words) != Path.Avx2Packed) return new PackedWeights(weights, path, null, words);
-        int padded = PrefixPacking.PaddedWords(words, Avx2PrefixKernel.TreeWords);
-        var prefix = new ulong[PrefixPacking.Length(n, padded)];
-        fixed (ulong* source = weights.Words)
-        fixed (ulong* target = prefix)
-            PrefixPacking.Pack(source, 0, n, words, padded, target);
-        return new PackedWeights(weights, path, prefix, padded);
+            Path.Avx512Packed => new PackedWeights(weights, path, PrefixDriver<Avx512PrefixKernel>.PackAhead(weights.Words, n, words),
+                PrefixDriver<Avx512PrefixKernel>.PaddedWords(words)),
+            Path.Avx2Packed => new PackedWeights(weights, path, PrefixDriver<Avx2PrefixKernel>.PackAhead(weights.Words, n, words),
+                PrefixDriver<Avx2PrefixKernel>.PaddedWords(words)),
+            _ => new PackedWeights(weights, path, null, words),
+        };
     }
 
     /// <summary>
@@ -200,17 +198,12 @@ public static class BinaryGemm
     public static void CountXor(ReadOnlySpan<ulong> a, int m, PackedWeights weights, Span<int> c, int threads)
     {
         BitMatrix b = weights.Weights;
-        if (weights.Interleaved is not null && Threading.Resolve(threads) == 1)
-        {
-            PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.CountXorPacked(a, b.Words, m, b.Rows, b.WordsPerRow, c, weights.Interleaved);
-            return;
-        }
         if (weights.Prefix is null)
-        {
             Count(CountOperation.Xor, a, b.Words, m, b.Rows, b.WordsPerRow, c, threads, weights.Isa);
-            return;
-        }
-        PrefixDriver.CountPacked(a, m, b.Rows, b.WordsPerRow, weights.PaddedWords, weights.Prefix, c, threads);
+        else if (weights.Isa == Isa.Avx512)
+            PrefixDriver<Avx512PrefixKernel>.CountPacked(a, m, b.Rows, b.WordsPerRow, weights.PaddedWords, weights.Prefix, c, threads);
+        else
+            PrefixDriver<Avx2PrefixKernel>.CountPacked(a, m, b.Rows, b.WordsPerRow, weights.PaddedWords, weights.Prefix, c, threads);
     }
 
     /// <summary>
@@ -241,6 +234,9 @@ public static class BinaryGemm
         bool xor = operation == CountOperation.Xor;
         switch (path)
         {
+            case Path.Avx512Packed when xor:
+                PrefixDriver<Avx512PrefixKernel>.Count(a, b, rowStart, rowEnd, n, words, counts);
+                break;
             case Path.Avx512Packed:
                 PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
                 break;
@@ -251,7 +247,7 @@ public static class BinaryGemm
                 TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
                 break;
             case Path.Avx2Packed when xor:
-                PrefixDriver.Count(a, b, rowStart, rowEnd, n, words, counts);
+                PrefixDriver<Avx2PrefixKernel>.Count(a, b, rowStart, rowEnd, n, words, counts);
                 break;
             case Path.Avx2Packed:
                 PackedDriver<Avx2PackedKernel, Avx2Tiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
@@ -282,7 +278,12 @@ public static class BinaryGemm
         }
         if (path == Path.Avx2Packed && operation == CountOperation.Xor)
         {
-            PrefixDriver.CountParallel(a, b, m, n, words, c, threads);
+            PrefixDriver<Avx2PrefixKernel>.CountParallel(a, b, m, n, words, c, threads);
+            return;
+        }
+        if (path == Path.Avx512Packed && operation == CountOperation.Xor)
+        {
+            PrefixDriver<Avx512PrefixKernel>.CountParallel(a, b, m, n, words, c, threads);
             return;
         }
         if (path == Path.Avx2Packed)

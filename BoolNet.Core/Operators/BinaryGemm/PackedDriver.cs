@@ -94,25 +94,6 @@ internal static unsafe class PackedDriver<TPacked, TEdge>
         }
     }
 
-    /// <summary>Words of the packing <see cref="Pack"/> makes of <paramref name="n"/> rows (whole groups only).</summary>
-    public static long PackedLength(int n, int words) => (long)(n / TPacked.GroupRows) * TPacked.GroupRows * words;
-
-    /// <summary>Packs B's whole groups ahead (<see cref="PackedWeights"/>) for <see cref="CountXorPacked"/>.</summary>
-    public static ulong[] PackAhead(ReadOnlySpan<ulong> b, int n, int words)
-    {
-        var packed = new ulong[Math.Max(1, PackedLength(n, words))];
-        Pack(b, n / TPacked.GroupRows, words, packed);
-        return packed;
-    }
-
-    /// <summary>XOR counts of A's rows [0, m) against B packed ahead by <see cref="PackAhead"/>, on one thread.</summary>
-    public static void CountXorPacked(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words,
-        Span<int> counts, ulong[] packed)
-    {
-        if (packed.Length < PackedLength(n, words)) throw new ArgumentException("packed B too small");
-        Run<XorVectors>(a, b, 0, m, n, words, counts, packed);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<TOperation>(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
         int rowStart, int rowEnd, int n, int words, Span<int> counts, ulong[]? prepacked)

@@ -26,11 +26,8 @@ public sealed class PackedWeights
     /// <summary>The ISA the packing was made for.</summary>
     public Isa Isa { get; }
 
-    /// <summary>Prefix-XOR groups of the AVX2 packed path (<see cref="PrefixPacking"/>), or null where the path packs nothing ahead.</summary>
+    /// <summary>Prefix-XOR groups of the packed paths (<see cref="PrefixPacking"/>: 4 rows on AVX2, 8 on AVX-512), or null where the path packs nothing ahead.</summary>
     internal ulong[]? Prefix { get; }
-
-    /// <summary>Whole 8-row groups interleaved by words for the AVX-512 packed path, or null.</summary>
-    internal ulong[]? Interleaved { get; init; }
 
     /// <summary>Words per row of <see cref="Prefix"/> (padded to whole trees).</summary>
     internal int PaddedWords { get; }

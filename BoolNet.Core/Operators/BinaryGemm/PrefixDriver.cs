@@ -5,16 +5,47 @@ using BoolNet.Core.Execution;
 
 namespace BoolNet.Core.Operators;
 
+/// <summary>One ISA's tiles over prefix-packed operands (<see cref="PrefixPacking"/>).</summary>
+internal unsafe interface IPrefixKernel
+{
+    /// <summary>B rows per prefix group (the qword lanes of the kernel's vector).</summary>
+    static abstract int GroupRows { get; }
+
+    /// <summary>
+    /// Writes counts[i * n + j] for A rows i &lt; rows (A packed in 4-row groups) and the B rows j of groups
+    /// [groupStart, groupEnd) (those under n).
+    /// </summary>
+    static abstract void Block(ulong* packedA, int rows, ulong* packedB, int padded, int groupStart, int groupEnd, int n, int* counts);
+}
+
 /// <summary>
-/// Driver of the AVX2 XOR count on prefix-packed operands (<see cref="PrefixPacking"/>,
-/// <see cref="Avx2PrefixKernel"/>): packs B (once per call, once for all threads) and the calling
+/// Driver of the XOR count on prefix-packed operands (<see cref="PrefixPacking"/>,
+/// <see cref="Avx2PrefixKernel"/>, <see cref="Avx512PrefixKernel"/>): packs B (once per call, once for all threads) and the calling
 /// thread's A rows, then passes every A row over blocks of B groups small enough to stay in L1 while
 /// the rows go by, so the shape's size never leaves the kernel waiting on L2 (A's prefix rows stream
 /// once per block). Every output is written (not added) by one tile on one thread, so neither the
 /// blocking nor the thread count changes a result.
 /// </summary>
-internal static unsafe class PrefixDriver
+internal static unsafe class PrefixDriver<TKernel>
+    where TKernel : struct, IPrefixKernel
 {
+    /// <summary>Words per Harley-Seal tree: rows are padded to a multiple of it.</summary>
+    public const int TreeWords = 8;
+
+    /// <summary>Words per row of the packings.</summary>
+    public static int PaddedWords(int words) => PrefixPacking.PaddedWords(words, TreeWords);
+
+    /// <summary>Packs B ahead (<see cref="PackedWeights"/>).</summary>
+    public static ulong[] PackAhead(ReadOnlySpan<ulong> b, int n, int words)
+    {
+        int padded = PaddedWords(words);
+        var packed = new ulong[Math.Max(1, PrefixPacking.Length(n, padded, TKernel.GroupRows))];
+        fixed (ulong* source = b)
+        fixed (ulong* target = packed)
+            if (n > 0) PrefixPacking.Pack(source, 0, n, words, padded, target, TKernel.GroupRows);
+        return packed;
+    }
+
     /// <summary>Bytes of B's prefix groups per cache block (half of a 32 KiB L1 data cache).</summary>
     private const int L1BlockBytes = 16 * 1024;
 
@@ -23,13 +54,13 @@ internal static unsafe class PrefixDriver
     {
         Check(a, b, rowStart, rowEnd, n, words, counts);
         if (rowEnd == rowStart || n == 0) return;
-        int padded = PrefixPacking.PaddedWords(words, Avx2PrefixKernel.TreeWords);
-        ulong[] packedB = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded));
+        int padded = PaddedWords(words);
+        ulong[] packedB = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded, TKernel.GroupRows));
         try
         {
             fixed (ulong* pb = b)
             fixed (ulong* target = packedB)
-                PrefixPacking.Pack(pb, 0, n, words, padded, target);
+                PrefixPacking.Pack(pb, 0, n, words, padded, target, TKernel.GroupRows);
             Run(a, rowStart, rowEnd, n, words, padded, packedB, counts);
         }
         finally
@@ -43,13 +74,13 @@ internal static unsafe class PrefixDriver
     {
         Check(a, b, 0, m, n, words, counts);
         if (m == 0 || n == 0) return;
-        int padded = PrefixPacking.PaddedWords(words, Avx2PrefixKernel.TreeWords);
-        ulong[] packedB = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded));
+        int padded = PaddedWords(words);
+        ulong[] packedB = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded, TKernel.GroupRows));
         try
         {
             fixed (ulong* pb = b)
             fixed (ulong* target = packedB)
-                PrefixPacking.Pack(pb, 0, n, words, padded, target);
+                PrefixPacking.Pack(pb, 0, n, words, padded, target, TKernel.GroupRows);
             CountPacked(a, m, n, words, padded, packedB, counts, threads);
         }
         finally
@@ -67,7 +98,7 @@ internal static unsafe class PrefixDriver
     {
         if (a.Length < (long)m * words) throw new ArgumentException($"A holds {a.Length} words, needs {(long)m * words}");
         if (counts.Length < (long)m * n) throw new ArgumentException($"counts hold {counts.Length} ints, need {(long)m * n}");
-        if (packedB.Length < PrefixPacking.Length(n, padded)) throw new ArgumentException("packed B too small");
+        if (packedB.Length < PrefixPacking.Length(n, padded, TKernel.GroupRows)) throw new ArgumentException("packed B too small");
         if (m == 0 || n == 0) return;
         if (Threading.Resolve(threads) == 1 || (long)m * n * words < 1 << 16)
         {
@@ -107,7 +138,6 @@ internal static unsafe class PrefixDriver
         ulong[] packedB, Span<int> counts)
     {
         int rows = rowEnd - rowStart;
-        const int groupRows = PrefixPacking.GroupRows;
         ulong[] packedA = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(rows, padded));
         try
         {
@@ -117,26 +147,13 @@ internal static unsafe class PrefixDriver
             fixed (int* pc = counts)
             {
                 PrefixPacking.Pack(pa, rowStart, rowEnd, words, padded, pap);
+                int groupRows = TKernel.GroupRows;
                 int groups = (n + groupRows - 1) / groupRows;
-                long groupWords = (long)groupRows * padded;
-                // Blocks of B groups (an even count: tiles take two) that stay in L1 while all A rows pass.
-                int blockGroups = Math.Max(2, (int)(L1BlockBytes / (groupWords * sizeof(ulong))) / 2 * 2);
+                long groupBytes = (long)groupRows * padded * sizeof(ulong);
+                // Blocks of B groups (an even count: the AVX2 tiles take two) that stay in L1 while all A rows pass.
+                int blockGroups = Math.Max(2, (int)(L1BlockBytes / groupBytes) / 2 * 2);
                 for (int blockStart = 0; blockStart < groups; blockStart += blockGroups)
-                {
-                    int blockEnd = Math.Min(groups, blockStart + blockGroups);
-                    for (int i = 0; i < rows; i++)
-                    {
-                        ulong* aRow = pap + (i / groupRows) * groupWords + i % groupRows;
-                        int* cRow = pc + (long)i * n;
-                        int g = blockStart;
-                        for (; g + 2 <= blockEnd; g += 2)
-                            Avx2PrefixKernel.Tile(aRow, pbp + g * groupWords, padded, cRow + groupRows * g,
-                                Math.Min(2 * groupRows, n - groupRows * g));
-                        if (g < blockEnd)
-                            Avx2PrefixKernel.OneGroup(aRow, pbp + g * groupWords, padded, cRow + groupRows * g,
-                                Math.Min(groupRows, n - groupRows * g));
-                    }
-                }
+                    TKernel.Block(pap, rows, pbp, padded, blockStart, Math.Min(groups, blockStart + blockGroups), n, pc);
             }
         }
         finally

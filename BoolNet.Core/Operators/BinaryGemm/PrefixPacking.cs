@@ -9,41 +9,46 @@ namespace BoolNet.Core.Operators;
 /// Harley-Seal tree over the inputs d_t = a_t XOR b_t is the XOR of every input so far, which is
 /// prefix(a)_t XOR prefix(b)_t with prefix(x)_t = x_0 ^ ... ^ x_t: so with both operands stored as
 /// prefix XORs the first adder level costs nothing (<see cref="Avx2PrefixKernel"/>). Layout: groups of
-/// four rows interleaved by words, packed[g][t][r] = prefix(row 4g + r)_t for t &lt; padded words, the
-/// prefix held constant past the row's last word (zero inputs add nothing) and rows past the last
-/// row zero. One ymm load gives word t of the group's four rows; a broadcast qword gives one row's.
+/// G = 4 (ymm) or 8 (zmm) rows interleaved by words, packed[g][t][r] = prefix(row G g + r)_t for t &lt; padded
+/// words, the prefix held constant past the row's last word (zero inputs add nothing) and rows past the
+/// last row zero. One vector load gives word t of the group's rows; a broadcast qword gives one row's.
 /// </summary>
 internal static unsafe class PrefixPacking
 {
-    /// <summary>Rows per interleaved group (the qword lanes of a ymm).</summary>
+    /// <summary>Rows per interleaved group of A's packing (the qword lanes of a ymm), and of B's on AVX2.</summary>
     public const int GroupRows = 4;
 
     /// <summary>Words per row after padding to whole trees of <paramref name="treeWords"/>.</summary>
     public static int PaddedWords(int words, int treeWords) => (words + treeWords - 1) / treeWords * treeWords;
 
-    /// <summary>ulongs of the packing of <paramref name="rows"/> rows.</summary>
-    public static long Length(int rows, int paddedWords) => (long)(rows + GroupRows - 1) / GroupRows * GroupRows * paddedWords;
+    /// <summary>ulongs of the packing of <paramref name="rows"/> rows in groups of <paramref name="groupRows"/>.</summary>
+    public static long Length(int rows, int paddedWords, int groupRows = GroupRows) =>
+        (long)(rows + groupRows - 1) / groupRows * groupRows * paddedWords;
 
     /// <summary>
     /// Packs rows [rowStart, rowEnd) of <paramref name="source"/> ([*, words], zero tails) into
-    /// <paramref name="target"/>: group g of the packing holds rows rowStart + 4g .. rowStart + 4g + 3.
+    /// <paramref name="target"/>: group g of the packing holds rows rowStart + G g .. rowStart + G g + G - 1
+    /// (G = <paramref name="groupRows"/>, 4 or 8; a group of 8 is two 4-row halves side by side).
     /// </summary>
-    public static void Pack(ulong* source, int rowStart, int rowEnd, int words, int paddedWords, ulong* target)
+    public static void Pack(ulong* source, int rowStart, int rowEnd, int words, int paddedWords, ulong* target, int groupRows = GroupRows)
     {
+        if (groupRows is not (4 or 8)) throw new ArgumentOutOfRangeException(nameof(groupRows), groupRows, "groups of 4 or 8 rows");
         int rows = rowEnd - rowStart;
-        for (int g = 0; g * GroupRows < rows; g++)
-        {
-            int valid = Math.Min(GroupRows, rows - g * GroupRows);
-            Group(source + (long)(rowStart + g * GroupRows) * words, words, valid, paddedWords,
-                target + (long)g * GroupRows * paddedWords);
-        }
+        for (int g = 0; g * groupRows < rows; g++)
+            for (int half = 0; half < groupRows; half += GroupRows)
+            {
+                int first = g * groupRows + half;
+                int valid = Math.Clamp(rows - first, 0, GroupRows);
+                Group(source + (long)(rowStart + Math.Min(first, rows - 1)) * words, words, valid, paddedWords,
+                    target + (long)g * groupRows * paddedWords + half, groupRows);
+            }
     }
 
     /// <summary>
     /// One group: four rows' words j..j+3 transposed in registers (each vector then holds one word of the
     /// four rows) and XOR-scanned along the rows, two dependent XORs per four words; the tail word by word.
     /// </summary>
-    private static void Group(ulong* source, int words, int valid, int paddedWords, ulong* target)
+    private static void Group(ulong* source, int words, int valid, int paddedWords, ulong* target, int stride)
     {
         ulong* row0 = source, row1 = source + words, row2 = source + 2L * words, row3 = source + 3L * words;
         Vector256<ulong> prefix = Vector256<ulong>.Zero;
@@ -58,13 +63,13 @@ internal static unsafe class PrefixPacking
                 Vector256<ulong> t2 = Avx2.UnpackLow(r2, r3), t3 = Avx2.UnpackHigh(r2, r3);
                 Vector256<ulong> c0 = Avx2.Permute2x128(t0, t2, 0x20), c1 = Avx2.Permute2x128(t1, t3, 0x20);
                 Vector256<ulong> c2 = Avx2.Permute2x128(t0, t2, 0x31), c3 = Avx2.Permute2x128(t1, t3, 0x31);
-                ulong* output = target + GroupRows * j;
+                ulong* output = target + stride * j;
                 Vector256<ulong> second = prefix ^ (c0 ^ c1);
                 Vector256.Store(prefix ^ c0, output);
-                Vector256.Store(second, output + 4);
-                Vector256.Store(second ^ c2, output + 8);
+                Vector256.Store(second, output + stride);
+                Vector256.Store(second ^ c2, output + 2 * stride);
                 prefix = second ^ (c2 ^ c3);
-                Vector256.Store(prefix, output + 12);
+                Vector256.Store(prefix, output + 3 * stride);
             }
         }
         ulong p0 = prefix.GetElement(0), p1 = prefix.GetElement(1), p2 = prefix.GetElement(2), p3 = prefix.GetElement(3);
@@ -72,28 +77,28 @@ internal static unsafe class PrefixPacking
         {
             if (j < words)
             {
-                p0 ^= row0[j];
+                if (valid > 0) p0 ^= row0[j];
                 if (valid > 1) p1 ^= row1[j];
                 if (valid > 2) p2 ^= row2[j];
                 if (valid > 3) p3 ^= row3[j];
             }
-            ulong* output = target + GroupRows * j;
+            ulong* output = target + stride * j;
             output[0] = p0; output[1] = p1; output[2] = p2; output[3] = p3;
         }
     }
 
-    /// <summary>Scalar form of the packing for the tests: prefix(row 4g + r)_t at [g][t][r].</summary>
+    /// <summary>Scalar form of the packing for the tests: prefix(row G g + r)_t at [g][t][r].</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static ulong[] Reference(ReadOnlySpan<ulong> source, int rows, int words, int paddedWords)
+    public static ulong[] Reference(ReadOnlySpan<ulong> source, int rows, int words, int paddedWords, int groupRows = GroupRows)
     {
-        var packed = new ulong[Length(rows, paddedWords)];
+        var packed = new ulong[Length(rows, paddedWords, groupRows)];
         for (int i = 0; i < rows; i++)
         {
             ulong prefix = 0;
             for (int t = 0; t < paddedWords; t++)
             {
                 if (t < words) prefix ^= source[i * words + t];
-                packed[(long)(i / GroupRows) * GroupRows * paddedWords + GroupRows * t + i % GroupRows] = prefix;
+                packed[(long)(i / groupRows) * groupRows * paddedWords + groupRows * t + i % groupRows] = prefix;
             }
         }
         return packed;
