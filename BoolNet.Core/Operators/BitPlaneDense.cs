@@ -132,6 +132,7 @@ public static class BitPlaneDense
                 int k = 0;
                 if (weights.Isa == Isa.Avx2)
                 {
+                    for (; k + 4 <= count; k += 4) DotFourAvx2(signs, u + (long)k * padded, padded, j0, j1, n, d + (long)k * n);
                     for (; k < count; k++) DotOneAvx2(signs, u + (long)k * padded, padded, j0, j1, d + (long)k * n);
                     continue;
                 }
@@ -160,6 +161,46 @@ public static class BitPlaneDense
                 total += Avx512BW.MultiplyAddAdjacent(accumulator, ones);
             }
             d[j] = Vector512.Sum(total);
+        }
+    }
+
+    /// <summary>
+    /// The AVX2 form of <see cref="DotFour"/>: four samples against neurons [j0, j1), each 32-byte chunk of a
+    /// neuron's +-1 row loaded once for the four samples (five loads per four vpmaddubsw instead of eight),
+    /// the same int16 pair sums (at most 64 chunks, 64 * 2 * 255 &lt; 32768) widened by vpmaddwd.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DotFourAvx2(sbyte* signs, byte* u, int padded, int j0, int j1, int n, int* d)
+    {
+        Vector256<short> ones = Vector256.Create((short)1);
+        int chunks = padded / 32;
+        byte* u0 = u, u1 = u + padded, u2 = u + 2 * padded, u3 = u + 3 * padded;
+        for (int j = j0; j < j1; j++)
+        {
+            sbyte* w = signs + (long)j * padded;
+            Vector256<int> t0 = default, t1 = default, t2 = default, t3 = default;
+            for (int c0 = 0; c0 < chunks; c0 += 64)
+            {
+                Vector256<short> a0 = default, a1 = default, a2 = default, a3 = default;
+                int c1 = Math.Min(chunks, c0 + 64);
+                for (int c = c0; c < c1; c++)
+                {
+                    Vector256<sbyte> weight = Vector256.Load(w + c * 32);
+                    int offset = c * 32;
+                    a0 += Avx2.MultiplyAddAdjacent(Vector256.Load(u0 + offset), weight);
+                    a1 += Avx2.MultiplyAddAdjacent(Vector256.Load(u1 + offset), weight);
+                    a2 += Avx2.MultiplyAddAdjacent(Vector256.Load(u2 + offset), weight);
+                    a3 += Avx2.MultiplyAddAdjacent(Vector256.Load(u3 + offset), weight);
+                }
+                t0 += Avx2.MultiplyAddAdjacent(a0, ones);
+                t1 += Avx2.MultiplyAddAdjacent(a1, ones);
+                t2 += Avx2.MultiplyAddAdjacent(a2, ones);
+                t3 += Avx2.MultiplyAddAdjacent(a3, ones);
+            }
+            d[j] = Vector256.Sum(t0);
+            d[n + j] = Vector256.Sum(t1);
+            d[2 * n + j] = Vector256.Sum(t2);
+            d[3 * n + j] = Vector256.Sum(t3);
         }
     }
 
