@@ -43,6 +43,9 @@ public static class BinaryGemm
         /// AND on plain interleaving (<see cref="Avx512PackedKernel"/>).
         /// </summary>
         Avx512Packed,
+
+        /// <summary>2x4 register tiles of NEON CNT + UADALP (<see cref="NeonBinaryGemm"/>).</summary>
+        NeonTiles,
     }
 
     /// <summary>
@@ -60,13 +63,14 @@ public static class BinaryGemm
         Isa.Avx512 => Path.Avx512Tiles,
         Isa.Avx2 when PackedDriver<Avx2PackedKernel, Avx2Tiles>.Applies(n, words) => Path.Avx2Packed,
         Isa.Avx2 => Path.Avx2Tiles,
+        Isa.Neon => Path.NeonTiles,
         _ => Path.Scalar,
     };
 
     /// <summary>
     /// The name of the path <see cref="Count(CountOperation, ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int, int, Span{int}, int, Isa?)"/>
     /// takes against <paramref name="n"/> B rows of <paramref name="words"/> words ("scalar", "avx2-tiles",
-    /// "avx2-packed", "avx512-tiles", "avx512-packed"), for benchmark reports and the dispatch tests.
+    /// "avx2-packed", "avx512-tiles", "avx512-packed", "neon-tiles"), for benchmark reports and the dispatch tests.
     /// </summary>
     /// <param name="n">B rows</param>
     /// <param name="words">64-bit words per row</param>
@@ -77,6 +81,7 @@ public static class BinaryGemm
         Path.Avx2Packed => "avx2-packed",
         Path.Avx512Tiles => "avx512-tiles",
         Path.Avx512Packed => "avx512-packed",
+        Path.NeonTiles => "neon-tiles",
         _ => "scalar",
     };
 
@@ -257,6 +262,9 @@ public static class BinaryGemm
                 break;
             case Path.Avx2Tiles:
                 TileDriver.Run<Avx2Tiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
+                break;
+            case Path.NeonTiles:
+                NeonBinaryGemm.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
                 break;
             default:
                 ScalarBinaryGemm.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
