@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BoolNet.Commands;
 
 namespace BoolNet.Cli;
 
@@ -10,6 +11,6 @@ public static class Program
     {
         var root = new RootCommand("BoolNet: Boolean neural networks on packed bits (train, evaluate, summary, predict, bench, compare)");
         TrainingCommands.AddAll(root);
-        return root.Parse(args).Invoke();
+        return NumericOptions.Invoke(root, args);
     }
 }

@@ -182,7 +182,7 @@ public static class PredictRunner
     {
         if (InputFile.NotRegular(path) is string what) throw new InvalidDataException($"{path}: is {what}, not a regular file; labels must be an IDX file");
         var (dims, labels) = ImageInput.ReadIdxBytes(path, ImageInput.MaximumIdxBytes, rank => rank == 1 ? null : "not an IDX label file (unsigned bytes, rank 1)");
-        if (dims[0] < count) throw new InvalidDataException($"{path}: {dims[0]} labels for {count} images");
+        if (dims[0] != count) throw new InvalidDataException($"{path}: {dims[0]:N0} labels for {count:N0} images; the label file must match the image file");
         return labels;
     }
 }
