@@ -48,7 +48,8 @@ public sealed class ModelFileSource : IModelSource
     /// <summary>True when the file starts with the model-file magic.</summary>
     public static bool IsModelFile(string path)
     {
-        if (!File.Exists(path)) return false;
+        // A FIFO or device is no model file, and opening one could block: it is asked of the file system first.
+        if (!File.Exists(path) || Core.IO.InputFile.NotRegular(path) is not null) return false;
         using FileStream stream = File.OpenRead(path);
         Span<byte> magic = stackalloc byte[8];
         return stream.Read(magic) == 8 && magic.SequenceEqual(ModelFile.Magic);

@@ -57,6 +57,7 @@ public static class PredictRunner
             {
                 byte[] file = InputFile.ReadAllBytes(path, ImageInput.MaximumImageFileBytes);
                 ImageInput.CheckDeclaredSize(path, file);
+                ImageInput.CheckIntegrity(path, file);
                 CheckBatch(model, path, inputs.Count + 1L);
                 (byte[] pixels, int width, int height) decoded;
                 try { decoded = decoder(file, shape.Channels); }
