@@ -254,7 +254,7 @@ public static class ModelFile
         for (uint i = 0; i < tensors; i++)
         {
             string name = reader.String();
-            if (layer.HasTensor(name)) throw reader.Fault($"tensor '{name}' appears twice");
+            if (layer.Tensors.Any(t => t.Name == name)) throw reader.Fault($"tensor '{name}' appears twice");
             var type = (TensorType)reader.U8();
             if (type is not (TensorType.Bits or TensorType.Int8 or TensorType.Int32 or TensorType.Float32))
                 throw reader.Fault($"tensor '{name}' has unknown type {(byte)type}");

@@ -4,6 +4,7 @@ using BoolNet.Cli;
 using BoolNet.Commands;
 using BoolNet.Core.IO;
 using BoolNet.Inference;
+using BoolNet.Inference.Serialization;
 using BoolNet.Tests.IO;
 
 namespace BoolNet.Tests.Deploy;
@@ -169,6 +170,33 @@ public sealed class HostileCommandTests
         File.WriteAllBytes(labels, [0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 0]);
         Assert.That(Assert.Throws<InvalidDataException>(() => PredictRunner.ReadInputs([images], model, ImageInput.Decode, labelsPath: labels))!.Message,
             Does.StartWith(labels).And.Contain("3 labels for 2 images"));
+    }
+
+    [Test]
+    public void ModelFilesRefuseUnknownNamesAndNonFiniteFloats()
+    {
+        InferenceModel model = NetworkFolder.Fold(FoldingTests.BitPlaneNetwork(3));
+        ModelDocument Document() => ModelFile.Parse(ModelFile.Serialize(ModelCodec.ToDocument(model)), "m.bnm");
+        string Refusal(ModelDocument document) =>
+            Assert.Throws<ModelFormatException>(() => ModelCodec.FromDocument(ModelFile.Parse(ModelFile.Serialize(document), "m.bnm"), "m.bnm"))!.Message;
+        Assert.DoesNotThrow(() => ModelCodec.FromDocument(Document(), "m.bnm"));
+
+        ModelDocument extra = Document();
+        extra.Layers[0].With("colour", 1L);
+        Assert.That(Refusal(extra), Does.Contain("unknown attribute 'colour'"));
+
+        ModelDocument renamed = Document();
+        LayerRecord layer = renamed.Layers.First(l => l.Tensors.Any(t => t.Type == TensorType.Float32));
+        int index = layer.Tensors.FindIndex(t => t.Type == TensorType.Float32);
+        TensorRecord tensor = layer.Tensors[index];
+        layer.Tensors[index] = new TensorRecord(tensor.Name + "x", tensor.Type, tensor.Dimensions, tensor.Data);
+        Assert.That(Refusal(renamed), Does.Contain($"'{tensor.Name}x'").Or.Contain($"tensor '{tensor.Name}' is missing"));
+
+        ModelDocument nan = Document();
+        TensorRecord floats = nan.Layers.SelectMany(l => l.Tensors).First(t => t.Type == TensorType.Float32 && t.Name != "threshold");
+        ((float[])floats.Data)[0] = float.NaN;
+        Assert.That(Assert.Throws<ModelFormatException>(() => ModelFile.Parse(ModelFile.Serialize(nan), "m.bnm"))!.Message,
+            Does.Contain($"float tensor '{floats.Name}' element 0 is NaN"));
     }
 
     [Test]
