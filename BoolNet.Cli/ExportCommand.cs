@@ -21,7 +21,8 @@ internal static partial class TrainingCommands
             CheckTarget(path, from);
             InferenceModel folded = ModelSource.Load(from, preferCheckpoint: true);
             ModelCodec.Save(path, folded);
-            Console.WriteLine($"wrote {path}: {new FileInfo(path).Length:N0} bytes, {folded.Layers.Count} layers");
+            var written = new FileInfo(Resolve(path)); // a symbolic link's own length is its target's name
+            Console.WriteLine($"wrote {path}: {written.Length:N0} bytes, {folded.Layers.Count} layers");
             return 0;
         }));
         root.Subcommands.Add(export);

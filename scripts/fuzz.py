@@ -480,9 +480,17 @@ class Generator:
     def crafted_model(self):
         """The issue's tiny models: one relu over 1x1x2^24 and a max-pool over 4096x4096."""
         rng = self.rng
-        if rng.randrange(2):
+        r = rng.randrange(3)
+        if r == 0:
             layers = [["relu", [1, 1, 1 << 24], [1, 1, 1 << 24], [["input", 3, "real"]], []]]
             what = "relu over 1x1x2^24"
+        elif r == 1:
+            window, side = rng.choice([(2, 2048), (64, 64)])
+            layers = [["max-pool", [4096, 4096, 1], [side, side, 1], [["window", 1, window], ["input", 3, "real"]], []],
+                      ["flatten", [side, side, 1], [1, 1, side * side], [["bits", 1, 0], ["input", 3, "real"]], []]]
+            what = f"max-pool {window} over 4096x4096, flatten"
+            return Case("model file, valid checksum", what, self.model_command(self.file(write_model([], layers), ".bnm")),
+                        "a valid model within the memory budget (batches that exceed it are refused)")
         else:
             layers = [["max-pool", [4096, 4096, 1], [1, 1, 1], [["window", 1, 4096], ["input", 3, "real"]], []]]
             what = "max-pool over 4096x4096"
