@@ -682,7 +682,7 @@ class Generator:
         rng, f = self.rng, self.f
         command, option, low, high, integer = rng.choice(CLI_RANGES)
         value = rng.choice(["NaN", "Infinity", "-Infinity", "-1", "0", "1", "2", "9", "1e300", "2147483648", "100000000",
-                            "abc", "", "0.5", "-0", "1e-300", "\u0000"])
+                            "abc", "", "0.5", "-0", "1e-300", "\u001b[31m", "1\n2"])
         try:
             number = float(value)
         except ValueError:
