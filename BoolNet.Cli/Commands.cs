@@ -17,10 +17,14 @@ internal static partial class TrainingCommands
         AddCompare(root);
         AddExport(root);
         InferenceCommands.AddTo(root, new ModelSource());
+        AddModels(root);
+        AddShow(root);
     }
 
     static partial void AddTrain(RootCommand root);
     static partial void AddEvaluate(RootCommand root);
     static partial void AddCompare(RootCommand root);
     static partial void AddExport(RootCommand root);
+    static partial void AddModels(RootCommand root);
+    static partial void AddShow(RootCommand root);
 }

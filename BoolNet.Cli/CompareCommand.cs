@@ -90,7 +90,11 @@ internal static partial class TrainingCommands
             }
             Dataset set = DatasetLoader.Load(parse.GetValue(dataset), parse.GetValue(data));
             string directory = parse.GetValue(output) ?? Path.Combine("runs", $"compare-{options.Model}");
-            ComparisonResult result = ComparisonRunner.Run(options, set, line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
+            ComparisonResult result = ComparisonRunner.Run(options, set, line =>
+            {
+                // One progress line, wrapped at 80 columns under the text after the time stamp.
+                foreach (string piece in TrainReport.Wrap($"[{DateTime.UtcNow:HH:mm:ss}] {line}", TrainReport.Width, 11)) Console.WriteLine(piece);
+            });
             string title = $"{set.Name}: {(options.Model == "cnn" ? "small CNN" : "MLP 784-128-10")}, {options.Epochs} epoch(s), {options.Seeds.Count} seed(s)";
             ComparisonReport.Write(directory, result, title);
             Console.Write(ComparisonReport.Summary(result));

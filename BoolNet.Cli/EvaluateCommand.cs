@@ -31,7 +31,10 @@ internal static partial class TrainingCommands
             Checkpoint.LoadNetwork(bytes, path, network);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             (double loss, double accuracy) = Trainer.Evaluate(network, set.Test, parse.GetValue(limit) ?? 0, 1000, parse.GetValue(threads) ?? 0);
-            Console.WriteLine($"{header.Model} ({header.History.Count} epochs) on {set.Name} test: accuracy {accuracy:P2}, loss {loss:F4}, {clock.Elapsed.TotalSeconds:F2} s");
+            int count = parse.GetValue(limit) is int n && n > 0 ? Math.Min(n, set.Test.Count) : set.Test.Count;
+            Console.WriteLine($"{header.Model} after {header.History.Count} epoch{(header.History.Count == 1 ? "" : "s")}, {set.Name} test: {count:N0} images");
+            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"accuracy {TrainReport.Percent2(accuracy)}, loss {loss:F4} ({clock.Elapsed.TotalSeconds:F2} s)"));
             return 0;
         }));
         root.Subcommands.Add(command);

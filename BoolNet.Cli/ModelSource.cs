@@ -48,10 +48,10 @@ internal sealed class ModelSource : IModelSource
         var metadata = new List<KeyValuePair<string, string>>
         {
             new("name", header.Model),
-            new("settings", header.Settings.Describe()),
             new("dataset", header.Dataset),
             new("epochs", header.History.Count.ToString()),
         };
+        metadata.AddRange(SettingsMetadata(network, header.Settings));
         metadata.AddRange(OptimizerMetadata(header.Options));
         if (ClassNames.TryGetValue(header.Dataset, out string? names)) metadata.Add(new("classes", names));
         if (header.History.Count > 0) metadata.Add(new("test-accuracy", header.History[^1].TestAccuracy.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)));
@@ -100,14 +100,22 @@ internal sealed class ModelSource : IModelSource
         {
             new("name", entry.Name),
             new("description", entry.Description),
-            new("settings", entry.Settings.Describe()),
             new("dataset", "fashion-mnist"),
             new("classes", ClassNames["fashion-mnist"]),
             new("weights", $"untrained (catalogue defaults, seed {entry.Defaults.Seed}, input {CatalogueInput}, {CatalogueClasses} classes)"),
         };
+        metadata.AddRange(SettingsMetadata(network, entry.Settings));
         metadata.AddRange(OptimizerMetadata(entry.Defaults));
         return NetworkFolder.Fold(network, metadata);
     }
+
+    /// <summary>
+    /// The settings line, only for networks with Boolean weights: its knobs (hidden widths, first layer,
+    /// surrogate, signal planes) describe the Boolean models; a float or integer model (sgd-*, zim-*)
+    /// does not use them, so they would describe the wrong architecture.
+    /// </summary>
+    private static IEnumerable<KeyValuePair<string, string>> SettingsMetadata(Network network, ModelSettings settings) =>
+        network.Parameters.Any(p => p.Parameter is BooleanParameter) ? [new("settings", settings.Describe())] : [];
 
     /// <summary>The optimizer facts the summary's training-memory lines read.</summary>
     private static IEnumerable<KeyValuePair<string, string>> OptimizerMetadata(TrainingOptions options) =>

@@ -11,6 +11,6 @@ public static class Program
     {
         var root = new RootCommand("BoolNet: Boolean neural networks on packed bits (train, evaluate, summary, predict, bench, compare)");
         TrainingCommands.AddAll(root);
-        return NumericOptions.Invoke(root, args);
+        return CommandInvocation.Invoke(root, args, "boolnet");
     }
 }

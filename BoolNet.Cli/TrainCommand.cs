@@ -20,7 +20,7 @@ internal static partial class TrainingCommands
         var seed = NumericOptions.Integer("--seed", "Seed (weights, shuffling, stochastic rounding), a whole number", int.MinValue, int.MaxValue);
         var threads = NumericOptions.OptionalThreads($"Threads, 1..{NumericOptions.MaximumThreads} (default or 0: all cores); results do not depend on it");
         var output = new Option<string?>("--out", "-o") { Description = "Output folder for metrics.json, curves.png, checkpoint.bin (default runs/<model>)" };
-        var resume = new Option<string?>("--resume") { Description = "Resume from a run folder (or checkpoint file) written by a previous train" };
+        var resume = new Option<string?>("--resume") { Description = "Resume from a run folder (or checkpoint file) written by a previous train; with --epochs N, go on to N epochs" };
         var trainLimit = NumericOptions.Integer("--train-limit", "Use only the first N training images (quick runs; 0 = all)", 0, int.MaxValue);
         var testLimit = NumericOptions.Integer("--test-limit", "Use only the first N test images (0 = all)", 0, int.MaxValue);
         var hidden = new Option<string?>("--hidden") { Description = $"Hidden widths, e.g. 1024,1024 (1..{MaximumWidth} each, at most {MaximumHiddenLayers})" };
@@ -63,6 +63,8 @@ internal static partial class TrainingCommands
                 DataDirectory = parse.GetValue(data),
                 OutputDirectory = parse.GetValue(output),
                 ResumeFrom = resumeFrom,
+                Epochs = parse.GetValue(epochs),
+                Invocation = RunInvocation.Now(parse.Tokens.Select(t => t.Value)),
                 Threads = parse.GetValue(threads),
                 Force = parse.GetValue(force),
                 EditSettings = s => s with

@@ -1,12 +1,7 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using BoolNet.Core.Execution;
-using BoolNet.Core.IO;
 using BoolNet.Layers;
 using BoolNet.Training;
 using BoolNet.Training.Data;
 using BoolNet.Training.Models;
-using Spectre.Console;
 
 namespace BoolNet.Cli;
 
@@ -22,6 +17,10 @@ internal sealed record TrainRequest
     public bool Force { get; init; }
     public Func<ModelSettings, ModelSettings> EditSettings { get; init; } = s => s;
     public Func<TrainingOptions, TrainingOptions> EditOptions { get; init; } = o => o;
+    /// <summary>--epochs as given: with --resume it extends (or keeps) the run's epochs.</summary>
+    public int? Epochs { get; init; }
+    /// <summary>The command line and start time recorded in metrics.json.</summary>
+    public RunInvocation? Invocation { get; init; }
 }
 
 /// <summary>The body of <c>boolnet train</c>: build or resume, train with progress, write the run folder.</summary>
@@ -43,6 +42,15 @@ internal static class TrainRunner
         ModelEntry entry = ModelCatalog.Get(resumed?.Model ?? request.Model);
         ModelSettings settings = resumed?.Settings ?? request.EditSettings(entry.Settings);
         TrainingOptions options = resumed?.Options ?? request.EditOptions(entry.Defaults);
+        int? extendedFrom = null;
+        if (resumed is not null && request.Epochs is int wanted && wanted != options.Epochs)
+        {
+            // --resume RUN --epochs N: the run goes on to N epochs (the learning-rate schedule then spans N).
+            if (wanted < resumed.History.Count)
+                throw new ArgumentException($"--epochs {wanted}: the run in {resumePath} has already done {resumed.History.Count} epochs");
+            extendedFrom = options.Epochs;
+            options = options with { Epochs = wanted };
+        }
         if (request.Threads is { } t) options = options with { Threads = t };
         string datasetName = resumed?.Dataset ?? request.Dataset;
         string output = request.OutputDirectory
@@ -63,6 +71,8 @@ internal static class TrainRunner
             Model = entry.Name, Settings = settings, Options = options, Dataset = datasetName,
             InputShape = [data.Train.Shape.Height, data.Train.Shape.Width, data.Train.Shape.Channels], Classes = data.ClassCount,
         };
+        int batches = trainer.BatchesPerEpoch(data);
+        RunInvocation invocation = request.Invocation ?? new RunInvocation("boolnet train", DateTime.UtcNow);
 
         // What the checkpoint reader would refuse is refused now, before an epoch is spent on it.
         Checkpoint.Validate(header with { History = [] }, "training settings", long.MaxValue);
@@ -70,72 +80,62 @@ internal static class TrainRunner
             throw new ArgumentException($"--batch {options.BatchSize} with hidden {string.Join(',', settings.Hidden)} on {data.Train.Shape} images needs more than " +
                                         $"{TrainingCommands.MaximumBatchValues:N0} values per layer; use a smaller batch");
 
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(entry.Name)}[/]: {Markup.Escape(settings.Describe())}");
-        AnsiConsole.MarkupLine($"data {Markup.Escape(data.Name)} ({data.Train.Count} train, {data.Test.Count} test), epochs {options.Epochs}, batch {options.BatchSize}, " +
-                               $"eta {options.Boolean.LearningRate}{(options.Boolean.NormalizeSignal ? " / rms(q)" : "")} ({options.Boolean.Schedule}), float lr {options.Real.LearningRate}, seed {options.Seed}, " +
-                               $"threads {Threading.Resolve(options.Threads)}, ISA {IsaSelection.Name(IsaSelection.Current)}");
-        AnsiConsole.MarkupLine($"{trainer.BooleanWeights:N0} Boolean weights; output folder {Markup.Escape(output)}" +
-                               (resumed is not null ? $"; resuming after epoch {trainer.CompletedEpochs}" : ""));
+        var facts = new RunFacts
+        {
+            Entry = entry, Settings = settings, Trainer = trainer, Data = data, Output = output,
+            ResumedAfter = resumed is null ? null : trainer.CompletedEpochs, ExtendedFrom = extendedFrom,
+        };
+        foreach (string line in TrainHeader.Lines(facts)) Console.WriteLine(line);
+        Console.WriteLine();
 
         var plots = new TrainPlots();
         void AfterEpoch(Trainer done)
         {
             Checkpoint.Save(Path.Combine(output, CheckpointFile), header, done);
-            WriteMetrics(Path.Combine(output, MetricsFile), header, done);
+            RunMetrics.Write(Path.Combine(output, MetricsFile), header, done, invocation, batches);
             plots.TryWrite(Path.Combine(output, PlotFile), done.History, entry.Name);
         }
 
-        if (Console.IsOutputRedirected)
-        {
-            trainer.EpochCompleted = r =>
-            {
-                foreach (string line in TrainReport.EpochLines(r)) Console.WriteLine(line);
-                if (Environment.GetEnvironmentVariable("BOOLNET_PROFILE") is not null)
-                {
-                    for (int i = 0; i < network.Layers.Count; i++)
-                        Console.WriteLine($"  layer {i} {network.Layers[i].Kind,-16} forward {r.LayerForwardSeconds[i],7:F3} s  backward {r.LayerBackwardSeconds[i],7:F3} s");
-                    Console.WriteLine($"  GC so far: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2, paused {GC.GetTotalPauseDuration().TotalSeconds:F3} s, allocated {GC.GetTotalAllocatedBytes() / (1 << 20)} MiB");
-                }
-            };
-            trainer.Run(data, AfterEpoch);
-        }
-        else
-        {
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(context =>
-                {
-                    ProgressTask? task = null;
-                    trainer.BatchCompleted = p =>
-                    {
-                        task ??= context.AddTask($"epoch {p.Epoch}/{options.Epochs}", maxValue: p.Batches);
-                        task.Value = p.Batch;
-                        if (p.Batch % 20 == 0 || p.Batch == p.Batches) task.Description = $"epoch {p.Epoch}/{options.Epochs} loss {p.RunningLoss:F3}";
-                    };
-                    trainer.EpochCompleted = r =>
-                    {
-                        if (task is not null) task.Description = TrainReport.EpochSummary(r, options.Epochs);
-                        task?.StopTask();
-                        task = null;
-                    };
-                    trainer.Run(data, AfterEpoch);
-                });
-        }
+        TrainProgress progress = TrainProgress.ForConsole(options.Epochs, batches);
+        trainer.BatchCompleted = progress.OnBatch;
+        trainer.EpochCompleted = r => progress.OnEpoch(r, Environment.GetEnvironmentVariable("BOOLNET_PROFILE") is null ? null : ProfileLines(network, r));
+        trainer.Run(data, AfterEpoch);
 
-        AnsiConsole.Write(TrainReport.EpochTable(trainer.History));
-        if (TrainReport.TensorTable(trainer.History, BooleanTensorSizes(trainer)) is { } tensors) AnsiConsole.Write(tensors);
+        Console.WriteLine();
+        Console.Write(TrainReport.EpochTable(trainer.History, batches));
+        if (TrainReport.TensorTable(trainer.History, BooleanTensorSizes(trainer)) is { } tensors)
+        {
+            Console.WriteLine();
+            Console.Write(tensors);
+        }
+        Console.WriteLine();
         EpochResult? last = trainer.History.LastOrDefault();
         if (last is not null)
         {
             foreach (ParameterDiagnostics p in TrainReport.BooleanTensors(last).Where(p => p.Stalled))
-                AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(TrainReport.StallWarning(p))}[/] in the last epoch");
-            AnsiConsole.MarkupLine($"[bold]final test accuracy {last.TestAccuracy:P2}[/]");
+                foreach (string line in TrainReport.Wrap(TrainReport.StallWarning(p).TrimStart() + " in the last epoch")) Console.WriteLine(line);
+            Console.WriteLine($"final test accuracy {TrainReport.Percent2(last.TestAccuracy)} after {trainer.CompletedEpochs} epochs " +
+                              $"(train {TrainReport.Percent2(last.TrainAccuracy)})");
         }
-        AnsiConsole.MarkupLine($"weights sha256 {ParameterStorage.Hash(network)}");
-        AnsiConsole.MarkupLine($"memory: {trainer.BytesPerBooleanWeight():F3} bytes per Boolean weight during training");
-        AnsiConsole.MarkupLine($"(1 bit + accumulator + signal); peak RSS {PeakResidentBytes() / (1024.0 * 1024):F0} MiB");
-        WriteMetrics(Path.Combine(output, MetricsFile), header, trainer);
+        Console.WriteLine($"weights sha256 {ParameterStorage.Hash(network)}");
+        string rss = $"peak RSS {PeakResidentBytes() / (1024.0 * 1024):F0} MiB";
+        string memory = trainer.BooleanWeights > 0
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"memory: {trainer.BytesPerBooleanWeight():F3} bytes per Boolean weight during training (1 bit + accumulator + signal); {rss}")
+            : $"memory: {rss}";
+        foreach (string line in TrainReport.Wrap(memory)) Console.WriteLine(line);
+        RunMetrics.Write(Path.Combine(output, MetricsFile), header, trainer, invocation, batches);
+        foreach (string line in TrainReport.Wrap($"wrote {Path.Combine(output, MetricsFile)}, {PlotFile}, {CheckpointFile}; `boolnet show {output}` shows the run again"))
+            Console.WriteLine(line);
         return 0;
+    }
+
+    /// <summary>Per-layer times and GC counts after an epoch (BOOLNET_PROFILE set).</summary>
+    private static IEnumerable<string> ProfileLines(Network network, EpochResult r)
+    {
+        for (int i = 0; i < network.Layers.Count; i++)
+            yield return $"  layer {i} {network.Layers[i].Kind,-16} forward {r.LayerForwardSeconds[i],7:F3} s  backward {r.LayerBackwardSeconds[i],7:F3} s";
+        yield return $"  GC so far: {GC.CollectionCount(0)} gen0, {GC.CollectionCount(1)} gen1, {GC.CollectionCount(2)} gen2, " +
+                     $"paused {GC.GetTotalPauseDuration().TotalSeconds:F3} s, allocated {GC.GetTotalAllocatedBytes() / (1 << 20)} MiB";
     }
 
     /// <summary>Weights of each Boolean tensor by its report name ("layer.kind.name").</summary>
@@ -156,66 +156,5 @@ internal static class TrainRunner
         {
         }
         return 0;
-    }
-
-    /// <summary>Writes metrics.json: settings, per-epoch results, final accuracy, memory.</summary>
-    public static void WriteMetrics(string path, CheckpointHeader header, Trainer trainer)
-    {
-        var epochs = new JsonArray();
-        foreach (EpochResult r in trainer.History)
-        {
-            epochs.Add(new JsonObject
-            {
-                ["epoch"] = r.Epoch, ["train_loss"] = r.TrainLoss, ["train_accuracy"] = r.TrainAccuracy,
-                ["test_loss"] = r.TestLoss, ["test_accuracy"] = r.TestAccuracy, ["seconds"] = r.Seconds,
-                ["forward_seconds"] = r.ForwardSeconds, ["backward_seconds"] = r.BackwardSeconds, ["update_seconds"] = r.UpdateSeconds,
-                ["evaluation_seconds"] = r.EvaluationSeconds,
-                ["flip_ratio"] = TrainReport.PerTensor(r, p => p.FlipRatio),
-                ["flipped_fraction"] = TrainReport.PerTensor(r, p => p.FlippedFraction),
-                ["steps_without_flip"] = TrainReport.PerTensor(r, p => p.StepsWithoutFlip),
-                ["max_abs_m"] = TrainReport.PerTensor(r, p => p.MaxAccumulator),
-                ["mean_abs_eta_q"] = TrainReport.PerTensor(r, p => p.MeanStep),
-                ["stalled"] = new JsonArray([.. TrainReport.BooleanTensors(r).Where(p => p.Stalled).Select(p => (JsonNode)p.Parameter)]),
-            });
-        }
-        // Per Boolean tensor over the run: flips of all epochs as a fraction of its weights, stalled epochs.
-        var tensors = new JsonObject();
-        foreach (string name in trainer.History.SelectMany(TrainReport.BooleanTensors).Select(p => p.Parameter).Distinct())
-        {
-            ParameterDiagnostics[] all = trainer.History.SelectMany(TrainReport.BooleanTensors).Where(p => p.Parameter == name).ToArray();
-            tensors[name] = new JsonObject
-            {
-                ["flipped_fraction"] = all.Sum(p => p.FlippedFraction),
-                ["stalled_epochs"] = all.Count(p => p.Stalled),
-            };
-        }
-        EpochResult? last = trainer.History.LastOrDefault();
-        var root = new JsonObject
-        {
-            ["model"] = header.Model,
-            ["dataset"] = header.Dataset,
-            ["settings"] = JsonSerializer.SerializeToNode(header.Settings, Checkpoint.Json),
-            ["options"] = JsonSerializer.SerializeToNode(header.Options, Checkpoint.Json),
-            ["threads"] = Threading.Resolve(header.Options.Threads),
-            ["isa"] = IsaSelection.Name(IsaSelection.Current),
-            ["final"] = new JsonObject
-            {
-                ["epochs"] = trainer.CompletedEpochs,
-                ["test_accuracy"] = last?.TestAccuracy,
-                ["test_loss"] = last?.TestLoss,
-                ["train_loss"] = last?.TrainLoss,
-                ["mean_epoch_seconds"] = trainer.History.Count == 0 ? null : trainer.History.Average(r => r.Seconds),
-                ["weights_sha256"] = ParameterStorage.Hash(trainer.Network),
-                ["boolean_tensors"] = tensors,
-            },
-            ["memory"] = new JsonObject
-            {
-                ["boolean_weights"] = trainer.BooleanWeights,
-                ["bytes_per_boolean_weight"] = trainer.BytesPerBooleanWeight(),
-                ["peak_rss_bytes"] = PeakResidentBytes(),
-            },
-            ["epochs"] = epochs,
-        };
-        AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 }

@@ -1,3 +1,4 @@
+using BoolNet.Core.IO;
 using BoolNet.Inference;
 using BoolNet.Inference.Serialization;
 
@@ -39,19 +40,38 @@ public sealed class ModelFileSource : IModelSource
         if (Directory.Exists(path))
         {
             string model = Path.Combine(path, ModelFileName);
-            if (!File.Exists(model)) throw new ModelFormatException(path, $"folder holds no {ModelFileName}");
+            if (!File.Exists(model))
+                throw new ModelFormatException(path, File.Exists(Path.Combine(path, CheckpointFileName))
+                    ? $"folder holds no {ModelFileName}, only a training checkpoint; run `boolnet export {path}` first"
+                    : $"folder holds no {ModelFileName}");
             path = model;
         }
+        if (IsTrainingCheckpoint(path))
+            throw new ModelFormatException(path, "this is a training checkpoint, not a model file; run `boolnet export CHECKPOINT -o model.bnm` first");
         return ModelCodec.Load(path);
     }
 
+    /// <summary>The file name of a run folder's training checkpoint.</summary>
+    public const string CheckpointFileName = "checkpoint.bin";
+
+    /// <summary>True when the file starts as a training checkpoint does ("BOOLNET-CHECKPOINT-", see BoolNet.Training's Checkpoint).</summary>
+    public static bool IsTrainingCheckpoint(string path) => StartsWith(path, "BOOLNET-CHECKPOINT-"u8);
+
     /// <summary>True when the file starts with the model-file magic.</summary>
-    public static bool IsModelFile(string path)
+    public static bool IsModelFile(string path) => StartsWith(path, ModelFile.Magic);
+
+    private static bool StartsWith(string path, ReadOnlySpan<byte> magic)
     {
-        // A FIFO or device is no model file, and opening one could block: it is asked of the file system first.
-        if (!File.Exists(path) || Core.IO.InputFile.NotRegular(path) is not null) return false;
-        using FileStream stream = File.OpenRead(path);
-        Span<byte> magic = stackalloc byte[8];
-        return stream.Read(magic) == 8 && magic.SequenceEqual(ModelFile.Magic);
+        if (!File.Exists(path) || InputFile.NotRegular(path) is not null) return false;
+        Span<byte> start = stackalloc byte[magic.Length];
+        try
+        {
+            using FileStream stream = File.OpenRead(path);
+            return stream.ReadAtLeast(start, magic.Length, throwOnEndOfStream: false) == magic.Length && start.SequenceEqual(magic);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // the loader that opens it next reports the problem
+        }
     }
 }

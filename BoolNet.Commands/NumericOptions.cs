@@ -7,7 +7,7 @@ namespace BoolNet.Commands;
 /// <summary>
 /// Numeric command-line options that check their value where it is parsed: a whole number or a finite
 /// real number within the range stated next to the option. A bad value (NaN, Infinity, out of range,
-/// not a number) is a parse error with one plain message, e.g. "--lr: 'NaN' is not a finite number above 0",
+/// not a number) is a parse error with one plain message, e.g. "option '--lr': 'NaN' is not a finite number",
 /// never a .NET type name and never a value that reaches training or inference.
 /// </summary>
 public static class NumericOptions
@@ -59,29 +59,12 @@ public static class NumericOptions
                 int? value = ParseInteger(result, name, minimum, maximum);
                 if (value is int v && problem(v) is string message)
                 {
-                    result.AddError($"{name}: {message}");
+                    result.AddError($"option '{name}': {message}");
                     return null;
                 }
                 return value;
             },
         };
-    }
-
-    /// <summary>
-    /// Parses and runs <paramref name="args"/>; a parse error (a bad value, an unknown option) prints its
-    /// one-line messages to standard error, without the help text, and returns 1.
-    /// </summary>
-    public static int Invoke(RootCommand root, string[] args)
-    {
-        ArgumentNullException.ThrowIfNull(root);
-        ParseResult parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            foreach (ParseError error in parsed.Errors) Console.Error.WriteLine($"error: {CommandErrors.Printable(error.Message)}");
-            Console.Error.WriteLine("(--help lists the commands and options)");
-            return 1;
-        }
-        return parsed.Invoke();
     }
 
     /// <summary>The <c>--threads</c> option as every command spells it: 0 (all cores) to <see cref="MaximumThreads"/>.</summary>
@@ -108,12 +91,12 @@ public static class NumericOptions
         string range = minimum == maximum ? $"{minimum}" : maximum == int.MaxValue ? $"at least {minimum}" : $"from {minimum} to {maximum}";
         if (!long.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out long value))
         {
-            result.AddError($"{name}: '{Printable(text)}' is not a whole number; expected one {range}");
+            result.AddError($"option '{name}': '{Printable(text)}' is not a whole number; expected one {range}");
             return null;
         }
         if (value < minimum || value > maximum)
         {
-            result.AddError($"{name}: {value} is out of range; expected a whole number {range}");
+            result.AddError($"option '{name}': {value} is out of range; expected a whole number {range}");
             return null;
         }
         return (int)value;
@@ -125,12 +108,12 @@ public static class NumericOptions
         string range = RangeText(minimum, minimumIncluded, maximum);
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
         {
-            result.AddError($"{name}: '{Printable(text)}' is not a finite number; expected one {range}");
+            result.AddError($"option '{name}': '{Printable(text)}' is not a finite number; expected one {range}");
             return null;
         }
         if (value < minimum || (value == minimum && !minimumIncluded) || value > maximum)
         {
-            result.AddError($"{name}: {Show(value)} is out of range; expected a number {range}");
+            result.AddError($"option '{name}': {Show(value)} is out of range; expected a number {range}");
             return null;
         }
         return value;

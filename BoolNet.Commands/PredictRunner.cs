@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using BoolNet.Core.IO;
@@ -91,6 +92,12 @@ public static class PredictRunner
     {
         var text = new StringBuilder();
         int classes = model.ClassCount, correct = 0, labelled = 0;
+        // Images of one IDX file are named "file[i]": the file once above the table, "[i]" in it.
+        string prefix = inputs.Count > 1 && inputs.All(i => i.Name.EndsWith(']')) ? CommonFile(inputs) : "";
+        if (prefix.Length > 0) text.Append(prefix[..^1]).Append('\n');
+        bool anyLabel = inputs.Any(i => i.Label is not null);
+        string[] headers = anyLabel ? ["image", "prediction", ">prob", ">score", "label", "next"] : ["image", "prediction", ">prob", ">score", "next"];
+        var table = new TextTable(headers) { MaximumWidth = 80 };
         for (int i = 0; i < inputs.Count; i++)
         {
             RankedClass[] best = Prediction.Top(scores.AsSpan(i * classes, classes), model.ClassNames, top);
@@ -101,15 +108,34 @@ public static class PredictRunner
             }
             if (i < maximumLines)
             {
-                text.Append(inputs[i].Name).Append(": ");
-                text.Append(string.Join(", ", best.Select(c => $"{c.Name} ({c.Index}) {c.Probability:P1} [score {c.Score:G6}]")));
-                if (inputs[i].Label is int l) text.Append($"   label {model.ClassNames[l]} ({l})");
-                text.AppendLine();
+                var row = new List<string>
+                {
+                    inputs[i].Name[(prefix.Length > 0 ? prefix.Length - 1 : 0)..], $"{best[0].Name} ({best[0].Index})",
+                    best[0].Probability.ToString("P1", CultureInfo.InvariantCulture), best[0].Score.ToString("G6", CultureInfo.InvariantCulture),
+                };
+                if (anyLabel)
+                    row.Add(inputs[i].Label is int l ? $"{model.ClassNames[l]} ({l}){(l == best[0].Index ? "" : " x")}" : "");
+                // The runners-up one per line, so no class name is split from its number.
+                string[] next = best.Skip(1).Select(c => $"{c.Name} ({c.Index}) {c.Probability.ToString("P1", CultureInfo.InvariantCulture)}").ToArray();
+                row.Add(next.Length > 0 ? next[0] : "");
+                table.Add([.. row]);
+                foreach (string more in next.Skip(1)) table.Add([.. Enumerable.Repeat("", headers.Length - 1), more]);
             }
-            else if (i == maximumLines) text.AppendLine($"... {inputs.Count - maximumLines} more (use --json for all)");
         }
-        if (labelled > 0) text.AppendLine($"accuracy {correct}/{labelled} = {100.0 * correct / labelled:F2}%");
+        text.Append(table);
+        if (inputs.Count > maximumLines) text.Append($"... {inputs.Count - maximumLines} more (use --json for all)\n");
+        if (labelled > correct) text.Append("x: the prediction is not the label\n");
+        if (labelled > 0) text.Append(CultureInfo.InvariantCulture, $"accuracy {correct}/{labelled} = {100.0 * correct / labelled:F2} %\n");
         return text.ToString();
+    }
+
+    /// <summary>"file[" when every name is "file[i]" with the same file, else "".</summary>
+    private static string CommonFile(IReadOnlyList<InputImage> inputs)
+    {
+        int open = inputs[0].Name.LastIndexOf('[');
+        if (open <= 0) return "";
+        string prefix = inputs[0].Name[..(open + 1)];
+        return inputs.All(i => i.Name.StartsWith(prefix, StringComparison.Ordinal)) ? prefix : "";
     }
 
     /// <summary>JSON report: [{ "input", "label"?, "top": [{ "class", "name", "score", "probability" }] }].</summary>
@@ -165,10 +191,20 @@ public static class PredictRunner
     }
 
     /// <summary>Text of a benchmark result.</summary>
-    public static string FormatText(BenchResult result) =>
-        $"kernel path {result.Isa}\n" +
-        $"batch 1 latency: median {result.LatencyMedianMicroseconds:F1} us, p99 {result.LatencyP99Microseconds:F1} us ({result.LatencySamples:N0} calls, 1 thread, {result.AllocatedBytesPerInference} bytes allocated per call)\n" +
-        $"batch {result.Batch} throughput: {result.ImagesPerSecond:N0} images/s on {result.Threads} thread(s)\n";
+    public static string FormatText(BenchResult result)
+    {
+        (string Label, string Value)[] lines =
+        [
+            ("kernel path", result.Isa),
+            ("batch 1 latency", Invariant($"median {result.LatencyMedianMicroseconds:F1} us, p99 {result.LatencyP99Microseconds:F1} us ({result.LatencySamples:N0} calls, 1 thread)")),
+            ("allocated per call", Invariant($"{result.AllocatedBytesPerInference:N0} bytes")),
+            (Invariant($"batch {result.Batch:N0} throughput"), Invariant($"{result.ImagesPerSecond:N0} images/s on {result.Threads} thread{(result.Threads == 1 ? "" : "s")}")),
+        ];
+        int width = lines.Max(l => l.Label.Length) + 2;
+        return string.Concat(lines.Select(l => l.Label.PadRight(width) + l.Value + "\n"));
+    }
+
+    private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static bool IsIdx(string path)
     {

@@ -16,6 +16,6 @@ public static class Program
     {
         var root = new RootCommand("boolnet-infer: run BoolNet model files (predict, bench, summary)");
         InferenceCommands.AddTo(root, new ModelFileSource());
-        return NumericOptions.Invoke(root, args);
+        return CommandInvocation.Invoke(root, args, "boolnet-infer");
     }
 }

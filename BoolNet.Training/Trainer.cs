@@ -151,7 +151,7 @@ public sealed class Trainer
             lossSum += loss;
             correct += right;
             seen += n;
-            BatchCompleted?.Invoke(new BatchProgress(epoch, b + 1, batches, lossSum / seen));
+            BatchCompleted?.Invoke(new BatchProgress(epoch, b + 1, batches, lossSum / seen, (double)correct / seen, clock.Elapsed.TotalSeconds));
         }
         double seconds = clock.Elapsed.TotalSeconds;
         double[] layerForward = Network.ForwardSeconds, layerBackward = Network.BackwardSeconds;

@@ -141,4 +141,10 @@ public sealed record EpochResult
 }
 
 /// <summary>Progress within an epoch.</summary>
-public readonly record struct BatchProgress(int Epoch, int Batch, int Batches, double RunningLoss);
+/// <param name="Epoch">the epoch (from 1)</param>
+/// <param name="Batch">batches done in this epoch (from 1)</param>
+/// <param name="Batches">batches in the epoch</param>
+/// <param name="RunningLoss">mean training loss of the epoch's images so far</param>
+/// <param name="RunningAccuracy">fraction of the epoch's images so far classified right (NaN when not reported)</param>
+/// <param name="Seconds">wall time since the epoch's first batch began</param>
+public readonly record struct BatchProgress(int Epoch, int Batch, int Batches, double RunningLoss, double RunningAccuracy = double.NaN, double Seconds = 0);

@@ -48,7 +48,20 @@ public sealed record CurveSeries(string Name, double[] X, double[] Y, double[]? 
 /// <param name="XLabel">x axis label</param>
 /// <param name="YLabel">y axis label</param>
 /// <param name="LegendAbove">legend in the upper right corner (for falling curves) instead of the lower right</param>
-public sealed record CurvePanel(IReadOnlyList<CurveSeries> Series, string Title, string XLabel, string YLabel, bool LegendAbove = false);
+public sealed record CurvePanel(IReadOnlyList<CurveSeries> Series, string Title, string XLabel, string YLabel, bool LegendAbove = false)
+{
+    /// <summary>Ticks on whole x values only (epochs).</summary>
+    public bool IntegerX { get; init; }
+
+    /// <summary>The y axis from this value (null: fitted to the data).</summary>
+    public double? YMinimum { get; init; }
+
+    /// <summary>The y axis up to this value, points above it left out of view (null: fitted to the data).</summary>
+    public double? YMaximum { get; init; }
+
+    /// <summary>The legend beside the chart, outside the data area, instead of in a corner of it.</summary>
+    public bool LegendOutside { get; init; }
+}
 
 /// <summary>
 /// Line charts of named series saved as PNG (ScottPlot 5 on SkiaSharp, headless). Spreads are filled
@@ -133,6 +146,17 @@ public static class CurvePlot
         plot.Title(panel.Title);
         plot.XLabel(panel.XLabel);
         plot.YLabel(panel.YLabel);
-        if (panel.Series.Count > 0) plot.ShowLegend(panel.LegendAbove ? Alignment.UpperRight : Alignment.LowerRight);
+        if (panel.IntegerX) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        if (panel.YMinimum is not null || panel.YMaximum is not null)
+        {
+            double[] ys = panel.Series.SelectMany(s => s.Y).Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
+            double low = panel.YMinimum ?? ys.Min(), high = panel.YMaximum ?? ys.Max();
+            if (!(high > low)) high = low + 1;
+            double margin = 0.05 * (high - low);
+            plot.Axes.SetLimitsY(panel.YMinimum ?? low - margin, high + margin);
+        }
+        if (panel.Series.Count == 0) return;
+        if (panel.LegendOutside) plot.ShowLegend(Edge.Right);
+        else plot.ShowLegend(panel.LegendAbove ? Alignment.UpperRight : Alignment.LowerRight);
     }
 }
