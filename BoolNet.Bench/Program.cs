@@ -10,7 +10,10 @@ namespace BoolNet.Bench;
 /// GEMM's algorithms on catalogue shapes (<see cref="Real.FloatGemmAlgorithms"/>); <c>floatpanels</c> the
 /// pre-packed float product against the unpacked one (<see cref="Real.FloatPanelsBench"/>); <c>int8 [--threads T]</c> the
 /// int8 product's paths (<see cref="Int8GemmBench"/>); <c>discrete-model --out FILE</c> writes a folded random
-/// discrete MLP for <c>boolnet bench</c> (<see cref="DiscreteModelFile"/>); anything else goes to BenchmarkDotNet's switcher,
+/// discrete MLP for <c>boolnet bench</c> (<see cref="DiscreteModelFile"/>); <c>onnx MODEL.bnm</c> BoolNet against ONNX Runtime
+/// in the same process (<see cref="Peers.OnnxPeerBench"/>); <c>cpp-gemm [--m --k --n]</c> the C++
+/// reference kernels beside the C# paths in alternating rounds (<see cref="CppReferenceBench"/>);
+/// <c>infer-profile MODEL.bnm</c> an inference model's time per layer and per thread count (<see cref="InferenceProfile"/>); anything else goes to BenchmarkDotNet's switcher,
 /// e.g. <c>--filter *GemmBenchmarks*</c>.
 /// </summary>
 public static class Program
@@ -25,6 +28,9 @@ public static class Program
         if (args.Length > 0 && args[0] == "floatgemm") return Real.FloatGemmAlgorithms.Run(args[1..]);
         if (args.Length > 0 && args[0] == "int8") return Int8GemmBench.Run(args[1..]);
         if (args.Length > 0 && args[0] == "discrete-model") return DiscreteModelFile.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "onnx") return Peers.OnnxPeerBench.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "cpp-gemm") return CppReferenceBench.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "infer-profile") return InferenceProfile.Run(args[1..]);
         if (args.Length > 0 && args[0] == "floatpanels") return Real.FloatPanelsBench.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;

@@ -1,26 +1,35 @@
 using System.CommandLine;
 using BoolNet.Inference;
+using BoolNet.Inference.Onnx;
 using BoolNet.Inference.Serialization;
 
 namespace BoolNet.Cli;
 
-/// <summary><c>boolnet export CHECKPOINT -o FILE</c>: fold a training checkpoint into a model file.</summary>
+/// <summary>
+/// <c>boolnet export CHECKPOINT -o FILE [--format bnm|onnx]</c>: fold a training checkpoint into a model file,
+/// or into an ONNX graph (<see cref="OnnxExporter"/>).
+/// </summary>
 internal static partial class TrainingCommands
 {
     static partial void AddExport(RootCommand root)
     {
         var source = new Argument<string>("checkpoint") { Description = "Training checkpoint or run folder" };
-        var output = new Option<string>("--out", "-o") { Description = "Model file to write", DefaultValueFactory = _ => "model.bnm" };
+        var output = new Option<string>("--out", "-o") { Description = "Model file to write [default: model.bnm, or model.onnx with --format onnx]" };
+        var format = new Option<string>("--format") { Description = "bnm (BoolNet model file) or onnx (ONNX graph, opset 13)", DefaultValueFactory = _ => "bnm" };
+        format.AcceptOnlyFromAmong("bnm", "onnx");
         var export = new Command("export", "Fold a training checkpoint (BN + threshold -> integer thresholds) into a model file for inference");
         export.Arguments.Add(source);
         export.Options.Add(output);
+        export.Options.Add(format);
         export.SetAction(parseResult => CliErrors.Run(() =>
         {
-            string path = parseResult.GetValue(output)!;
+            bool onnx = parseResult.GetValue(format) == "onnx";
+            string path = parseResult.GetValue(output) ?? (onnx ? "model.onnx" : "model.bnm");
             string from = parseResult.GetValue(source)!;
-            CheckTarget(path, from);
+            CheckTarget(path, from, onnx);
             InferenceModel folded = ModelSource.Load(from, preferCheckpoint: true);
-            ModelCodec.Save(path, folded);
+            if (onnx) OnnxExporter.Save(path, folded);
+            else ModelCodec.Save(path, folded);
             var written = new FileInfo(Resolve(path)); // a symbolic link's own length is its target's name
             Console.WriteLine($"wrote {path}: {written.Length:N0} bytes, {folded.Layers.Count} layers");
             return 0;
@@ -33,7 +42,7 @@ internal static partial class TrainingCommands
     /// folder it reads), a training checkpoint, or an existing file that is not a BoolNet model file. A
     /// symbolic link is followed (the file it points to is checked and then replaced, the link kept).
     /// </summary>
-    internal static void CheckTarget(string output, string source)
+    internal static void CheckTarget(string output, string source, bool onnx = false)
     {
         string target = Resolve(output);
         string input = Resolve(Directory.Exists(source) ? Path.Combine(source, TrainRunner.CheckpointFile) : source);
@@ -55,6 +64,13 @@ internal static partial class TrainingCommands
         }
         if (read >= 19 && head[..19].SequenceEqual("BOOLNET-CHECKPOINT-"u8))
             throw new ArgumentException($"-o {output}: is a training checkpoint; export writes model files (.bnm), choose another name");
+        if (onnx)
+        {
+            // ONNX files carry no magic: an existing file is replaced only when it is named as one.
+            if (!target.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"-o {output}: exists and is not named .onnx; remove it first or choose another name");
+            return;
+        }
         if (read > 0 && !(read >= 8 && head[..8].SequenceEqual(ModelFile.Magic)))
             throw new ArgumentException($"-o {output}: exists and is not a BoolNet model file; remove it first or choose another name");
     }

@@ -156,11 +156,14 @@ public sealed class InferenceModel
             byte* input = pixelPointer;
             float* output = scorePointer;
             int workers = Math.Min(threads, Math.Min(chunks, _workspaces.Length));
+            int next = -1;
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, worker =>
             {
                 Workspace workspace = WorkspaceFor(worker);
-                // Static interleaved assignment: chunk c goes to worker c % workers.
-                for (int c = worker; c < chunks; c += workers)
+                // Chunks claimed one at a time: a worker the OS preempts (a shared core) leaves its share to
+                // the others rather than holding up the batch, as a fixed c % workers split did. A chunk's
+                // scores do not depend on which worker computes it.
+                for (int c = Interlocked.Increment(ref next); c < chunks; c = Interlocked.Increment(ref next))
                 {
                     int start = c * ChunkSize, n = Math.Min(ChunkSize, count - start);
                     RunChunk(workspace, new ReadOnlySpan<byte>(input + (long)start * size, n * size), n,

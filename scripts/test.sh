@@ -2,7 +2,8 @@
 # The test command (README, and .ci/run after its installs): the whole suite under the machine's ISA
 # (or BOOLNET_ISA), then the ISA-dependent tests (NUnit category "Isa": kernels, operators, layers,
 # models) under every other BOOLNET_ISA value this machine supports, so an AVX-512 machine also
-# exercises the AVX2 and scalar paths. Ends with one line: "tests: N passed, N failed, N skipped".
+# exercises the AVX2 and scalar paths, and on linux-arm64 under qemu (scripts/test-arm64.sh: the NEON
+# paths). Ends with one line: "tests: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -49,6 +50,25 @@ if [ "$built" = yes ]; then
     count "$log" || rerun=1
     [ "$rerun" -eq 0 ] || status=$rerun
   done
+fi
+
+# The same category on linux-arm64 (the NEON paths) under qemu-aarch64, where it is installed (.ci/run
+# installs it); its own line reads "arm64 (qemu): N passed, N failed, N skipped".
+if [ "$built" = yes ] && { command -v qemu-aarch64-static || command -v qemu-aarch64; } >/dev/null; then
+  set +e
+  bash scripts/test-arm64.sh 2>&1 | tee "$log"
+  arm64=${PIPESTATUS[0]}
+  set -e
+  line=$(grep -E '^arm64 \(qemu\): [0-9]+ passed' "$log" | tail -n 1 || true)
+  if [ -n "$line" ]; then
+    passed=$((passed + $(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')))
+    failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+    skipped=$((skipped + $(echo "$line" | sed -E 's/.* ([0-9]+) skipped.*/\1/')))
+    reruns+=("neon (qemu)")
+  fi
+  [ "$arm64" -eq 0 ] || status=$arm64
+else
+  echo "== arm64 tests skipped: no qemu-aarch64 (apt-get install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross)"
 fi
 
 echo "test: $((SECONDS - start)) s; full suite under ${default}, category Isa also under: ${reruns[*]:-none}"

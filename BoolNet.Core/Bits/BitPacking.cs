@@ -63,13 +63,19 @@ public static class BitPacking
     /// <summary>Unpacks <paramref name="destination"/>.Length bits to +-1 floats, e(b) = 2b - 1.</summary>
     /// <param name="words">ceil(n / 64) packed words</param>
     /// <param name="destination">n floats</param>
-    /// <param name="isa">null for <see cref="IsaSelection.Current"/>: scalar runs the per-bit reference loop, AVX2 and AVX-512 the 8-lane one</param>
+    /// <param name="isa">null for <see cref="IsaSelection.Current"/>: scalar runs the per-bit reference loop, AVX2 and AVX-512 the 8-lane one, NEON two 4-lane halves</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void UnpackSigns(ReadOnlySpan<ulong> words, Span<float> destination, Isa? isa = null)
     {
         CheckWords(destination.Length, words.Length);
         int i = 0;
-        if (IsaSelection.Require(isa ?? IsaSelection.Current) != Isa.Scalar)
+        Isa path = IsaSelection.Require(isa ?? IsaSelection.Current);
+        if (path == Isa.Neon)
+        {
+            NeonBitPacking.UnpackSigns(words, destination, destination.Length / 8);
+            i = destination.Length / 8 * 8;
+        }
+        else if (path != Isa.Scalar)
         {
             // Eight bits per step: broadcast the byte, isolate bit t in lane t (AND with 1 << t), and
             // turn "bit set" into +1 / -1 with one compare and a select; no per-bit branch or shift chain.

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace BoolNet.Core.Execution;
@@ -13,11 +14,18 @@ public enum Isa
 
     /// <summary>512-bit AVX-512 (F/BW/VBMI) with a vpermb 6-bit popcount and ternlog adder trees.</summary>
     Avx512,
+
+    /// <summary>
+    /// ARM64 AdvSimd (NEON, 128-bit) with the CNT byte popcount, and SDOT where the CPU has the dot-product
+    /// extension (ARMv8.2+). Never supported on x86, as the AVX paths are never supported on ARM64, so the
+    /// ranking only ever compares it with <see cref="Scalar"/>.
+    /// </summary>
+    Neon,
 }
 
 /// <summary>
 /// Which ISA paths this machine supports and the one every operator's default entry point uses,
-/// <see cref="Current"/>: read once from the environment variable <c>BOOLNET_ISA=scalar|avx2|avx512</c>,
+/// <see cref="Current"/>: read once from the environment variable <c>BOOLNET_ISA=scalar|avx2|avx512|neon</c>,
 /// else the best supported path, and never changed afterwards. Tests and benchmarks that need another
 /// path pass an explicit <see cref="Isa"/> to the operator; CI reruns the ISA-dependent tests in child
 /// processes under each value.
@@ -38,6 +46,7 @@ public static class IsaSelection
         Isa.Scalar => true,
         Isa.Avx2 => Avx2.IsSupported,
         Isa.Avx512 => Avx512F.IsSupported && Avx512BW.IsSupported && Avx512Vbmi.IsSupported,
+        Isa.Neon => AdvSimd.Arm64.IsSupported,
         _ => false,
     };
 
@@ -55,13 +64,14 @@ public static class IsaSelection
     public static Isa Require(Isa isa) =>
         IsSupported(isa) ? isa : throw new PlatformNotSupportedException($"{Name(isa)} is not supported on this machine");
 
-    /// <summary>Parses "scalar", "avx2" or "avx512" (case-insensitive).</summary>
+    /// <summary>Parses "scalar", "avx2", "avx512" or "neon" (also "advsimd"; case-insensitive).</summary>
     public static Isa Parse(string text) => text.Trim().ToLowerInvariant() switch
     {
         "scalar" => Isa.Scalar,
         "avx2" => Isa.Avx2,
         "avx512" or "avx-512" => Isa.Avx512,
-        _ => throw new ArgumentException($"unknown ISA '{text}': expected scalar, avx2 or avx512"),
+        "neon" or "advsimd" => Isa.Neon,
+        _ => throw new ArgumentException($"unknown ISA '{text}': expected scalar, avx2, avx512 or neon"),
     };
 
     /// <summary>Lower-case name as used by BOOLNET_ISA and in reports.</summary>

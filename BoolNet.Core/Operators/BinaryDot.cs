@@ -59,6 +59,11 @@ public static unsafe class BinaryDot
             // The vector loops stop before the last whole vector that would not fit; scalar popcnt finishes.
             if (isa == Isa.Avx512) count += Avx512(pa, pb, full, ref w);
             else if (isa == Isa.Avx2) count += Avx2Words(pa, pb, full, ref w);
+            else if (isa == Isa.Neon)
+            {
+                count += NeonBinaryGemm.XorCount(pa, pb, full);
+                w = full;
+            }
             for (; w < full; w++) count += BitOperations.PopCount(pa[w] ^ pb[w]);
         }
         return count;

@@ -10,8 +10,9 @@ namespace BoolNet.Core.Operators;
 /// The folded threshold of an inference layer (batch norm + threshold on an integer pre-activation, see
 /// docs/ALGORITHMS.md section 2): output bit j = [v_j &lt;= T_j] XOR f_j, packed 64 per word with a zero tail.
 /// One entry point; the ISA (<see cref="IsaSelection.Current"/> unless the caller passes one) picks the
-/// compare width: 16 lanes (AVX-512, where 512-bit vectors are hardware-accelerated), 8 lanes (AVX2), or the
-/// scalar reference loop. A vector compare gives all its lane masks in one vpmovmskb-style extract, so a word
+/// compare width: 16 lanes (AVX-512, where 512-bit vectors are hardware-accelerated), 8 lanes (AVX2), a whole
+/// word of 4-lane compares narrowed and summed pairwise (NEON, <see cref="NeonBitPacking"/>), or the scalar
+/// reference loop. A vector compare gives all its lane masks in one vpmovmskb-style extract, so a word
 /// of 64 outputs costs 4 (or 8) compares instead of 64 branches.
 /// </summary>
 public static class ThresholdPacking
@@ -29,13 +30,18 @@ public static class ThresholdPacking
         if (values.Length < n) throw new ArgumentException($"{values.Length} values for {n} thresholds");
         if (flips.Length < words || output.Length < words) throw new ArgumentException($"{n} thresholds need {words} flip and output words");
         Isa path = IsaSelection.Require(isa ?? IsaSelection.Current);
-        bool wide = path == Isa.Avx512 && Vector512.IsHardwareAccelerated, narrow = path != Isa.Scalar && !wide;
+        bool wide = path == Isa.Avx512 && Vector512.IsHardwareAccelerated, narrow = path is Isa.Avx2 or Isa.Avx512 && !wide;
         for (int w = 0; w < words; w++)
         {
             int start = w << 6, end = Math.Min(n, start + 64);
             ulong word = 0;
             int j = start;
-            if (wide)
+            if (path == Isa.Neon && end - start == 64)
+            {
+                word = NeonBitPacking.LessOrEqualWord(values.Slice(start, 64), thresholds.Slice(start, 64));
+                j = end;
+            }
+            else if (wide)
             {
                 for (; j + 16 <= end; j += 16)
                 {

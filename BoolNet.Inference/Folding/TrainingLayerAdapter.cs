@@ -150,7 +150,7 @@ public sealed class TrainingLayerAdapter : InferenceLayer
 /// <see cref="RealMaxPool.ComparisonKindName"/>); each name keeps the attributes it has always had, so
 /// files written before and after read the same.
 /// </summary>
-public static class WrappedKinds
+internal static class WrappedKinds
 {
     private static readonly HashSet<string> Kinds = ["boolean-conv2d", "boolean-maxpool", "flatten", RealConvolution2D.KindName, RealMaxPool.KindName,
         "integer-linear", "layer-norm", "relu", "integer-convolution", RealConvolution2D.ComparisonKindName, RealMaxPool.ComparisonKindName];

@@ -21,7 +21,10 @@ public sealed class BooleanDenseLayer : InferenceLayer
         if (rule.Count != weights.Rows) throw new ArgumentException($"{weights.Rows} neurons but a rule for {rule.Count}");
         Weights = weights;
         Rule = rule;
+        _packed = BinaryGemm.PackWeights(weights);
     }
+
+    private readonly PackedWeights _packed; // W in the layout of the process ISA's path, packed once
 
     /// <summary>The file kind.</summary>
     public const string KindName = "boolean-dense";
@@ -49,7 +52,7 @@ public sealed class BooleanDenseLayer : InferenceLayer
     {
         int n = Weights.Rows, words = Weights.WordsPerRow, outWords = BitMatrix.WordsFor(n);
         Span<int> counts = scratch.Ints((long)count * n); // c [count, n]
-        CountRows(CountOperation.Xor, input.Words.AsSpan(0, count * words), Weights.Words, count, n, words, counts);
+        BinaryGemm.CountXor(input.Words.AsSpan(0, count * words), count, _packed, counts, threads: 1);
         Span<ulong> y = output.RequireWords((long)count * outWords);
         for (int k = 0; k < count; k++) Rule.Pack(counts.Slice(k * n, n), y.Slice(k * outWords, outWords));
     }

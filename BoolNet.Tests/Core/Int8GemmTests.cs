@@ -73,7 +73,8 @@ public class Int8GemmTests
         Assert.That(Int8Gemm.PathName(Isa.Scalar), Is.EqualTo("scalar"));
         foreach (Isa isa in IsaSelection.Supported.Where(i => i != Isa.Scalar))
         {
-            string expected = System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? "avx-vnni" : isa == Isa.Avx512 ? "avx512-maddubs" : "avx2-maddubs";
+            string expected = isa == Isa.Neon ? (System.Runtime.Intrinsics.Arm.Dp.IsSupported ? "neon-sdot" : "neon-smull")
+                : System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? "avx-vnni" : isa == Isa.Avx512 ? "avx512-maddubs" : "avx2-maddubs";
             Assert.That(Int8Gemm.PathName(isa), Is.EqualTo(expected), isa.ToString());
         }
         Assert.That(Int8Gemm.Prepare(new sbyte[6], 2, 3).Isa, Is.EqualTo(IsaSelection.Current));

@@ -18,19 +18,21 @@ public class KernelIsaSelectionTests
     [TestCase("AVX2", Isa.Avx2)]
     [TestCase(" avx512 ", Isa.Avx512)]
     [TestCase("avx-512", Isa.Avx512)]
+    [TestCase("NEON", Isa.Neon)]
+    [TestCase("advsimd", Isa.Neon)]
     public void ParseAcceptsKnownNames(string text, Isa expected) => Assert.That(IsaSelection.Parse(text), Is.EqualTo(expected));
 
     [TestCase("sse")]
     [TestCase("avx")]
     [TestCase("")]
     public void ParseRejectsUnknownNames(string text) =>
-        Assert.That(() => IsaSelection.Parse(text), Throws.ArgumentException.With.Message.Contains("expected scalar, avx2 or avx512"));
+        Assert.That(() => IsaSelection.Parse(text), Throws.ArgumentException.With.Message.Contains("expected scalar, avx2, avx512 or neon"));
 
     [Test]
     public void NameAndParseRoundTripForEveryPath()
     {
         string[] names = Everything.Select(IsaSelection.Name).ToArray();
-        Assert.That(names, Is.EqualTo(new[] { "scalar", "avx2", "avx512" }));
+        Assert.That(names, Is.EqualTo(new[] { "scalar", "avx2", "avx512", "neon" }));
         Assert.That(names.Select(IsaSelection.Parse), Is.EqualTo(Everything));
     }
 
@@ -122,6 +124,7 @@ public class KernelIsaSelectionTests
         {
             Isa.Avx512 => "isa=avx512 gemm=avx512-packed bitplane=avx512",
             Isa.Avx2 => "isa=avx2 gemm=avx2-packed bitplane=avx2",
+            Isa.Neon => "isa=neon gemm=neon-tiles bitplane=neon",
             _ => "isa=scalar gemm=scalar bitplane=scalar",
         };
         foreach (Isa isa in IsaSelection.Supported)

@@ -21,7 +21,7 @@ public enum IdxElementType : byte
 }
 
 /// <summary>Facts about <see cref="IdxElementType"/>.</summary>
-public static class IdxElementTypes
+internal static class IdxElementTypes
 {
     /// <summary>True for the six codes the format defines.</summary>
     public static bool IsDefined(byte code) =>

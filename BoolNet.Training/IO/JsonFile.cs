@@ -12,7 +12,7 @@ namespace BoolNet.Training.IO;
 /// strings, NaN/Infinity allowed as named literals, written atomically. Reading errors are
 /// <see cref="DataException"/>s naming the file and, for bad JSON, the line and byte position.
 /// </summary>
-public static class JsonFile
+internal static class JsonFile
 {
     /// <summary>The options used by every method here (indented; for one-line JSON use <see cref="CompactOptions"/>).</summary>
     public static JsonSerializerOptions Options { get; } = CreateOptions(indented: true);

@@ -64,7 +64,7 @@ public enum LearningRateSchedule
 }
 
 /// <summary>Schedule arithmetic.</summary>
-public static class Schedules
+internal static class Schedules
 {
     /// <summary>The rate at <paramref name="step"/>.</summary>
     public static double Rate(double baseRate, LearningRateSchedule schedule, StepInfo step) => schedule switch

@@ -29,14 +29,23 @@ public static class BinaryGemm
         /// <summary>2x4 register tiles of ymm vpshufb lookups (<see cref="Avx2Tiles"/>).</summary>
         Avx2Tiles,
 
-        /// <summary>B in 4-row groups, Harley-Seal trees on ymm (<see cref="Avx2PackedKernel"/>).</summary>
+        /// <summary>
+        /// B in 4-row groups, Harley-Seal trees on ymm: XOR on prefix-XOR packings (<see cref="PrefixDriver{TKernel}"/>,
+        /// <see cref="Avx2PrefixKernel"/>), AND on plain interleaving (<see cref="Avx2PackedKernel"/>).
+        /// </summary>
         Avx2Packed,
 
         /// <summary>4x4 register tiles of zmm vpermb lookups (<see cref="Avx512LookupTiles"/>).</summary>
         Avx512Tiles,
 
-        /// <summary>B in 8-row groups, Harley-Seal trees with vpternlogq (<see cref="Avx512PackedKernel"/>).</summary>
+        /// <summary>
+        /// B in 8-row groups, Harley-Seal trees with vpternlogq: XOR on prefix-XOR packings (<see cref="Avx512PrefixKernel"/>),
+        /// AND on plain interleaving (<see cref="Avx512PackedKernel"/>).
+        /// </summary>
         Avx512Packed,
+
+        /// <summary>2x4 register tiles of NEON CNT + UADALP (<see cref="NeonBinaryGemm"/>).</summary>
+        NeonTiles,
     }
 
     /// <summary>
@@ -54,13 +63,14 @@ public static class BinaryGemm
         Isa.Avx512 => Path.Avx512Tiles,
         Isa.Avx2 when PackedDriver<Avx2PackedKernel, Avx2Tiles>.Applies(n, words) => Path.Avx2Packed,
         Isa.Avx2 => Path.Avx2Tiles,
+        Isa.Neon => Path.NeonTiles,
         _ => Path.Scalar,
     };
 
     /// <summary>
     /// The name of the path <see cref="Count(CountOperation, ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int, int, Span{int}, int, Isa?)"/>
     /// takes against <paramref name="n"/> B rows of <paramref name="words"/> words ("scalar", "avx2-tiles",
-    /// "avx2-packed", "avx512-tiles", "avx512-packed"), for benchmark reports and the dispatch tests.
+    /// "avx2-packed", "avx512-tiles", "avx512-packed", "neon-tiles"), for benchmark reports and the dispatch tests.
     /// </summary>
     /// <param name="n">B rows</param>
     /// <param name="words">64-bit words per row</param>
@@ -71,6 +81,7 @@ public static class BinaryGemm
         Path.Avx2Packed => "avx2-packed",
         Path.Avx512Tiles => "avx512-tiles",
         Path.Avx512Packed => "avx512-packed",
+        Path.NeonTiles => "neon-tiles",
         _ => "scalar",
     };
 
@@ -160,6 +171,47 @@ public static class BinaryGemm
     }
 
     /// <summary>
+    /// Packs fixed weights <paramref name="weights"/> ([n, K], the B of later XOR counts) once, in the layout
+    /// of the path chosen for them on <paramref name="isa"/> (see <see cref="PackedWeights"/>).
+    /// </summary>
+    /// <param name="weights">[n, K] bits; must not change while the packing is in use</param>
+    /// <param name="isa">null for <see cref="IsaSelection.Current"/></param>
+    public static PackedWeights PackWeights(BitMatrix weights, Isa? isa = null)
+    {
+        Isa path = IsaSelection.Require(isa ?? IsaSelection.Current);
+        int n = weights.Rows, words = weights.WordsPerRow;
+        return Choose(path, n, words) switch
+        {
+            Path.Avx512Packed => new PackedWeights(weights, path, PrefixDriver<Avx512PrefixKernel>.PackAhead(weights.Words, n, words),
+                PrefixDriver<Avx512PrefixKernel>.PaddedWords(words)),
+            Path.Avx2Packed => new PackedWeights(weights, path, PrefixDriver<Avx2PrefixKernel>.PackAhead(weights.Words, n, words),
+                PrefixDriver<Avx2PrefixKernel>.PaddedWords(words)),
+            _ => new PackedWeights(weights, path, null, words),
+        };
+    }
+
+    /// <summary>
+    /// C[i, j] = popcount(A[i, :] XOR W[j, :]) against weights packed by <see cref="PackWeights"/>: the
+    /// same counts as <see cref="Count(CountOperation, ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int, int, Span{int}, int, Isa?)"/>
+    /// on the packing's ISA, without B's per-call packing. On one thread nothing is allocated.
+    /// </summary>
+    /// <param name="a">[m, words] with zero tails</param>
+    /// <param name="m">A rows</param>
+    /// <param name="weights">the packed B [n, words]</param>
+    /// <param name="c">[m, n] output</param>
+    /// <param name="threads">threads to use (0: every processor)</param>
+    public static void CountXor(ReadOnlySpan<ulong> a, int m, PackedWeights weights, Span<int> c, int threads)
+    {
+        BitMatrix b = weights.Weights;
+        if (weights.Prefix is null)
+            Count(CountOperation.Xor, a, b.Words, m, b.Rows, b.WordsPerRow, c, threads, weights.Isa);
+        else if (weights.Isa == Isa.Avx512)
+            PrefixDriver<Avx512PrefixKernel>.CountPacked(a, m, b.Rows, b.WordsPerRow, weights.PaddedWords, weights.Prefix, c, threads);
+        else
+            PrefixDriver<Avx2PrefixKernel>.CountPacked(a, m, b.Rows, b.WordsPerRow, weights.PaddedWords, weights.Prefix, c, threads);
+    }
+
+    /// <summary>
     /// Rows [rowStart, rowEnd) of A against all of B on the calling thread:
     /// counts[(i - rowStart) * n + j] = popcount(op(A[i, :], B[j, :])). A block of the product, as a thread of
     /// <see cref="Count(CountOperation, ReadOnlySpan{ulong}, ReadOnlySpan{ulong}, int, int, int, Span{int}, int, Isa?)"/> computes it.
@@ -187,6 +239,9 @@ public static class BinaryGemm
         bool xor = operation == CountOperation.Xor;
         switch (path)
         {
+            case Path.Avx512Packed when xor:
+                PrefixDriver<Avx512PrefixKernel>.Count(a, b, rowStart, rowEnd, n, words, counts);
+                break;
             case Path.Avx512Packed:
                 PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
                 break;
@@ -196,6 +251,9 @@ public static class BinaryGemm
             case Path.Avx512Tiles:
                 TileDriver.Run<Avx512LookupTiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
                 break;
+            case Path.Avx2Packed when xor:
+                PrefixDriver<Avx2PrefixKernel>.Count(a, b, rowStart, rowEnd, n, words, counts);
+                break;
             case Path.Avx2Packed:
                 PackedDriver<Avx2PackedKernel, Avx2Tiles>.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
                 break;
@@ -204,6 +262,9 @@ public static class BinaryGemm
                 break;
             case Path.Avx2Tiles:
                 TileDriver.Run<Avx2Tiles, AndVectors>(a, b, rowStart, rowEnd, n, words, counts);
+                break;
+            case Path.NeonTiles:
+                NeonBinaryGemm.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
                 break;
             default:
                 ScalarBinaryGemm.Count(operation, a, b, rowStart, rowEnd, n, words, counts);
@@ -221,6 +282,16 @@ public static class BinaryGemm
         if (path == Path.Avx512Packed)
         {
             PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.CountParallel(operation, a, b, m, n, words, c, threads);
+            return;
+        }
+        if (path == Path.Avx2Packed && operation == CountOperation.Xor)
+        {
+            PrefixDriver<Avx2PrefixKernel>.CountParallel(a, b, m, n, words, c, threads);
+            return;
+        }
+        if (path == Path.Avx512Packed && operation == CountOperation.Xor)
+        {
+            PrefixDriver<Avx512PrefixKernel>.CountParallel(a, b, m, n, words, c, threads);
             return;
         }
         if (path == Path.Avx2Packed)

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using BoolNet.Core.Execution;
 
@@ -18,7 +19,9 @@ namespace BoolNet.Core.Operators;
 /// vector ISA when the CPU has it. .NET 10 exposes vpdpbusd only in this VEX 256-bit form
 /// (<see cref="AvxVnni"/>): there is no 512-bit (AVX512-VNNI) API, so a zmm VNNI path cannot be written;</item>
 /// <item>AVX2 and AVX-512 BW: vpmaddubsw with an exact sign trick (see <see cref="Int8Tiles"/>), on CPUs
-/// without AVX-VNNI.</item>
+/// without AVX-VNNI;</item>
+/// <item>ARM64 AdvSimd: SDOT by element where the CPU has the dot-product extension (Dp), else widening
+/// multiplies, both on recentred samples (see <see cref="NeonInt8Tiles"/>).</item>
 /// </list>
 /// Threads split the samples; every output is computed whole by one thread, so neither the path nor
 /// the thread count changes a result. One thread allocates nothing (the batch-1 inference path).
@@ -68,7 +71,7 @@ public static class Int8Gemm
         /// <summary>The panel layout (vector paths); empty for the scalar path.</summary>
         internal sbyte[] Panels { get; }
 
-        /// <summary>128 * sum_i W[j, i] per neuron, zero padded to whole panels (the vpmaddubsw paths); else empty.</summary>
+        /// <summary>128 * sum_i W[j, i] per neuron, zero padded to whole panels (the vpmaddubsw and NEON paths); else empty.</summary>
         internal int[] Corrections { get; }
 
         /// <summary>ceil(k / 4).</summary>
@@ -82,6 +85,7 @@ public static class Int8Gemm
     internal static Int8Kernel Choose(Isa isa) => isa switch
     {
         Isa.Scalar => Int8Kernel.Scalar,
+        Isa.Neon => Dp.IsSupported ? Int8Kernel.NeonDot : Int8Kernel.NeonMultiply,
         // One vpdpbusd does the work of four vpmaddubsw-trick instructions; on Zen 4 a ymm VNNI
         // product also beats the zmm trick (zmm runs as two 256-bit halves there; BoolNet.Bench int8).
         _ when AvxVnni.IsSupported => Int8Kernel.AvxVnni,
@@ -96,18 +100,22 @@ public static class Int8Gemm
         Int8Kernel.Avx2Madd => Avx2.IsSupported,
         Int8Kernel.AvxVnni => AvxVnni.IsSupported,
         Int8Kernel.Avx512Madd => Avx512BW.IsSupported,
+        Int8Kernel.NeonDot => AdvSimd.Arm64.IsSupported && Dp.IsSupported,
+        Int8Kernel.NeonMultiply => AdvSimd.Arm64.IsSupported,
         _ => false,
     };
 
     /// <summary>Every path this CPU can run (tests and benchmarks compare them all).</summary>
     internal static IReadOnlyList<Int8Kernel> SupportedKernels { get; } = Enum.GetValues<Int8Kernel>().Where(IsSupported).ToArray();
 
-    /// <summary>A path's name in reports: "scalar", "avx2-maddubs", "avx-vnni" or "avx512-maddubs".</summary>
+    /// <summary>A path's name in reports: "scalar", "avx2-maddubs", "avx-vnni", "avx512-maddubs", "neon-sdot" or "neon-smull".</summary>
     internal static string Name(Int8Kernel kernel) => kernel switch
     {
         Int8Kernel.Avx2Madd => "avx2-maddubs",
         Int8Kernel.AvxVnni => "avx-vnni",
         Int8Kernel.Avx512Madd => "avx512-maddubs",
+        Int8Kernel.NeonDot => "neon-sdot",
+        Int8Kernel.NeonMultiply => "neon-smull",
         _ => "scalar",
     };
 
@@ -141,7 +149,7 @@ public static class Int8Gemm
             return new PreparedWeights(outputs, depth, isa, kernel, weights.ToArray(), [], []);
         int quads = (depth + 3) / 4, panels = (outputs + PanelWidth - 1) / PanelWidth;
         var layout = new sbyte[(long)panels * quads * 64];
-        bool corrected = kernel is Int8Kernel.Avx2Madd or Int8Kernel.Avx512Madd;
+        bool corrected = kernel is Int8Kernel.Avx2Madd or Int8Kernel.Avx512Madd or Int8Kernel.NeonDot or Int8Kernel.NeonMultiply;
         var corrections = corrected ? new int[panels * PanelWidth] : [];
         for (int j = 0; j < outputs; j++)
         {
@@ -207,6 +215,12 @@ public static class Int8Gemm
             case Int8Kernel.Avx512Madd:
                 Int8Tiles.RunWide(weights, rows, end - start, output);
                 break;
+            case Int8Kernel.NeonDot:
+                NeonInt8Tiles.Run<NeonDotQuads>(weights, rows, end - start, output);
+                break;
+            case Int8Kernel.NeonMultiply:
+                NeonInt8Tiles.Run<NeonMultiplyQuads>(weights, rows, end - start, output);
+                break;
             default:
                 Reference(weights.Rows, n, k, rows, end - start, output);
                 break;
@@ -243,4 +257,10 @@ internal enum Int8Kernel
 
     /// <summary>zmm vpmaddubsw with the sign trick (AVX-512 BW without AVX-VNNI).</summary>
     Avx512Madd,
+
+    /// <summary>ARM64 SDOT by element on recentred samples (AdvSimd with the dot-product extension).</summary>
+    NeonDot,
+
+    /// <summary>ARM64 SMULL/ADDP/SADALP on recentred samples (AdvSimd without Dp).</summary>
+    NeonMultiply,
 }

@@ -268,7 +268,7 @@ internal static class DenseByteProducts
         CheckLength(output.Length, (long)rows * columns, "output");
         if (offsets is not null) CheckLength(offsets.Length, rows, "offsets");
         if (rows == 0 || columns == 0) return;
-        if (isa == Isa.Scalar || !IsaSelection.IsSupported(isa)) throw new PlatformNotSupportedException($"the byte-product tile needs AVX2, not {isa}");
+        if (isa is not (Isa.Avx2 or Isa.Avx512) || !IsaSelection.IsSupported(isa)) throw new PlatformNotSupportedException($"the byte-product tile needs AVX2, not {isa}");
         long pairMax = 2L * SparseByteProducts.MaxAbs(MemoryMarshal.Cast<int, sbyte>(pairedA.AsSpan(0, rows * pairs))) * valueMax;
         if (pairMax > short.MaxValue) throw new ArgumentException($"a pair of products reaches {pairMax}, past the int16 lanes of vpmaddubsw");
         int chunk = (int)Math.Min(int.MaxValue, short.MaxValue / Math.Max(1, pairMax));

@@ -167,6 +167,10 @@ public static class SignalProducts
     internal static SignalAlgorithm Choose(Product product, Isa isa, SignalLevels z, int contraction)
     {
         if (isa == Isa.Scalar) return SignalAlgorithm.Reference;
+        // ARM64 has no byte-product tile (the dense and sparse paths are AVX2/AVX-512 code): the reference,
+        // or for long contractions the planes, whose popcount GEMMs run on NEON.
+        if (isa == Isa.Neon)
+            return product == Product.InputSignal || contraction <= ShortBatchLimit ? SignalAlgorithm.Reference : SignalAlgorithm.Planes;
         return product switch
         {
             Product.InputSignal => SignalAlgorithm.DenseBytes,

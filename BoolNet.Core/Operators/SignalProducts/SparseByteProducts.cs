@@ -75,7 +75,7 @@ internal static class SparseByteProducts
         if (offsets is not null && offsets.Length < rows) throw new ArgumentException($"offsets hold {offsets.Length}, need {rows}");
         if (rows == 0 || columns == 0) return;
         Isa path = isa;
-        if (path == Isa.Scalar || !IsaSelection.IsSupported(path)) throw new PlatformNotSupportedException($"the sparse byte products need AVX2, not {path}");
+        if (path is not (Isa.Avx2 or Isa.Avx512) || !IsaSelection.IsSupported(path)) throw new PlatformNotSupportedException($"the sparse byte products need AVX2, not {path}");
         long pairMax = 2L * MaxAbs(a.AsSpan(0, count * rows)) * Max(b.AsSpan(0, count * columns));
         if (pairMax > short.MaxValue) throw new ArgumentException($"a pair of products reaches {pairMax}, past the int16 lanes of vpmaddubsw");
         int chunk = (int)Math.Min(int.MaxValue, short.MaxValue / Math.Max(1, pairMax));

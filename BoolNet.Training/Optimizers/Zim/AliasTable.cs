@@ -11,7 +11,7 @@ namespace BoolNet.Training.Optimizers.Zim;
 /// O(d + n): at n = d = millions it is several times faster than sequential conditional binomials,
 /// whose every coordinate pays a log and an exp.
 /// </summary>
-public sealed class AliasTable
+internal sealed class AliasTable
 {
     // One 16-byte entry per column, so a draw touches one cache line (at d = millions the table
     // lives in DRAM and each draw is a random access).

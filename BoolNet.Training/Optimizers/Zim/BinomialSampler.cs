@@ -15,7 +15,7 @@ namespace BoolNet.Training.Optimizers.Zim;
 /// </list>
 /// p &gt; 1/2 uses the symmetry Binomial(n, p) = n - Binomial(n, 1-p).
 /// </summary>
-public static class BinomialSampler
+internal static class BinomialSampler
 {
     private const int FactorialTableSize = 256;
     private static readonly double[] LogFactorialTable = BuildLogFactorials();

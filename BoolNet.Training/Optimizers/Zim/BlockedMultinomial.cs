@@ -14,7 +14,7 @@ namespace BoolNet.Training.Optimizers.Zim;
 /// alias table (1 MiB) stays in cache instead of costing a DRAM miss per draw.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The per-thread alias tables live as long as the optimizer that owns the sampler; the worker threads that hold them live as long as the process.")]
-public sealed class BlockedMultinomial
+internal sealed class BlockedMultinomial
 {
     /// <summary>Coordinates per block.</summary>
     public const int BlockSize = 1 << 16;

@@ -11,7 +11,7 @@ namespace BoolNet.Training.Optimizers.Zim;
 /// (no drift from subtracting a running prefix). One linear pass over d with O(1) expected work per
 /// coordinate when n*p_i is small; counts always sum to n.
 /// </summary>
-public static class MultinomialSampler
+internal static class MultinomialSampler
 {
     /// <summary>
     /// Draws Multinomial(<paramref name="n"/>, w / sum w) into <paramref name="counts"/> (overwritten).

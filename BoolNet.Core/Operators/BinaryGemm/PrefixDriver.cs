@@ -1,0 +1,164 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+using BoolNet.Core.Execution;
+
+namespace BoolNet.Core.Operators;
+
+/// <summary>One ISA's tiles over prefix-packed operands (<see cref="PrefixPacking"/>).</summary>
+internal unsafe interface IPrefixKernel
+{
+    /// <summary>B rows per prefix group (the qword lanes of the kernel's vector).</summary>
+    static abstract int GroupRows { get; }
+
+    /// <summary>
+    /// Writes counts[i * n + j] for A rows i &lt; rows (A packed in 4-row groups) and the B rows j of groups
+    /// [groupStart, groupEnd) (those under n).
+    /// </summary>
+    static abstract void Block(ulong* packedA, int rows, ulong* packedB, int padded, int groupStart, int groupEnd, int n, int* counts);
+}
+
+/// <summary>
+/// Driver of the XOR count on prefix-packed operands (<see cref="PrefixPacking"/>,
+/// <see cref="Avx2PrefixKernel"/>, <see cref="Avx512PrefixKernel"/>): packs B (once per call, once for all threads) and the calling
+/// thread's A rows, then passes every A row over blocks of B groups small enough to stay in L1 while
+/// the rows go by, so the shape's size never leaves the kernel waiting on L2 (A's prefix rows stream
+/// once per block). Every output is written (not added) by one tile on one thread, so neither the
+/// blocking nor the thread count changes a result.
+/// </summary>
+internal static unsafe class PrefixDriver<TKernel>
+    where TKernel : struct, IPrefixKernel
+{
+    /// <summary>Words per Harley-Seal tree: rows are padded to a multiple of it.</summary>
+    public const int TreeWords = 8;
+
+    /// <summary>Words per row of the packings.</summary>
+    public static int PaddedWords(int words) => PrefixPacking.PaddedWords(words, TreeWords);
+
+    /// <summary>Packs B ahead (<see cref="PackedWeights"/>).</summary>
+    public static ulong[] PackAhead(ReadOnlySpan<ulong> b, int n, int words)
+    {
+        int padded = PaddedWords(words);
+        var packed = new ulong[Math.Max(1, PrefixPacking.Length(n, padded, TKernel.GroupRows))];
+        fixed (ulong* source = b)
+        fixed (ulong* target = packed)
+            if (n > 0) PrefixPacking.Pack(source, 0, n, words, padded, target, TKernel.GroupRows);
+        return packed;
+    }
+
+    /// <summary>Bytes of B's prefix groups per cache block (half of a 32 KiB L1 data cache).</summary>
+    private const int L1BlockBytes = 16 * 1024;
+
+    /// <summary>Rows [rowStart, rowEnd) of A against all of B: counts[(i - rowStart) * n + j] = popcount(A[i] XOR B[j]).</summary>
+    public static void Count(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int rowStart, int rowEnd, int n, int words, Span<int> counts)
+    {
+        Check(a, b, rowStart, rowEnd, n, words, counts);
+        if (rowEnd == rowStart || n == 0) return;
+        int padded = PaddedWords(words);
+        ulong[] packedB = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded, TKernel.GroupRows));
+        try
+        {
+            fixed (ulong* pb = b)
+            fixed (ulong* target = packedB)
+                PrefixPacking.Pack(pb, 0, n, words, padded, target, TKernel.GroupRows);
+            Run(a, rowStart, rowEnd, n, words, padded, packedB, counts);
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(packedB);
+        }
+    }
+
+    /// <summary>The whole product on <paramref name="threads"/> threads: B packed once, A's rows split in chunks.</summary>
+    public static void CountParallel(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, Span<int> counts, int threads)
+    {
+        Check(a, b, 0, m, n, words, counts);
+        if (m == 0 || n == 0) return;
+        int padded = PaddedWords(words);
+        ulong[] packedB = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded, TKernel.GroupRows));
+        try
+        {
+            fixed (ulong* pb = b)
+            fixed (ulong* target = packedB)
+                PrefixPacking.Pack(pb, 0, n, words, padded, target, TKernel.GroupRows);
+            CountPacked(a, m, n, words, padded, packedB, counts, threads);
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(packedB);
+        }
+    }
+
+    /// <summary>
+    /// A against a B packed ahead (<see cref="PackedWeights"/>): on one thread nothing but A's packing
+    /// (pooled) happens per call; with more, A's rows split in chunks as in <see cref="CountParallel"/>.
+    /// </summary>
+    public static void CountPacked(ReadOnlySpan<ulong> a, int m, int n, int words, int padded, ulong[] packedB,
+        Span<int> counts, int threads)
+    {
+        if (a.Length < (long)m * words) throw new ArgumentException($"A holds {a.Length} words, needs {(long)m * words}");
+        if (counts.Length < (long)m * n) throw new ArgumentException($"counts hold {counts.Length} ints, need {(long)m * n}");
+        if (packedB.Length < PrefixPacking.Length(n, padded, TKernel.GroupRows)) throw new ArgumentException("packed B too small");
+        if (m == 0 || n == 0) return;
+        if (Threading.Resolve(threads) == 1 || (long)m * n * words < 1 << 16)
+        {
+            Run(a, 0, m, n, words, padded, packedB, counts);
+            return;
+        }
+        {
+            fixed (ulong* pa = a)
+            fixed (int* pc = counts)
+            {
+                // Spans cannot cross into the parallel lambda; the arrays behind them stay pinned for its duration.
+                ulong* aPointer = pa;
+                int* cPointer = pc;
+                int aLength = m * words;
+                Threading.For(m, threads, (start, end) =>
+                {
+                    var aSpan = new ReadOnlySpan<ulong>(aPointer, aLength);
+                    var cSpan = new Span<int>(cPointer + (long)start * n, (end - start) * n);
+                    Run(aSpan, start, end, n, words, padded, packedB, cSpan);
+                }, alignment: PrefixPacking.GroupRows, work: (long)m * n * words);
+            }
+        }
+    }
+
+    private static void Check(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int rowStart, int rowEnd, int n, int words, Span<int> counts)
+    {
+        int rows = rowEnd - rowStart;
+        if (rows < 0 || rowStart < 0) throw new ArgumentException($"bad row range [{rowStart}, {rowEnd})");
+        if (a.Length < (long)rowEnd * words) throw new ArgumentException($"A holds {a.Length} words, rows up to {rowEnd} need {(long)rowEnd * words}");
+        if (b.Length < (long)n * words) throw new ArgumentException($"B holds {b.Length} words, needs {(long)n * words}");
+        if (counts.Length < (long)rows * n) throw new ArgumentException($"counts hold {counts.Length} ints, need {(long)rows * n}");
+    }
+
+    /// <summary>Packs rows [rowStart, rowEnd) of A and runs the blocked tiles against the packed B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run(ReadOnlySpan<ulong> a, int rowStart, int rowEnd, int n, int words, int padded,
+        ulong[] packedB, Span<int> counts)
+    {
+        int rows = rowEnd - rowStart;
+        ulong[] packedA = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(rows, padded));
+        try
+        {
+            fixed (ulong* pa = a)
+            fixed (ulong* pap = packedA)
+            fixed (ulong* pbp = packedB)
+            fixed (int* pc = counts)
+            {
+                PrefixPacking.Pack(pa, rowStart, rowEnd, words, padded, pap);
+                int groupRows = TKernel.GroupRows;
+                int groups = (n + groupRows - 1) / groupRows;
+                long groupBytes = (long)groupRows * padded * sizeof(ulong);
+                // Blocks of B groups (an even count: the AVX2 tiles take two) that stay in L1 while all A rows pass.
+                int blockGroups = Math.Max(2, (int)(L1BlockBytes / groupBytes) / 2 * 2);
+                for (int blockStart = 0; blockStart < groups; blockStart += blockGroups)
+                    TKernel.Block(pap, rows, pbp, padded, blockStart, Math.Min(groups, blockStart + blockGroups), n, pc);
+            }
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(packedA);
+        }
+    }
+}
