@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BoolNet.Commands;
 using BoolNet.Training.Compare;
 using BoolNet.Training.Data;
 using BoolNet.Training.Optimizers.Zim;
@@ -18,23 +19,23 @@ internal static partial class TrainingCommands
         var model = new Option<string>("--model", "-m") { Description = "Architecture: cnn (the paper's small CNN) or mlp (784-128-10)", DefaultValueFactory = _ => "cnn" };
         var optimizers = new Option<string>("--optimizers") { Description = "Optimizers to compare, comma-separated: sgd (float weights), zim (integer weights), bold (Boolean weights, flip-with-reset)", DefaultValueFactory = _ => "sgd,zim,bold" };
         var seeds = new Option<string>("--seeds") { Description = "Seeds: a count N (seeds 1..N) or a list, e.g. 1,2,3", DefaultValueFactory = _ => "3" };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs per run", DefaultValueFactory = _ => 2 };
-        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 64 };
-        var evaluateEvery = new Option<int>("--eval-every") { Description = "Evaluate on the test split every N batches (0: once per epoch)", DefaultValueFactory = _ => 0 };
-        var trainLimit = new Option<int>("--train-limit") { Description = "Use only the first N training images (0: all)" };
-        var testLimit = new Option<int>("--test-limit") { Description = "Use only the first N test images (0: all)" };
-        var rate = new Option<double>("--lr") { Description = "SGD learning rate (no momentum)", DefaultValueFactory = _ => 0.01 };
-        var eta = new Option<double?>("--eta") { Description = "ZIM learning rate: probability that a step is taken (1 - zero-inflation)" };
-        var etaMinimum = new Option<double>("--eta-min") { Description = "Final eta of the cosine schedule" };
+        var epochs = NumericOptions.Integer("--epochs", "Epochs per run (1..1000000)", 1, 1_000_000, 2);
+        var batch = NumericOptions.Integer("--batch", "Batch size (1..65536)", 1, 65536, 64);
+        var evaluateEvery = NumericOptions.Integer("--eval-every", "Evaluate on the test split every N batches (0: once per epoch)", 0, int.MaxValue, 0);
+        var trainLimit = NumericOptions.Integer("--train-limit", "Use only the first N training images (0: all)", 0, int.MaxValue, 0);
+        var testLimit = NumericOptions.Integer("--test-limit", "Use only the first N test images (0: all)", 0, int.MaxValue, 0);
+        var rate = NumericOptions.Real("--lr", "SGD learning rate (no momentum), above 0 and at most 10", 0, false, 10, 0.01);
+        var eta = NumericOptions.Real("--eta", "ZIM learning rate: probability that a step is taken (1 - zero-inflation), above 0 and at most 1", 0, false, 1);
+        var etaMinimum = NumericOptions.Real("--eta-min", "Final eta of the cosine schedule (0..1)", 0, true, 1, 0);
         var schedule = new Option<string>("--zim-schedule") { Description = "ZIM eta schedule: constant | cosine", DefaultValueFactory = _ => "constant" };
-        var smoothing = new Option<double?>("--smoothing") { Description = "ZIM Laplace smoothing c (> 0)" };
+        var smoothing = NumericOptions.Real("--smoothing", "ZIM Laplace smoothing c, above 0 and at most 1e6", 0, false, 1e6);
         var trials = new Option<string>("--trials") { Description = "ZIM trial count: global (n = factor * d over all integer weights) | per-tensor (n = numel^(1/ndim))", DefaultValueFactory = _ => "global" };
-        var trialFactor = new Option<double>("--trial-factor") { Description = "Global mode: n = round(factor * d)", DefaultValueFactory = _ => 1.0 };
+        var trialFactor = NumericOptions.Real("--trial-factor", "Global mode: n = round(factor * d), above 0 and at most 1000", 0, false, 1000, 1.0);
         var sampler = new Option<string>("--sampler") { Description = "Multinomial sampler: alias | conditional-binomial", DefaultValueFactory = _ => "alias" };
         var reference = new Option<bool>("--reference") { Description = "ZIM as in the public reference code: no zero-inflation (eta = 1), c = 1, n = d, global" };
-        var boldEta = new Option<double?>("--bold-eta") { Description = $"Flip-with-reset eta of the bold runs (default {Training.Models.ModelCatalog.BooleanComparisonOptimizer.LearningRate}, cosine schedule)" };
-        var initialScale = new Option<double>("--init-scale") { Description = "Integer weights start as round(A * U(-1, 1)); A", DefaultValueFactory = _ => Training.Models.ModelCatalog.DefaultIntegerInitialScale };
-        var threads = new Option<int>("--threads") { Description = "Threads (0: all cores); results do not depend on it" };
+        var boldEta = NumericOptions.Real("--bold-eta", $"Flip-with-reset eta of the bold runs, above 0 (default {Training.Models.ModelCatalog.BooleanComparisonOptimizer.LearningRate}, cosine schedule)", 0, false, 1e9);
+        var initialScale = NumericOptions.Real("--init-scale", "Integer weights start as round(A * U(-1, 1)); A, 0..1e6", 0, true, 1e6, Training.Models.ModelCatalog.DefaultIntegerInitialScale);
+        var threads = NumericOptions.Threads($"Threads (0: all cores, at most {NumericOptions.MaximumThreads}); results do not depend on it");
         var dataset = new Option<string>("--dataset") { Description = $"Dataset name ({string.Join(", ", DatasetLoader.Names)})", DefaultValueFactory = _ => DatasetLoader.DefaultDataset };
         var data = new Option<string?>("--data") { Description = "Folder holding the dataset files" };
         var output = new Option<string?>("--out", "-o") { Description = "Output folder (default runs/compare-<model>)" };
@@ -111,15 +112,15 @@ internal static partial class TrainingCommands
             int[] values = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
             if (values.Length == 1 && !text.Contains(','))
             {
-                if (values[0] < 1) throw new FormatException();
+                if (values[0] < 1 || values[0] > 1000) throw new FormatException();
                 return Enumerable.Range(1, values[0]).ToArray();
             }
             if (values.Length == 0 || values.Distinct().Count() != values.Length) throw new FormatException();
             return values;
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
-            throw new ArgumentException($"--seeds '{text}': expected a positive count (e.g. 3) or distinct seeds separated by commas (e.g. 1,2,3)");
+            throw new ArgumentException($"--seeds '{NumericOptions.Printable(text)}': expected a count from 1 to 1000 (e.g. 3) or distinct whole-number seeds separated by commas (e.g. 1,2,3)");
         }
     }
 }

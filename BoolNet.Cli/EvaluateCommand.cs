@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BoolNet.Commands;
 using BoolNet.Layers;
 using BoolNet.Training;
 using BoolNet.Training.Data;
@@ -15,8 +16,8 @@ internal static partial class TrainingCommands
         var checkpoint = new Option<string?>("--checkpoint", "-c") { Description = "The same as RUN (older spelling)" };
         var dataset = new Option<string?>("--dataset") { Description = "Dataset name (default: the one the checkpoint was trained on)" };
         var data = new Option<string?>("--data") { Description = "Folder holding the dataset files" };
-        var threads = new Option<int?>("--threads") { Description = "Threads (default: all cores)" };
-        var limit = new Option<int?>("--limit") { Description = "Evaluate only the first N test images" };
+        var threads = NumericOptions.OptionalThreads($"Threads, 1..{NumericOptions.MaximumThreads} (default or 0: all cores)");
+        var limit = NumericOptions.Integer("--limit", "Evaluate only the first N test images (0 = all)", 0, int.MaxValue);
         var command = new Command("evaluate", "Test accuracy of a trained checkpoint") { run, checkpoint, dataset, data, threads, limit };
         command.SetAction(parse => CliErrors.Run(() =>
         {

@@ -14,6 +14,7 @@ internal sealed record TrainRequest
     public string? OutputDirectory { get; init; }
     public string? ResumeFrom { get; init; }
     public int? Threads { get; init; }
+    public bool Force { get; init; }
     public Func<ModelSettings, ModelSettings> EditSettings { get; init; } = s => s;
     public Func<TrainingOptions, TrainingOptions> EditOptions { get; init; } = o => o;
     /// <summary>--epochs as given: with --resume it extends (or keeps) the run's epochs.</summary>
@@ -55,7 +56,11 @@ internal static class TrainRunner
         string output = request.OutputDirectory
             ?? (resumePath is not null ? Path.GetDirectoryName(Path.GetFullPath(resumePath))! : Path.Combine("runs", entry.Name));
 
+        using RunFolder folder = RunFolder.Claim(output, resumePath, request.Force);
         Dataset data = DatasetLoader.Load(datasetName, request.DataDirectory);
+        if (resumed is null && entry.InputShape is { } expected && expected != data.Train.Shape)
+            throw new ArgumentException($"{entry.Name} is built for {expected} images; {data.Name} has {data.Train.Shape} " +
+                                        $"(use --dataset {entry.Dataset ?? "with that shape"}, or another model)");
         Network network = resumed is not null
             ? Checkpoint.BuildNetwork(resumePath!, resumed, data.Train.Shape, data.ClassCount)
             : entry.Build(data.Train.Shape, data.ClassCount, options.Seed, settings);
@@ -68,6 +73,12 @@ internal static class TrainRunner
         };
         int batches = trainer.BatchesPerEpoch(data);
         RunInvocation invocation = request.Invocation ?? new RunInvocation("boolnet train", DateTime.UtcNow);
+
+        // What the checkpoint reader would refuse is refused now, before an epoch is spent on it.
+        Checkpoint.Validate(header with { History = [] }, "training settings", long.MaxValue);
+        if ((long)options.BatchSize * Math.Max(settings.Hidden.DefaultIfEmpty(0).Max(), header.InputShape.Aggregate(1L, (a, b) => a * b)) > TrainingCommands.MaximumBatchValues)
+            throw new ArgumentException($"--batch {options.BatchSize} with hidden {string.Join(',', settings.Hidden)} on {data.Train.Shape} images needs more than " +
+                                        $"{TrainingCommands.MaximumBatchValues:N0} values per layer; use a smaller batch");
 
         var facts = new RunFacts
         {

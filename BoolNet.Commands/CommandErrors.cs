@@ -16,9 +16,19 @@ public static class CommandErrors
         }
         catch (Exception e) when (IsExpected(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {Printable(e.Message)}");
             return 1;
         }
+    }
+
+    /// <summary>A message safe for a terminal: control characters other than newline and tab (a decoder's NUL bytes, escapes) become '?'.</summary>
+    public static string Printable(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return string.Create(message.Length, message, (span, text) =>
+        {
+            for (int i = 0; i < text.Length; i++) span[i] = char.IsControl(text[i]) && text[i] is not ('\n' or '\t') ? '?' : text[i];
+        });
     }
 
     /// <summary>True for the failures a user can cause and fix (files, values, permissions), false for bugs.</summary>

@@ -14,8 +14,11 @@ namespace BoolNet.Commands;
 /// </summary>
 public static class ImageInput
 {
-    /// <summary>Largest IDX data (decompressed) a command reads: 1 GiB (MNIST's 60,000 training images are 47 MB).</summary>
-    public const long MaximumIdxBytes = 1L << 30;
+    /// <summary>
+    /// Largest IDX data (decompressed) <c>predict</c> reads: 128 MiB (MNIST's 60,000 training images are 47 MB).
+    /// predict holds the data about three times (file, images, batch), so this keeps it near 512 MiB.
+    /// </summary>
+    public const long MaximumIdxBytes = 1L << 27;
 
     /// <summary>Largest image a command decodes: 2^26 pixels (64 Mpx), checked on the declared size before decoding.</summary>
     public const long MaximumImagePixels = 1L << 26;
@@ -85,6 +88,10 @@ public static class ImageInput
             int got = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
             if (got < size) throw new InvalidDataException($"{path}: holds {got} data bytes, the header says {size} ({DimensionText(header, rank)})");
             if (stream.ReadByte() >= 0) throw new InvalidDataException($"{path}: trailing data after the {size} bytes the header declares ({DimensionText(header, rank)})");
+            // GZipStream ignores bytes after the last member; the file's last 4 bytes must be the gzip size field
+            // (RFC 1952 ISIZE) of the whole content, as the training reader requires.
+            if (BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(file.Length - 4)) != (uint)(offset + size))
+                throw new InvalidDataException($"{path}: trailing data after the gzip stream (bytes appended, or several gzip members; recompress as one)");
             return (dims, data);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
@@ -133,6 +140,88 @@ public static class ImageInput
         // A PNG stores at least one bit per pixel, deflated at most MaximumDeflateRatio to one.
         if (format == "PNG" && pixels / 8 > MaximumDeflateRatio * file.Length)
             throw new InvalidDataException($"{path}: PNG header declares {image.Width}x{image.Height} pixels, more than a {file.Length:N0}-byte PNG can hold");
+    }
+
+    /// <summary>
+    /// Checks what the decoder does not: a PNG's chunk lengths and CRCs up to its IEND chunk, a JPEG's
+    /// markers up to its end-of-image marker (a cut JPEG has none), a GIF's trailer byte. StbImageSharp
+    /// decodes damaged files of these formats without a word, so a damaged image would be classified
+    /// as if it were intact. Other formats pass unchanged.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is damaged (the message names it and the fault).</exception>
+    public static void CheckIntegrity(string path, byte[] file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        string? fault = Format(file) switch
+        {
+            "PNG" => PngFault(file),
+            "JPEG" => JpegFault(file),
+            "GIF" => file[^1] == 0x3B ? null : "no GIF trailer (cut or damaged file)",
+            _ => null,
+        };
+        if (fault is not null) throw new InvalidDataException($"{path}: damaged {Format(file)}: {fault}");
+    }
+
+    private static string? PngFault(byte[] file)
+    {
+        int position = 8;
+        while (position + 12 <= file.Length)
+        {
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan(position));
+            if (length > int.MaxValue || position + 12L + length > file.Length) return $"chunk at byte {position} runs past the end of the file (cut file?)";
+            ReadOnlySpan<byte> typeAndData = file.AsSpan(position + 4, 4 + (int)length);
+            uint stored = BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan(position + 8 + (int)length));
+            if (Crc32(typeAndData) != stored) return $"chunk '{ChunkName(typeAndData[..4])}' at byte {position} fails its CRC";
+            if (typeAndData[..4].SequenceEqual("IEND"u8)) return null;
+            position += 12 + (int)length;
+        }
+        return "no IEND chunk (cut file?)";
+    }
+
+    private static string ChunkName(ReadOnlySpan<byte> type)
+    {
+        var name = new char[4];
+        for (int i = 0; i < 4; i++) name[i] = type[i] is >= 0x20 and < 0x7F ? (char)type[i] : '?';
+        return new string(name);
+    }
+
+    private static string? JpegFault(byte[] file)
+    {
+        int position = 2;
+        while (position + 1 < file.Length)
+        {
+            if (file[position] != 0xFF) return $"byte {position} is not a marker";
+            while (position + 1 < file.Length && file[position + 1] == 0xFF) position++; // fill bytes
+            if (position + 1 >= file.Length) break;
+            byte marker = file[position + 1];
+            position += 2;
+            if (marker == 0xD9) return null; // end of image
+            if (marker is >= 0xD0 and <= 0xD7 or 0x01) continue;
+            if (position + 2 > file.Length) break;
+            int length = BinaryPrimitives.ReadUInt16BigEndian(file.AsSpan(position));
+            if (length < 2 || position + length > file.Length) return $"segment at byte {position - 2} runs past the end of the file (cut file?)";
+            position += length;
+            if (marker != 0xDA) continue;
+            // Entropy-coded data: up to the next marker that is neither a stuffed zero nor a restart.
+            while (position + 1 < file.Length && !(file[position] == 0xFF && file[position + 1] is not (0x00 or (>= 0xD0 and <= 0xD7) or 0xFF)))
+                position++;
+        }
+        return "no end-of-image marker (cut file?)";
+    }
+
+    private static readonly uint[] CrcTable = Enumerable.Range(0, 256).Select(n =>
+    {
+        uint c = (uint)n;
+        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        return c;
+    }).ToArray();
+
+    /// <summary>The CRC-32 of PNG chunks (ISO 3309, as zlib).</summary>
+    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        uint c = 0xFFFFFFFF;
+        foreach (byte b in bytes) c = CrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
+        return c ^ 0xFFFFFFFF;
     }
 
     private static string Format(byte[] file) => file switch
@@ -233,6 +322,7 @@ public static class ImageInput
             _ => throw new ArgumentException($"models with {channels} input channels cannot take image files"),
         };
         CheckDeclaredSize("image", file);
+        CheckIntegrity("image", file);
         ImageResult image = ImageResult.FromMemory(file, components);
         return (image.Data, image.Width, image.Height);
     }

@@ -24,9 +24,10 @@ public static class InferenceCommands
     {
         var model = new Argument<string>("model") { Description = source.Description };
         var inputs = new Argument<string[]>("input") { Description = "IDX image file(s) (raw or .gz) or image files (PNG, JPEG)", Arity = ArgumentArity.OneOrMore };
-        var top = new Option<int>("--top", "-k") { Description = "Classes to show per image", DefaultValueFactory = _ => 3 };
+        var top = NumericOptions.Integer("--top", "Classes to show per image (1..65536; at most the model's classes are shown)", 1, 65536, 3);
+        top.Aliases.Add("-k");
         var json = new Option<bool>("--json") { Description = "Print JSON (for scripts)" };
-        var limit = new Option<int>("--limit") { Description = "At most N images from an IDX file (0 = all)", DefaultValueFactory = _ => 0 };
+        var limit = NumericOptions.Integer("--limit", "At most N images from an IDX file (0 = all)", 0, int.MaxValue, 0);
         var labels = new Option<string?>("--labels") { Description = "IDX label file matching an IDX image file: prints the accuracy" };
         var invert = new Option<bool>("--invert") { Description = "Invert intensities (dark object on light background -> the datasets' light on dark)" };
         var threads = ThreadsOption("Threads (0 = all cores)");
@@ -50,9 +51,9 @@ public static class InferenceCommands
     public static Command Bench(IModelSource source)
     {
         var model = new Argument<string>("model") { Description = source.Description };
-        var batch = new Option<int>("--batch") { Description = "Batch size of the throughput run", DefaultValueFactory = _ => 1000 };
+        var batch = NumericOptions.Integer("--batch", "Batch size of the throughput run (1..1048576; also bounded by the model's memory)", 1, 1 << 20, 1000);
         var threads = ThreadsOption("Threads of the throughput run (0 = all cores); batch 1 always runs on one");
-        var seconds = new Option<double>("--seconds") { Description = "Time per measurement (latency and throughput each get half)", DefaultValueFactory = _ => 4 };
+        var seconds = NumericOptions.Real("--seconds", $"Time per measurement (latency and throughput each get half), above 0 and at most {InferenceBenchmark.MaximumSeconds}", 0, false, InferenceBenchmark.MaximumSeconds, 4);
         var json = new Option<bool>("--json") { Description = "Print JSON" };
         var command = new Command("bench", "Inference speed: batch-1 latency and batch throughput") { model, batch, threads, seconds, json };
         command.SetAction(parse => CommandErrors.Run(() =>
@@ -94,6 +95,5 @@ public static class InferenceCommands
     }
 
     /// <summary>The <c>--threads</c> option as every command spells it (0 = all cores; results never depend on it).</summary>
-    public static Option<int> ThreadsOption(string description) =>
-        new("--threads") { Description = description, DefaultValueFactory = _ => 0 };
+    public static Option<int> ThreadsOption(string description) => NumericOptions.Threads($"{description}, at most {NumericOptions.MaximumThreads}");
 }

@@ -58,6 +58,7 @@ public static class PredictRunner
             {
                 byte[] file = InputFile.ReadAllBytes(path, ImageInput.MaximumImageFileBytes);
                 ImageInput.CheckDeclaredSize(path, file);
+                ImageInput.CheckIntegrity(path, file);
                 CheckBatch(model, path, inputs.Count + 1L);
                 (byte[] pixels, int width, int height) decoded;
                 try { decoded = decoder(file, shape.Channels); }
@@ -218,7 +219,7 @@ public static class PredictRunner
     {
         if (InputFile.NotRegular(path) is string what) throw new InvalidDataException($"{path}: is {what}, not a regular file; labels must be an IDX file");
         var (dims, labels) = ImageInput.ReadIdxBytes(path, ImageInput.MaximumIdxBytes, rank => rank == 1 ? null : "not an IDX label file (unsigned bytes, rank 1)");
-        if (dims[0] < count) throw new InvalidDataException($"{path}: {dims[0]} labels for {count} images");
+        if (dims[0] != count) throw new InvalidDataException($"{path}: {dims[0]:N0} labels for {count:N0} images; the label file must match the image file");
         return labels;
     }
 }

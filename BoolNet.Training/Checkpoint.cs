@@ -274,7 +274,7 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is JsonException or DecoderFallbackException or NotSupportedException or ArgumentException)
         {
-            throw new CheckpointFormatException(path, $"corrupt checkpoint header ({e.Message})", e);
+            throw new CheckpointFormatException(path, $"corrupt checkpoint header ({HeaderProblem(e)})", e);
         }
         if (header is null) throw new CheckpointFormatException(path, "empty checkpoint header (null)");
         Validate(header, path, bytes.Length);
@@ -410,6 +410,21 @@ public static class Checkpoint
                 check.NotNull(diagnostics.Optimizer, $"history[{e}].parameters[{p}].optimizer");
             }
         }
+    }
+
+    /// <summary>
+    /// What is wrong with the header JSON, in words: the field (JSON path) and the position, never a .NET
+    /// type name (a value of the wrong type says "has a value of the wrong type").
+    /// </summary>
+    private static string HeaderProblem(Exception e)
+    {
+        if (e is not JsonException json) return e is DecoderFallbackException ? "not valid UTF-8" : Shorten(e.Message);
+        string where = json.BytePositionInLine is long position ? $" at byte {position}" : "";
+        if (json.Path is { Length: > 1 } field)
+            return json.InnerException is null && json.Message.Contains("could not be converted", StringComparison.Ordinal)
+                ? $"field '{field[2..]}' has a value of the wrong type{where}"
+                : $"field '{field[2..]}' cannot be read{where}";
+        return $"not valid JSON{where}";
     }
 
     private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "...";

@@ -7,6 +7,9 @@ namespace BoolNet.Core.IO;
 /// to disk (fsync), then renamed over the target. A reader sees the old file or the complete new one,
 /// never a partial write; a writer that throws leaves the old file untouched and no temporary file.
 /// The rename is atomic because both names are in one folder, hence on one file system.
+/// A target that is a symbolic link is followed: the file it points to is replaced and the link kept.
+/// The temporary file's name holds the writer's process id; a write that was killed leaves it behind,
+/// and the next write of the same target removes those of processes no longer running.
 /// </summary>
 public static class AtomicFile
 {
@@ -35,10 +38,11 @@ public static class AtomicFile
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
-        string target = Path.GetFullPath(path);
+        string target = FollowLinks(Path.GetFullPath(path));
         string folder = Path.GetDirectoryName(target) ?? throw new ArgumentException($"{path}: has no parent folder", nameof(path));
         if (Directory.Exists(target)) throw new IOException($"{path}: is a directory");
         Directory.CreateDirectory(folder);
+        RemoveStaleTemporaries(folder, Path.GetFileName(target));
         string temporary = Path.Combine(folder, $".{Path.GetFileName(target)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -66,6 +70,58 @@ public static class AtomicFile
             write(writer);
             writer.Flush();
         });
+    }
+
+    /// <summary>The final target of <paramref name="path"/> when it is a symbolic link (even a dangling one), else the path.</summary>
+    static string FollowLinks(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is null) return path;
+        FileSystemInfo? final = info.ResolveLinkTarget(returnFinalTarget: true);
+        return final is null ? path : Path.GetFullPath(final.FullName);
+    }
+
+    /// <summary>
+    /// Deletes ".NAME.PID.GUID.tmp" files in <paramref name="folder"/> whose process is no longer running
+    /// (left by a killed write); those of running processes, and names of another form, are kept.
+    /// </summary>
+    public static int RemoveStaleTemporaries(string folder, string name)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(name);
+        int removed = 0;
+        string prefix = $".{name}.";
+        try
+        {
+            foreach (string file in Directory.EnumerateFiles(folder, $".{name}.*.tmp"))
+            {
+                string middle = Path.GetFileName(file)[prefix.Length..^".tmp".Length];
+                int dot = middle.IndexOf('.', StringComparison.Ordinal);
+                if (dot <= 0 || !int.TryParse(middle.AsSpan(0, dot), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int process)) continue;
+                if (process == Environment.ProcessId || IsRunning(process)) continue;
+                TryDelete(file);
+                removed++;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a folder that cannot be listed fails the write itself with a clearer message.
+        }
+        return removed;
+    }
+
+    static bool IsRunning(int process)
+    {
+        if (Directory.Exists("/proc/self")) return Directory.Exists($"/proc/{process}");
+        try
+        {
+            using var running = System.Diagnostics.Process.GetProcessById(process);
+            return !running.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     static void TryDelete(string path)

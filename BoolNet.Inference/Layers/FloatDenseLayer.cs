@@ -140,7 +140,7 @@ public sealed class FloatDenseLayer : InferenceLayer
         float[] weights = record.GetFloats("weight", n, k);
         float[]? bias = record.HasTensor("bias") ? record.GetFloats("bias", n) : null;
         FloatThresholdRule? rule = record.HasTensor("threshold") ? FloatThresholdRule.From(record, n) : null;
-        FloatSumOrder order = record.GetText("order", "chain") switch
+        FloatSumOrder order = record.GetText("order") switch
         {
             "chain" => FloatSumOrder.Chain,
             "dot8" => FloatSumOrder.Dot8,

@@ -171,12 +171,16 @@ public abstract class InferenceLayer
         return record;
     }
 
+    /// <summary>Largest training-parameter count a model file may state per layer: 2^48.</summary>
+    public const long MaximumTrainingParameters = 1L << 48;
+
     /// <summary>Reads the common attributes written by <see cref="NewRecord"/>.</summary>
     internal T WithCommon<T>(LayerRecord record) where T : InferenceLayer
     {
-        TrainingBooleanParameters = record.GetInteger("training-boolean-parameters", 0, 0, long.MaxValue);
-        TrainingRealParameters = record.GetInteger("training-real-parameters", 0, 0, long.MaxValue);
-        TrainingIntegerParameters = record.GetInteger("training-integer-parameters", 0, 0, long.MaxValue);
+        // Informational (summary's training memory); bounded so that no sum or product of them overflows.
+        TrainingBooleanParameters = record.GetInteger("training-boolean-parameters", 0, 0, MaximumTrainingParameters);
+        TrainingRealParameters = record.GetInteger("training-real-parameters", 0, 0, MaximumTrainingParameters);
+        TrainingIntegerParameters = record.GetInteger("training-integer-parameters", 0, 0, MaximumTrainingParameters);
         return (T)this;
     }
 

@@ -87,7 +87,7 @@ public sealed class ThermometerLayer : InferenceLayer
     /// <summary>Reads the layer from its record.</summary>
     public static ThermometerLayer FromRecord(LayerRecord record)
     {
-        TensorRecord tensor = record.Tensors.FirstOrDefault(t => t.Name == "thresholds") ?? throw record.Fault("tensor 'thresholds' is missing");
+        TensorRecord tensor = (record.HasTensor("thresholds") ? record.Tensors.First(t => t.Name == "thresholds") : null) ?? throw record.Fault("tensor 'thresholds' is missing");
         if (tensor.Type != TensorType.Float32 || tensor.Dimensions.Length != 1 || tensor.Dimensions[0] is < 1 or > 255)
             throw record.Fault("tensor 'thresholds' must be float32 [1..255]");
         var thresholds = (float[])tensor.Data;

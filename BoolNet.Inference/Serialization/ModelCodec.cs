@@ -65,6 +65,7 @@ public static class ModelCodec
             try
             {
                 layers.Add(reader(record));
+                record.CheckAllRead();
             }
             catch (Exception e) when (e is ArgumentException or OverflowException or NotSupportedException)
             {

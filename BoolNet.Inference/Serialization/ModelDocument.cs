@@ -193,7 +193,7 @@ public sealed class LayerRecord
 
     /// <summary>An integer attribute, or <paramref name="fallback"/> when absent.</summary>
     public long GetInteger(string name, long fallback, long min, long max) =>
-        Attributes.Any(a => a.Name == name) ? GetInteger(name, min, max) : fallback;
+        HasAttribute(name) ? GetInteger(name, min, max) : fallback;
 
     /// <summary>A finite real attribute.</summary>
     public double GetReal(string name)
@@ -207,11 +207,19 @@ public sealed class LayerRecord
     public string GetText(string name) => Find(name, AttributeType.Text).Text!;
 
     /// <summary>A string attribute, or <paramref name="fallback"/> when absent.</summary>
-    public string GetText(string name, string fallback) => Attributes.Any(a => a.Name == name) ? GetText(name) : fallback;
+    public string GetText(string name, string fallback) => HasAttribute(name) ? GetText(name) : fallback;
+
+    /// <summary>True when an attribute of that name exists (the name counts as read).</summary>
+    public bool HasAttribute(string name)
+    {
+        _readAttributes.Add(name);
+        return Attributes.Any(a => a.Name == name);
+    }
 
     /// <summary>The tensor <paramref name="name"/> of the given type and exact dimensions.</summary>
     public TensorRecord GetTensor(string name, TensorType type, params int[] dimensions)
     {
+        _readTensors.Add(name);
         TensorRecord? tensor = Tensors.FirstOrDefault(t => t.Name == name)
             ?? throw Fault($"tensor '{name}' is missing");
         if (tensor.Type != type) throw Fault($"tensor '{name}' is {tensor.Type}, expected {type}");
@@ -221,7 +229,28 @@ public sealed class LayerRecord
     }
 
     /// <summary>True when a tensor of that name exists.</summary>
-    public bool HasTensor(string name) => Tensors.Any(t => t.Name == name);
+    public bool HasTensor(string name)
+    {
+        _readTensors.Add(name);
+        return Tensors.Any(t => t.Name == name);
+    }
+
+    /// <summary>
+    /// Refuses attributes and tensors its kind's reader never asked for: a misspelt or unknown name
+    /// would otherwise be ignored silently (and a renamed optional tensor change the outputs).
+    /// </summary>
+    /// <exception cref="ModelFormatException">An attribute or tensor nobody read; the message names it.</exception>
+    public void CheckAllRead()
+    {
+        foreach (LayerAttribute attribute in Attributes)
+            if (!_readAttributes.Contains(attribute.Name))
+                throw Fault($"unknown attribute '{attribute.Name}' for kind '{Kind}' (this build does not read it)");
+        foreach (TensorRecord tensor in Tensors)
+            if (!_readTensors.Contains(tensor.Name))
+                throw Fault($"unknown tensor '{tensor.Name}' for kind '{Kind}' (this build does not read it)");
+    }
+
+    private readonly HashSet<string> _readAttributes = [], _readTensors = [];
 
     /// <summary>A bit tensor [rows, columns] as a <see cref="BitMatrix"/>.</summary>
     public BitMatrix GetBits(string name, int rows, int columns) =>
@@ -235,6 +264,7 @@ public sealed class LayerRecord
 
     private LayerAttribute Find(string name, AttributeType type)
     {
+        _readAttributes.Add(name);
         foreach (LayerAttribute attribute in Attributes)
         {
             if (attribute.Name != name) continue;

@@ -254,7 +254,7 @@ public static class ModelFile
         for (uint i = 0; i < tensors; i++)
         {
             string name = reader.String();
-            if (layer.HasTensor(name)) throw reader.Fault($"tensor '{name}' appears twice");
+            if (layer.Tensors.Any(t => t.Name == name)) throw reader.Fault($"tensor '{name}' appears twice");
             var type = (TensorType)reader.U8();
             if (type is not (TensorType.Bits or TensorType.Int8 or TensorType.Int32 or TensorType.Float32))
                 throw reader.Fault($"tensor '{name}' has unknown type {(byte)type}");
@@ -281,10 +281,23 @@ public static class ModelFile
                 _ => MemoryMarshal.Cast<byte, float>(data).ToArray(),
             };
             if (values is ulong[] words) CheckBitTails(ref reader, name, words, dimensions[^1]);
+            if (values is float[] floats) CheckFinite(ref reader, name, floats);
             layer.Tensors.Add(new TensorRecord(name, type, dimensions, values));
             reader.SkipPadding();
         }
         return layer;
+    }
+
+    /// <summary>
+    /// No float tensor holds NaN, and none holds an infinity except a folded rule's <c>threshold</c>
+    /// (+-infinity: a neuron that never or always fires).
+    /// </summary>
+    private static void CheckFinite(ref ByteReader reader, string name, float[] values)
+    {
+        bool infinityAllowed = name == "threshold";
+        for (int i = 0; i < values.Length; i++)
+            if (float.IsNaN(values[i]) || (!infinityAllowed && float.IsInfinity(values[i])))
+                throw reader.Fault($"float tensor '{name}' element {i} is {values[i]}; values must be finite");
     }
 
     private static void CheckBitTails(ref ByteReader reader, string name, ulong[] words, int columns)

@@ -35,11 +35,11 @@ public static partial class ModelCatalog
             "VGG-Small-style Boolean CNN for 32x32x3: float conv3x3 3->128, then Boolean conv3x3 128-128(pool)-256-256(pool)-512-512(pool), " +
             "each with BN and threshold, OR max-pools; flatten 8192; float head (BOLD's CIFAR-10 shape)",
             vggSettings, cnnTraining with { Epochs = 50 },
-            request => BuildConvolutional(request, VggSmallPlan)));
+            request => BuildConvolutional(request, VggSmallPlan)) { InputShape = new TensorShape(32, 32, 3), Dataset = "cifar10" });
         models.Add(new ModelEntry(VggSmallModel + "-half",
             "VGG-Small at half width (64-64-128-128-256-256) for quicker CIFAR-10 runs",
             vggSettings, cnnTraining with { Epochs = 30 },
-            request => BuildConvolutional(request, VggSmallHalfPlan)));
+            request => BuildConvolutional(request, VggSmallHalfPlan)) { InputShape = new TensorShape(32, 32, 3), Dataset = "cifar10" });
     }
 
     /// <summary>

@@ -15,6 +15,12 @@ public sealed record ModelEntry(string Name, string Description, ModelSettings S
     /// <summary>Builds the network with this entry's settings (or <paramref name="settings"/>).</summary>
     public Network Build(TensorShape input, int classes, int seed, ModelSettings? settings = null) =>
         Create(new ModelRequest(input, classes, seed, settings ?? Settings));
+
+    /// <summary>The input shape this model is built for, when it takes no other (null: any).</summary>
+    public TensorShape? InputShape { get; init; }
+
+    /// <summary>The dataset of <see cref="InputShape"/>'s images, named in the refusal of another shape.</summary>
+    public string? Dataset { get; init; }
 }
 
 /// <summary>An unknown model name, listing the known ones.</summary>
