@@ -115,8 +115,16 @@ public sealed class FloatDenseLayerTests
         var output = new Activations();
         var scratch = new Scratch();
         for (int i = 0; i < 3; i++) layer.Forward(input, ValueKind.Bytes, output, 1, scratch);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) layer.Forward(input, ValueKind.Bytes, output, 1, scratch);
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        // The fewest bytes over three rounds of 20 calls: an allocation in Forward shows in every round, while
+        // a one-off allocation of the runtime on this thread (seen once under qemu-aarch64, where tiered
+        // compilation's timing differs) shows in one round only.
+        long fewest = long.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 20; i++) layer.Forward(input, ValueKind.Bytes, output, 1, scratch);
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.That(fewest, Is.Zero);
     }
 }
