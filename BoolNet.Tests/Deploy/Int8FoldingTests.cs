@@ -130,10 +130,12 @@ public sealed class Int8FoldingTests
         Assert.That(summary, Does.Contain("int8-dense").And.Contain("integer-linear + batch-norm + threshold"));
     }
 
-    [Test]
-    public void BatchOfOnePredictionAllocatesNothing()
+    // 512 -> 64: the Boolean layer's K of 8 words takes the prefix-packed XOR path on AVX2 and AVX-512.
+    [TestCase(33, 40)]
+    [TestCase(512, 64)]
+    public void BatchOfOnePredictionAllocatesNothing(int first, int hidden)
     {
-        InferenceModel model = NetworkFolder.Fold(DiscreteNetwork(5, new TensorShape(10, 13, 1), 33, 40, headBias: true));
+        InferenceModel model = NetworkFolder.Fold(DiscreteNetwork(5, new TensorShape(10, 13, 1), first, hidden, headBias: true));
         byte[] image = FoldingTests.RandomImages(1, 9, 130);
         var scores = new float[10];
         for (int i = 0; i < 100; i++) model.Predict(image, scores);
