@@ -804,21 +804,23 @@ def main():
 
 
 def report(counts, failures, explained, seconds):
-    columns = ["tried", "clean", "crash", "hung", ">RSS", "unclr", "ok+why", "silent", "MiB"]
+    # 80 columns: the family in 26, seven counts in 6, "silent" in 7, the peak RSS in 5.
+    columns = ["tried", "clean", "crash", "hung", ">RSS", "unclr", "ok", "silent", "MiB"]
+    widths = [6] * 7 + [7]
     keys = [None, "rejected cleanly", "crashed", "hung", "over RSS", "unclear message", "accepted (explained)", "accepted silently"]
-    print(f"{'family':<27}" + "".join(f"{c:>6}" for c in columns[:-1]) + f"{columns[-1]:>5}")
+    print(f"{'family':<26}" + "".join(f"{c:>{w}}" for c, w in zip(columns, widths)) + f"{columns[-1]:>5}")
     total = dict.fromkeys(OUTCOMES, 0)
     peak = 0
     for family, row in counts.items():
         tried = sum(row[o] for o in OUTCOMES)
         cells = [tried] + [row[k] for k in keys[1:]]
-        print(f"{family:<27}" + "".join(f"{c:>6}" for c in cells) + f"{row['max RSS'] >> 20:>5}")
+        print(f"{family:<26}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths)) + f"{row['max RSS'] >> 20:>5}")
         for o in OUTCOMES:
             total[o] += row[o]
         peak = max(peak, row["max RSS"])
     cells = [sum(total.values())] + [total[k] for k in keys[1:]]
-    print(f"{'total':<27}" + "".join(f"{c:>6}" for c in cells) + f"{peak >> 20:>5}")
-    print(f"({seconds:.0f} s; clean = rejected with one clear line; ok+why = accepted, a legitimate input;"
+    print(f"{'total':<26}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths)) + f"{peak >> 20:>5}")
+    print(f"({seconds:.0f} s; clean = rejected with one clear line; ok = accepted, a legitimate input;\n"
           f" MiB = peak RSS of one case)")
     if explained:
         print("accepted, and why that is right:")
