@@ -55,12 +55,9 @@ internal static unsafe class PrefixDriver<TKernel>
         Check(a, b, rowStart, rowEnd, n, words, counts);
         if (rowEnd == rowStart || n == 0) return;
         int padded = PaddedWords(words);
-        ulong[] packedB = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded, TKernel.GroupRows));
+        ulong[] packedB = RentPacked(b, n, words, padded);
         try
         {
-            fixed (ulong* pb = b)
-            fixed (ulong* target = packedB)
-                PrefixPacking.Pack(pb, 0, n, words, padded, target, TKernel.GroupRows);
             Run(a, rowStart, rowEnd, n, words, padded, packedB, counts);
         }
         finally
@@ -69,18 +66,25 @@ internal static unsafe class PrefixDriver<TKernel>
         }
     }
 
+    /// <summary>B's prefix groups in an array rented from the shared pool (the caller returns it).</summary>
+    private static ulong[] RentPacked(ReadOnlySpan<ulong> b, int n, int words, int padded)
+    {
+        ulong[] packed = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded, TKernel.GroupRows));
+        fixed (ulong* source = b)
+        fixed (ulong* target = packed)
+            PrefixPacking.Pack(source, 0, n, words, padded, target, TKernel.GroupRows);
+        return packed;
+    }
+
     /// <summary>The whole product on <paramref name="threads"/> threads: B packed once, A's rows split in chunks.</summary>
     public static void CountParallel(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, Span<int> counts, int threads)
     {
         Check(a, b, 0, m, n, words, counts);
         if (m == 0 || n == 0) return;
         int padded = PaddedWords(words);
-        ulong[] packedB = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded, TKernel.GroupRows));
+        ulong[] packedB = RentPacked(b, n, words, padded);
         try
         {
-            fixed (ulong* pb = b)
-            fixed (ulong* target = packedB)
-                PrefixPacking.Pack(pb, 0, n, words, padded, target, TKernel.GroupRows);
             CountPacked(a, m, n, words, padded, packedB, counts, threads);
         }
         finally
@@ -116,21 +120,19 @@ internal static unsafe class PrefixDriver<TKernel>
     private static void CountPackedParallel(ReadOnlySpan<ulong> a, int m, int n, int words, int padded, ulong[] packedB,
         Span<int> counts, int threads)
     {
+        fixed (ulong* pa = a)
+        fixed (int* pc = counts)
         {
-            fixed (ulong* pa = a)
-            fixed (int* pc = counts)
+            // Spans cannot cross into the parallel lambda; the arrays behind them stay pinned for its duration.
+            ulong* aPointer = pa;
+            int* cPointer = pc;
+            int aLength = m * words;
+            Threading.For(m, threads, (start, end) =>
             {
-                // Spans cannot cross into the parallel lambda; the arrays behind them stay pinned for its duration.
-                ulong* aPointer = pa;
-                int* cPointer = pc;
-                int aLength = m * words;
-                Threading.For(m, threads, (start, end) =>
-                {
-                    var aSpan = new ReadOnlySpan<ulong>(aPointer, aLength);
-                    var cSpan = new Span<int>(cPointer + (long)start * n, (end - start) * n);
-                    Run(aSpan, start, end, n, words, padded, packedB, cSpan);
-                }, alignment: PrefixPacking.GroupRows, work: (long)m * n * words);
-            }
+                var aSpan = new ReadOnlySpan<ulong>(aPointer, aLength);
+                var cSpan = new Span<int>(cPointer + (long)start * n, (end - start) * n);
+                Run(aSpan, start, end, n, words, padded, packedB, cSpan);
+            }, alignment: PrefixPacking.GroupRows, work: (long)m * n * words);
         }
     }
 
