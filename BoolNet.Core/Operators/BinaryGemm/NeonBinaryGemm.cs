@@ -36,8 +36,8 @@ internal static unsafe class NeonBinaryGemm
         fixed (ulong* pb = b)
         fixed (int* pc = counts)
         {
-            if (operation == CountOperation.Xor) Run<NeonXor>(pa + (long)rowStart * words, pb, rows, n, words, pc);
-            else Run<NeonAnd>(pa + (long)rowStart * words, pb, rows, n, words, pc);
+            if (operation == CountOperation.Xor) Run<XorVectors>(pa + (long)rowStart * words, pb, rows, n, words, pc);
+            else Run<AndVectors>(pa + (long)rowStart * words, pb, rows, n, words, pc);
         }
     }
 
@@ -45,13 +45,13 @@ internal static unsafe class NeonBinaryGemm
     public static int XorCount(ulong* a, ulong* b, int words)
     {
         if (!AdvSimd.Arm64.IsSupported) throw new PlatformNotSupportedException("the NEON popcount needs ARM64 AdvSimd");
-        return One<NeonXor>(a, b, words);
+        return One<XorVectors>(a, b, words);
     }
 
     /// <summary>All tiles of a rows x n block: 2x4 in the body, then 1x4, 2x1 and 1x1 at the edges.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<TOperation>(ulong* a, ulong* b, int rows, int n, int words, int* c)
-        where TOperation : struct, INeonOperation
+        where TOperation : struct, IVectorOperation
     {
         int i = 0;
         for (; i + 2 <= rows; i += 2)
@@ -79,7 +79,7 @@ internal static unsafe class NeonBinaryGemm
     /// <summary>The bytes' popcounts of op(x, y), added pairwise into the 16-bit lanes of <paramref name="sum"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<ushort> Add<TOperation>(Vector128<ushort> sum, Vector128<ulong> x, Vector128<ulong> y)
-        where TOperation : struct, INeonOperation =>
+        where TOperation : struct, IVectorOperation =>
         AdvSimd.AddPairwiseWideningAndAdd(sum, AdvSimd.PopCount(TOperation.Apply(x, y).AsByte()));
 
     /// <summary>The sum of the eight 16-bit lanes, widened (UADDLV).</summary>
@@ -89,13 +89,13 @@ internal static unsafe class NeonBinaryGemm
     /// <summary>popcount(op) of the odd last word, when words is odd.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Tail<TOperation>(ulong* x, ulong* y, int words)
-        where TOperation : struct, INeonOperation =>
+        where TOperation : struct, IVectorOperation =>
         (words & 1) != 0 ? BitOperations.PopCount(TOperation.Apply(x[words - 1], y[words - 1])) : 0;
 
     /// <summary>Rows a0, a0 + words against the four B rows from b: c[r * n + q] = count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TwoByFour<TOperation>(ulong* a0, ulong* b, int words, int* c, int n)
-        where TOperation : struct, INeonOperation
+        where TOperation : struct, IVectorOperation
     {
         ulong* a1 = a0 + words, b0 = b, b1 = b + words, b2 = b + 2 * words, b3 = b + 3 * words;
         int pairs = words & ~1;
@@ -133,7 +133,7 @@ internal static unsafe class NeonBinaryGemm
     /// <summary>One A row against four B rows (the batch-1 inference shape): c[q] = count.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OneByFour<TOperation>(ulong* a0, ulong* b, int words, int* c)
-        where TOperation : struct, INeonOperation
+        where TOperation : struct, IVectorOperation
     {
         ulong* b0 = b, b1 = b + words, b2 = b + 2 * words, b3 = b + 3 * words;
         int pairs = words & ~1;
@@ -161,7 +161,7 @@ internal static unsafe class NeonBinaryGemm
     /// <summary>One A row against one B row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int One<TOperation>(ulong* a0, ulong* b0, int words)
-        where TOperation : struct, INeonOperation
+        where TOperation : struct, IVectorOperation
     {
         int pairs = words & ~1, total = 0;
         for (int t0 = 0; t0 < pairs; t0 += 2 * StepsPerFlush)
@@ -173,34 +173,4 @@ internal static unsafe class NeonBinaryGemm
         }
         return total + Tail<TOperation>(a0, b0, words);
     }
-}
-
-/// <summary>A bitwise operation on words and on 128-bit vectors, picked at JIT time by a struct type argument.</summary>
-internal interface INeonOperation
-{
-    /// <summary>The operation on two 64-bit words.</summary>
-    static abstract ulong Apply(ulong a, ulong b);
-
-    /// <summary>The operation on two 128-bit vectors.</summary>
-    static abstract Vector128<ulong> Apply(Vector128<ulong> a, Vector128<ulong> b);
-}
-
-/// <summary>a XOR b (EOR): the mismatch count behind XNOR and XOR neurons.</summary>
-internal readonly struct NeonXor : INeonOperation
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Apply(ulong a, ulong b) => a ^ b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<ulong> Apply(Vector128<ulong> a, Vector128<ulong> b) => a ^ b;
-}
-
-/// <summary>a AND b: the bit-plane product.</summary>
-internal readonly struct NeonAnd : INeonOperation
-{
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Apply(ulong a, ulong b) => a & b;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<ulong> Apply(Vector128<ulong> a, Vector128<ulong> b) => a & b;
 }
