@@ -89,24 +89,16 @@ public static partial class ModelCatalog
             {
                 switch (s.First)
                 {
-                    case FirstLayerKind.Real:
-                        layers.Add(new RealConvolution2D(shape, stage.Channels, 3, random, padding: 1, bias: s.BatchNorm ? BiasInit.None : BiasInit.Zero, inputScale: 1f / 255f));
+                    case FirstLayerKind.Real or FirstLayerKind.Integer:
+                        // Float or int8 (step with reset) weights on the raw pixels, scaled by 1/255; with BN, no bias.
+                        layers.Add(s.First == FirstLayerKind.Real
+                            ? new RealConvolution2D(shape, stage.Channels, 3, random, padding: 1, bias: s.BatchNorm ? BiasInit.None : BiasInit.Zero, inputScale: 1f / 255f)
+                            : new IntegerConvolution(shape, stage.Channels, 3, random, s.IntegerInitialScale, padding: 1,
+                                bias: false, inputScale: 1f / 255f, range: IntegerRange.Int8));
                         if (stage.Pool)
                         {
-                            // Float map: pool before BN and threshold (max commutes with the monotone
+                            // Real-valued map: pool before BN and threshold (max commutes with the monotone
                             // BN + threshold when gamma > 0) so they process a quarter of the positions.
-                            layers.Add(new RealMaxPool(layers[^1].OutputShape));
-                            shape = layers[^1].OutputShape;
-                            AddNormalisationAndThreshold(layers, s, shape, 9 * request.Input.Channels);
-                            continue;
-                        }
-                        break;
-                    case FirstLayerKind.Integer:
-                        // Int8 weights on the raw pixels (scaled by 1/255); BN follows, so no bias.
-                        layers.Add(new IntegerConvolution(shape, stage.Channels, 3, random, s.IntegerInitialScale, padding: 1,
-                            bias: false, inputScale: 1f / 255f, range: IntegerRange.Int8));
-                        if (stage.Pool)
-                        {
                             layers.Add(new RealMaxPool(layers[^1].OutputShape));
                             shape = layers[^1].OutputShape;
                             AddNormalisationAndThreshold(layers, s, shape, 9 * request.Input.Channels);
