@@ -25,13 +25,12 @@ public static class Threading
             body(0, count);
             return;
         }
-        // At least 8 chunks per thread where the count allows: claimed dynamically, a straggler (a
-        // shared, noisy core) or an uneven split costs at most one small chunk. Rounding the size up
-        // instead made 10 tasks 5 chunks of 2, i.e. 3 against 2 on two threads, and 171 row tiles 9
-        // chunks, 5 against 4: a fifth and a ninth of the job with one core idle.
+        // The range is cut into one share per thread (the same cut for every call over the same range, so a
+        // thread finds its data of the previous call in its own cache), each share into at least 8 chunks
+        // where the count allows: a thread that finishes early (a shared, noisy core, an uneven split) takes
+        // the others' remaining chunks, so a straggler costs at most one small chunk.
         int units = (count + alignment - 1) / alignment;
-        int chunkSize = Math.Max(1, units / (threads * 8)) * alignment;
-        int chunks = (count + chunkSize - 1) / chunkSize;
-        WorkerTeam.Run(count, chunkSize, chunks, threads, body);
+        int chunkUnits = Math.Max(1, units / (threads * 8));
+        WorkerTeam.Run(count, alignment, chunkUnits, threads, body);
     }
 }

@@ -72,8 +72,17 @@ public sealed class ThresholdActivation : ILayer
         float[] a = input.RequireReal(Kind);
         int rows = input.Count * InputShape.Positions, channels = InputShape.Channels;
         var bits = new BitMatrix(rows, channels);
+        // Rows over threads, in the same shares as the elementwise passes around it (each row's bits are fixed).
+        Threading.For(rows, context.Threads, (start, end) => PackRows(a, bits, start, end, channels), work: (long)rows * channels);
+        _input = context.Training ? a : null;
+        return Batch.FromBits(bits, input.Count, OutputShape);
+    }
+
+    /// <summary>Rows [start, end) of y = [a &gt;= tau], packed into <paramref name="bits"/>.</summary>
+    private void PackRows(float[] a, BitMatrix bits, int start, int end, int channels)
+    {
         var tau = Vector256.Create(Threshold);
-        for (int r = 0; r < rows; r++)
+        for (int r = start; r < end; r++)
         {
             ReadOnlySpan<float> row = a.AsSpan(r * channels, channels);
             Span<ulong> words = bits.Row(r);
@@ -91,8 +100,6 @@ public sealed class ThresholdActivation : ILayer
                 words[w] = word;
             }
         }
-        _input = context.Training ? a : null;
-        return Batch.FromBits(bits, input.Count, OutputShape);
     }
 
     /// <summary>

@@ -89,8 +89,8 @@ public sealed class IntegerConvolution : ILayer
     {
         float[] x = input.RequireReal(Kind);
         if (input.Shape != InputShape) throw new ArgumentException($"{Kind} expects {InputShape} but received {input.Shape}");
-        IntegerLinear.ToFloat(Weight.Value, _weight);
-        if (Bias is not null) IntegerLinear.ToFloat(Bias.Value, _bias!);
+        IntegerLinear.ToFloat(Weight.Value, _weight, context.Threads);
+        if (Bias is not null) IntegerLinear.ToFloat(Bias.Value, _bias!, 1);
         int count = input.Count, rows = count * Geometry.OutputPositions;
         float[] columns = context.Floats(rows * Geometry.FanIn); // [rows, kh*kw*in], fully written
         float[] y = context.Floats(rows * OutputChannels);       // [rows, out], fully written

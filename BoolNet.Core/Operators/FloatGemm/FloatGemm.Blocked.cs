@@ -39,18 +39,26 @@ public static partial class FloatGemm
         {
             fixed (float* packedPointer = packedB)
             {
-                PackB(b, transposeB, packedPointer, n, k, threads, path);
-                nint aAddress = (nint)a, cAddress = (nint)c, packedAddress = (nint)packedPointer;
-                // Threads take rows of C when there are enough row tiles to share evenly, else 32-column
-                // panels: a batch of 100 is 13 row tiles (7 against 6 at best), a classifier head's
-                // gradient [10, 1024] only 2, while both have 32 panels.
+                // Threads take 32-column panels of C when B is the larger operand (a layer's forward, [100, 784]
+                // x [784, 1024]^T): each thread packs its own panels of B and then reads only those, from its
+                // own cache, where splitting rows made every thread stream all of packed B (3.2 MB), half of it
+                // packed on the other core. Whole column blocks per chunk where there are enough of them, so A
+                // is packed once per column block as on one thread. Otherwise threads take rows of C when
+                // there are enough row tiles to share evenly (a weight gradient [1024, 100] x [100, 784]), else
+                // panels: a classifier head's gradient [10, 1024] has 2 row tiles and 32 panels.
                 // The AVX2 path works on 6-row tiles and reads A in place (MultiplyRows256).
+                int threadCount = Threading.Resolve(threads);
                 int tileRows = path == Path.Vector256 ? Rows256 : TileRows;
-                int rowTiles = (m + tileRows - 1) / tileRows;
-                if (rowTiles >= 4 * Threading.Resolve(threads) || rowTiles >= panels)
-                    Threading.For(m, threads, (start, end) => Rows(start, end, 0, panels), alignment: tileRows, work: (long)m * n * k);
+                int rowTiles = (m + tileRows - 1) / tileRows, panelsPerBlock = ColumnBlock / TileColumns;
+                bool byPanels = n >= m ? panels >= 2 * threadCount : rowTiles < 4 * threadCount && rowTiles < panels;
+                int panelAlignment = byPanels && panels >= panelsPerBlock * threadCount ? panelsPerBlock : 1;
+                // The same chunks for packing and multiplying, so the static schedule gives a thread the panels it packed.
+                PackB(b, transposeB, packedPointer, n, k, threads, panelAlignment, path);
+                nint aAddress = (nint)a, cAddress = (nint)c, packedAddress = (nint)packedPointer;
+                if (byPanels)
+                    Threading.For(panels, threads, (start, end) => Rows(0, m, start, end), alignment: panelAlignment, work: (long)m * n * k);
                 else
-                    Threading.For(panels, threads, (start, end) => Rows(0, m, start, end), work: (long)m * n * k);
+                    Threading.For(m, threads, (start, end) => Rows(start, end, 0, panels), alignment: tileRows, work: (long)m * n * k);
 
                 void Rows(int rowStart, int rowEnd, int panelStart, int panelStop)
                 {
@@ -91,7 +99,7 @@ public static partial class FloatGemm
     /// Packs op(B) into 32-column panels, the panels split over threads (packing a [1024, 784]
     /// weight matrix on one thread cost as much as the product on the other).
     /// </summary>
-    private static unsafe void PackB(float* b, bool transposeB, float* packed, int n, int k, int threads, Path path)
+    private static unsafe void PackB(float* b, bool transposeB, float* packed, int n, int k, int threads, int alignment, Path path)
     {
         int panels = (n + TileColumns - 1) / TileColumns;
         nint bAddress = (nint)b, packedAddress = (nint)packed;
@@ -99,7 +107,7 @@ public static partial class FloatGemm
         {
             for (int panel = start; panel < end; panel++)
                 PackPanel((float*)bAddress, transposeB, (float*)packedAddress, n, k, panel, panels, path);
-        }, work: (long)n * k);
+        }, alignment, work: (long)n * k);
     }
 
     /// <summary>Packs one 32-column panel of op(B) for every depth p, zero-padding columns past n.</summary>
