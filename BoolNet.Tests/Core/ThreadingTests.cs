@@ -82,4 +82,48 @@ public class ThreadingTests
         Assert.That(Task.WaitAll(new[] { a, b }, TimeSpan.FromSeconds(60)), Is.True, "callers finished");
         Assert.That((sumA, sumB), Is.EqualTo((50_000L, 50_000L)));
     }
+
+    [TestCase(997, 3, 8)]
+    [TestCase(10, 16, 4)]
+    [TestCase(1_000_003, 5, 1)]
+    [TestCase(4096, 2, 64)]
+    public void EveryIndexRunsOnceInAlignedChunksThatNeverCrossAShare(int count, int threads, int alignment)
+    {
+        // Share p of the static schedule is units [units * p / threads, units * (p + 1) / threads).
+        long units = (count + alignment - 1) / alignment;
+        var cuts = Enumerable.Range(1, threads - 1).Select(p => (int)(units * p / threads * alignment)).ToArray();
+        var hits = new int[count];
+        var chunks = new System.Collections.Concurrent.ConcurrentBag<(int Start, int End)>();
+        for (int repeat = 0; repeat < 20; repeat++)
+        {
+            Array.Clear(hits);
+            chunks.Clear();
+            Threading.For(count, threads, (start, end) =>
+            {
+                chunks.Add((start, end));
+                for (int i = start; i < end; i++) Interlocked.Increment(ref hits[i]);
+            }, alignment, work: long.MaxValue);
+            Assert.That(hits, Is.All.EqualTo(1), $"repeat {repeat}");
+            foreach ((int start, int end) in chunks)
+            {
+                Assert.That(start % alignment, Is.Zero, $"chunk [{start}, {end}) starts off the alignment");
+                Assert.That(cuts.Any(cut => start < cut && cut < end), Is.False, $"chunk [{start}, {end}) crosses a share boundary");
+            }
+        }
+    }
+
+    [Test]
+    public void CallsOverTheSameRangeCutItAtTheSamePlaceWhateverTheirAlignment()
+    {
+        // A layer's output written by one call, in 8-aligned chunks, then read by the next in 64-aligned ones:
+        // both cut at the middle, so each thread finds its own half (this is what keeps data in its cache).
+        foreach (int alignment in new[] { 1, 8, 64 })
+        {
+            var starts = new System.Collections.Concurrent.ConcurrentBag<int>();
+            var ends = new System.Collections.Concurrent.ConcurrentBag<int>();
+            Threading.For(1 << 16, 2, (start, end) => { starts.Add(start); ends.Add(end); }, alignment, work: long.MaxValue);
+            Assert.That(starts, Does.Contain(1 << 15), $"alignment {alignment}");
+            Assert.That(ends, Does.Contain(1 << 15), $"alignment {alignment}");
+        }
+    }
 }
