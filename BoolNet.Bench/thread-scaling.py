@@ -78,7 +78,7 @@ def main():
     base = counts[0]
     print(f"\n{args.model}, median of {args.rounds} rounds, seconds (speed-up against {base} thread"
           f"{'s' if base > 1 else ''})")
-    print(f"{'phase':<11}" + "".join(f"{str(t) + ' threads':>15}" for t in counts))
+    print(f"{'phase':<11}" + "".join(f"{str(t) + (' thread' if t == 1 else ' threads'):>15}" for t in counts))
     for phase in PHASES:
         cells = []
         for t in counts:
