@@ -52,6 +52,9 @@ public class KernelPrefixTests
         (1, 512, 4), (1, 512, 5), (2, 513, 6), (3, 520, 7), (5, 960, 8), (4, 1024, 9), (6, 1088, 12),
         (9, 4096, 75), (4, 4096, 303), (2, 15900, 10), (3, 16384, 13), (13, 784, 100), (1, 8192, 1024),
         (5, 4096, 17), (7, 1024, 1024), (4, 2048, 8), (6, 640, 23),
+        // 16 rows and more on two threads: B's groups split when B is larger (odd group counts, a partial
+        // last group), A's rows otherwise.
+        (16, 1024, 100), (20, 520, 203), (100, 1024, 1024), (17, 784, 40), (24, 4096, 30), (40, 1024, 24), (64, 4096, 64),
     ];
 
     private static IEnumerable<TestCaseData> IsaAndShape() =>

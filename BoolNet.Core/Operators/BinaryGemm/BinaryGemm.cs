@@ -279,11 +279,8 @@ public static class BinaryGemm
     private static unsafe void CountSplittingRows(Path path, CountOperation operation, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b,
         int m, int n, int words, Span<int> c, int threads)
     {
-        if (path == Path.Avx512Packed)
-        {
-            PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.CountParallel(operation, a, b, m, n, words, c, threads);
-            return;
-        }
+        // XOR first: the prefix kernels are the packed paths' XOR kernels on one thread (CountBlock), so on
+        // several too (the AVX-512 AND-or-XOR branch once came first and ran XOR on the older tiles).
         if (path == Path.Avx2Packed && operation == CountOperation.Xor)
         {
             PrefixDriver<Avx2PrefixKernel>.CountParallel(a, b, m, n, words, c, threads);
@@ -292,6 +289,11 @@ public static class BinaryGemm
         if (path == Path.Avx512Packed && operation == CountOperation.Xor)
         {
             PrefixDriver<Avx512PrefixKernel>.CountParallel(a, b, m, n, words, c, threads);
+            return;
+        }
+        if (path == Path.Avx512Packed)
+        {
+            PackedDriver<Avx512PackedKernel, Avx512LookupTiles>.CountParallel(operation, a, b, m, n, words, c, threads);
             return;
         }
         if (path == Path.Avx2Packed)

@@ -82,6 +82,11 @@ internal static unsafe class PrefixDriver<TKernel>
         Check(a, b, 0, m, n, words, counts);
         if (m == 0 || n == 0) return;
         int padded = PaddedWords(words);
+        if (n > m && (n + TKernel.GroupRows - 1) / TKernel.GroupRows >= 2 * Threading.Resolve(threads))
+        {
+            CountSplittingGroups(a, b, m, n, words, padded, counts, threads);
+            return;
+        }
         ulong[] packedB = RentPacked(b, n, words, padded);
         try
         {
@@ -89,6 +94,45 @@ internal static unsafe class PrefixDriver<TKernel>
         }
         finally
         {
+            ArrayPool<ulong>.Shared.Return(packedB);
+        }
+    }
+
+    /// <summary>
+    /// B the larger operand (a layer's forward: 100 samples against 1024 weight rows that changed since the
+    /// last step): A packed once, then threads take B's groups, each packing its own groups and passing all
+    /// of A over them. Splitting A's rows instead made B's packing a serial step before the threads (a
+    /// quarter of a 100x1024x1024 product on one AVX-512 thread) and had every thread read all of it.
+    /// </summary>
+    private static void CountSplittingGroups(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, int m, int n, int words, int padded,
+        Span<int> counts, int threads)
+    {
+        int groupRows = TKernel.GroupRows, groups = (n + groupRows - 1) / groupRows;
+        ulong[] packedA = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(m, padded));
+        ulong[] packedB = ArrayPool<ulong>.Shared.Rent((int)PrefixPacking.Length(n, padded, groupRows));
+        try
+        {
+            fixed (ulong* pa = a)
+            fixed (ulong* pb = b)
+            fixed (ulong* pap = packedA)
+            fixed (ulong* pbp = packedB)
+            fixed (int* pc = counts)
+            {
+                PrefixPacking.Pack(pa, 0, m, words, padded, pap);
+                // Pointers, not spans, cross into the lambda; the arrays stay pinned for its duration.
+                ulong* bSource = pb, aPacked = pap, bPacked = pbp;
+                int* cPointer = pc;
+                Threading.For(groups, threads, (start, end) =>
+                {
+                    ulong* target = bPacked + (long)start * groupRows * padded;
+                    PrefixPacking.Pack(bSource, start * groupRows, Math.Min(n, end * groupRows), words, padded, target, groupRows);
+                    RunGroups(aPacked, m, bPacked, padded, start, end, n, cPointer);
+                }, alignment: BlockGroups(padded), work: (long)m * n * words); // whole L1 blocks (an even count) per chunk
+            }
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(packedA);
             ArrayPool<ulong>.Shared.Return(packedB);
         }
     }
@@ -160,13 +204,7 @@ internal static unsafe class PrefixDriver<TKernel>
             fixed (int* pc = counts)
             {
                 PrefixPacking.Pack(pa, rowStart, rowEnd, words, padded, pap);
-                int groupRows = TKernel.GroupRows;
-                int groups = (n + groupRows - 1) / groupRows;
-                long groupBytes = (long)groupRows * padded * sizeof(ulong);
-                // Blocks of B groups (an even count: the AVX2 tiles take two) that stay in L1 while all A rows pass.
-                int blockGroups = Math.Max(2, (int)(L1BlockBytes / groupBytes) / 2 * 2);
-                for (int blockStart = 0; blockStart < groups; blockStart += blockGroups)
-                    TKernel.Block(pap, rows, pbp, padded, blockStart, Math.Min(groups, blockStart + blockGroups), n, pc);
+                RunGroups(pap, rows, pbp, padded, 0, (n + TKernel.GroupRows - 1) / TKernel.GroupRows, n, pc);
             }
         }
         finally
@@ -174,4 +212,16 @@ internal static unsafe class PrefixDriver<TKernel>
             ArrayPool<ulong>.Shared.Return(packedA);
         }
     }
+
+    /// <summary>Packed A rows against B groups [groupStart, groupEnd), in blocks of groups that stay in L1 while all A rows pass.</summary>
+    private static void RunGroups(ulong* packedA, int rows, ulong* packedB, int padded, int groupStart, int groupEnd, int n, int* counts)
+    {
+        int blockGroups = BlockGroups(padded);
+        for (int blockStart = groupStart; blockStart < groupEnd; blockStart += blockGroups)
+            TKernel.Block(packedA, rows, packedB, padded, blockStart, Math.Min(groupEnd, blockStart + blockGroups), n, counts);
+    }
+
+    /// <summary>B groups per L1 block: an even count (the AVX2 tiles take groups in pairs) of about <see cref="L1BlockBytes"/>.</summary>
+    private static int BlockGroups(int padded) =>
+        Math.Max(2, (int)(L1BlockBytes / ((long)TKernel.GroupRows * padded * sizeof(ulong))) / 2 * 2);
 }
