@@ -62,6 +62,8 @@ public class FloatGemmTests
     [TestCase(48, 192, 64)]
     [TestCase(53, 300, 100)]
     [TestCase(64, 256, 600)]
+    [TestCase(20, 544, 70)]   // 17 panels: threads take whole 8-panel column blocks of B (B the larger operand)
+    [TestCase(33, 1030, 40)]  // 33 panels, the last one partial
     public void ChainEqualsReferenceOnEveryAlgorithmPathTransposeAndThreadCount(int m, int n, int k) =>
         CheckAll(m, n, k, FloatSumOrder.Chain, [1, 2, 3]);
 
