@@ -34,7 +34,7 @@ namespace BoolNet.Core.Operators;
 /// the reference of <see cref="SignalProducts"/> bit for bit on every path and thread count.
 /// </para>
 /// </summary>
-internal static class DenseByteProducts
+internal static partial class DenseByteProducts
 {
     /// <summary>Input signal g [N, m] = scale * (2 Z W - sum_j Z[:, j]): a = Z [N, out] paired along out, b = W [out, m] bits.</summary>
     public static void InputSignal(SignalLevels z, BitMatrix weights, float scale, float[] g, int threads, Isa isa, PairedBitsCache? weightPairs)
@@ -250,7 +250,7 @@ internal static class DenseByteProducts
     /// <param name="scale">final float factor</param>
     /// <param name="output">[rows, columns] row-major</param>
     /// <param name="threads">0 for the default</param>
-    /// <param name="isa">AVX2 or AVX-512 (both run the 256-bit tile)</param>
+    /// <param name="isa">AVX2 (the 256-bit tile) or AVX-512 (the 512-bit tile, <see cref="WideTile4"/>, on 64-column blocks)</param>
     /// <param name="rowsDone">
     /// applied to every output row range once it is final, on the thread that wrote it and while it is
     /// still in that core's cache (an optimizer step then reads it from L1/L2 rather than from memory)
@@ -272,7 +272,10 @@ internal static class DenseByteProducts
         long pairMax = 2L * SparseByteProducts.MaxAbs(MemoryMarshal.Cast<int, sbyte>(pairedA.AsSpan(0, rows * pairs))) * valueMax;
         if (pairMax > short.MaxValue) throw new ArgumentException($"a pair of products reaches {pairMax}, past the int16 lanes of vpmaddubsw");
         int chunk = (int)Math.Min(int.MaxValue, short.MaxValue / Math.Max(1, pairMax));
-        int blocks = (columns + TileColumns - 1) / TileColumns;
+        // AVX-512 takes 64-column blocks (two panels) in zmm tiles; a last block of one panel and the last
+        // rows of a partial tile run the 256-bit code on each of its panels.
+        int blockColumns = isa == Isa.Avx512 ? WideColumns : TileColumns;
+        int blocks = (columns + blockColumns - 1) / blockColumns;
         int[] rowOffsets = offsets ?? new int[rows];
         fixed (int* aPointer = pairedA)
         fixed (byte* bPointer = pairedB)
@@ -291,7 +294,7 @@ internal static class DenseByteProducts
             if (rowsOuter)
                 Threading.For(rowTiles, threads, (start, end) =>
                 {
-                    int* sums = stackalloc int[TileRows * TileColumns];
+                    int* sums = stackalloc int[TileRows * WideColumns];
                     for (int tile = start; tile < end; tile++)
                     {
                         for (int block = 0; block < blocks; block++) RunTile(tile * TileRows, block, sums);
@@ -303,7 +306,7 @@ internal static class DenseByteProducts
             {
                 Threading.For(blocks, threads, (start, end) =>
                 {
-                    int* sums = stackalloc int[TileRows * TileColumns];
+                    int* sums = stackalloc int[TileRows * WideColumns];
                     for (int block = start; block < end; block++)
                         for (int r0 = 0; r0 < rows; r0 += TileRows) RunTile(r0, block, sums);
                 }, work: work);
@@ -313,7 +316,18 @@ internal static class DenseByteProducts
 
             void RunTile(int r0, int block, int* sums)
             {
-                int i0 = block * TileColumns;
+                int i0 = block * blockColumns, width = Math.Min(blockColumns, columns - i0);
+                if (blockColumns == WideColumns && width > TileColumns && rows - r0 >= TileRows)
+                {
+                    WideTile4((int*)aAddress + (long)r0 * pairs, pairs, (byte*)bAddress + PairedIndex(0, i0, pairs), chunk, sums,
+                        (float*)outputAddress + (long)r0 * columns + i0, (int*)offsetAddress + r0, new Epilogue(factor, scale, columns, width));
+                    return;
+                }
+                for (int i = i0; i < i0 + width; i += TileColumns) RunPanel(r0, i, sums);
+            }
+
+            void RunPanel(int r0, int i0, int* sums)
+            {
                 var epilogue = new Epilogue(factor, scale, columns, Math.Min(TileColumns, columns - i0));
                 byte* panel = (byte*)bAddress + PairedIndex(0, i0, pairs);
                 int* a = (int*)aAddress + (long)r0 * pairs;
