@@ -8,12 +8,16 @@ using BoolNet.Core.Operators;
 namespace BoolNet.Bench;
 
 /// <summary>
-/// <c>cpp-signals [--rounds 5] [--reps 5] [--ms 20] [--kernel NAME]...</c>: the byte products of the
+/// <c>cpp-signals [--rounds 5] [--reps 5] [--ms 20] [--kernel NAME]... [--cxx COMPILER]...</c>: the byte products of the
 /// Boolean backward that the default model trains on (bold-mlp-int8's 1024 x 1024 Boolean layer, batch
 /// 100, 6 signal planes: the input signal g and the weight signal q) in C# beside the C++ reference
 /// <c>peers/native/byte_products.cpp</c>, single thread, in alternating rounds like <see cref="CppReferenceBench"/>.
-/// The reference is built twice with g++ -O3: <c>-march=native</c> (AVX-512 VNNI vpdpbusd zmm and every
-/// narrower kernel) and <c>-march=x86-64-v3 -mavxvnni</c> (what an AVX2 machine allows: 16 ymm registers).
+/// The reference is built at -O3 by each compiler (default g++ and, when found, clang++: their code
+/// for the same source differs by up to 2x) twice: <c>-march=native</c> (AVX-512 VNNI vpdpbusd zmm and
+/// every narrower kernel) and <c>-march=x86-64-v3 -mavxvnni</c> (what an AVX2 machine allows: 16 ymm
+/// registers, names with "v3"). The C# AVX2 path is compared with the best v3 kernel and the AVX-512
+/// path with the best native one, and each with the best kernel of its own design (vpmaddubsw 4 x 32,
+/// 4 x 64) over the compilers.
 /// Every C# path is checked against the scalar reference and every C++ kernel against the C# result,
 /// bit for bit, before timing. Unit: byte-MACs per second (rows x K x columns / seconds), in G, over
 /// wall time and over the calling thread's CPU time (blind to slices lost to other processes: the
@@ -40,6 +44,7 @@ public static class CppSignalProductsBench
     {
         int rounds = 5, reps = 5, ms = 20;
         var kernels = new List<string>();
+        var compilers = new List<string>();
         for (int i = 0; i + 1 < args.Length; i += 2)
             switch (args[i])
             {
@@ -47,6 +52,7 @@ public static class CppSignalProductsBench
                 case "--reps": reps = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--ms": ms = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--kernel": kernels.Add(args[i + 1]); break;
+                case "--cxx": compilers.Add(args[i + 1]); break;
                 default: Console.Error.WriteLine($"cpp-signals: unknown option {args[i]}"); return 2;
             }
         string? source = FindSource();
@@ -55,25 +61,35 @@ public static class CppSignalProductsBench
             Console.Error.WriteLine("cpp-signals: no BoolNet.Bench/peers/native/byte_products.cpp in or above this folder");
             return 2;
         }
-        string? native = Build(source, "byte_products_native", "-march=native");
-        string? avx2 = Build(source, "byte_products_avx2", "-march=x86-64-v3", "-mavxvnni");
-        if (native is null || avx2 is null) return 1;
+        if (compilers.Count == 0)
+            compilers.AddRange(new[] { "g++", "clang++", "clang++-14" }.Where(name => Found(name)).DistinctBy(name => name.Split('-')[0]));
+        // (label, binary): "gcc", "gcc v3", "clang", "clang v3"
+        var binaries = new List<(string Label, string Binary)>();
+        foreach (string compiler in compilers)
+        {
+            string tag = compiler.StartsWith("clang", StringComparison.Ordinal) ? "clang" : compiler == "g++" ? "gcc" : Path.GetFileName(compiler);
+            string? native = Build(compiler, source, "native", "-march=native");
+            string? avx2 = Build(compiler, source, "avx2", "-march=x86-64-v3", "-mavxvnni");
+            if (native is null || avx2 is null) return 1;
+            binaries.Add((tag, native));
+            binaries.Add((tag + " v3", avx2));
+        }
         var paths = Paths.Where(path => IsaSelection.IsSupported(path.Isa)).ToArray();
         Console.WriteLine($"# cpp-signals: batch {Batch}, {Width}x{Width}, {Planes} planes, 1 thread, {rounds} rounds, load {LoadAverage()}");
-        foreach ((string binary, string label) in new[] { (native, "native"), (avx2, "x86-64-v3") })
+        foreach ((string label, string binary) in binaries.Where(binary => !binary.Label.EndsWith(" v3", StringComparison.Ordinal)))
             foreach (string line in Execute(binary, ["peak"]).Split('\n').Where(line => line.StartsWith('{')))
             {
                 using JsonDocument peak = JsonDocument.Parse(line);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"peak {label,-9} {peak.RootElement.GetProperty("peak").GetString(),-24} {peak.RootElement.GetProperty("gmacs").GetDouble(),6:F0} G MACs/s"));
+                    $"peak {label,-6} {peak.RootElement.GetProperty("peak").GetString(),-24} {peak.RootElement.GetProperty("gmacs").GetDouble(),6:F0} G MACs/s"));
             }
         foreach (Case c in Cases)
-            if (!Measure(c, paths, native, avx2, kernels, rounds, reps, ms / 1000.0)) return 1;
+            if (!Measure(c, paths, binaries, kernels, rounds, reps, ms / 1000.0)) return 1;
         Console.WriteLine($"# load average after: {LoadAverage()}");
         return 0;
     }
 
-    private static bool Measure(Case c, (string Name, Isa Isa, SignalAlgorithm Path)[] paths, string native, string avx2,
+    private static bool Measure(Case c, (string Name, Isa Isa, SignalAlgorithm Path)[] paths, List<(string Label, string Binary)> binaries,
         List<string> kernels, int rounds, int reps, double seconds)
     {
         var random = new Random(Batch + 2 * Width);
@@ -115,11 +131,10 @@ public static class CppSignalProductsBench
         var arguments = new List<string> { "run", "--input", input, "--expected", truth, "--reps", $"{reps}",
             "--ms", (seconds * 1000).ToString(CultureInfo.InvariantCulture) };
         foreach (string kernel in kernels) arguments.AddRange(["--kernel", kernel]);
-        var steps = new List<Action>
+        var steps = binaries.Select(binary => (Action)(() =>
         {
-            () => { foreach (var (name, g) in RunReference(native, "cpp ", arguments)) Record(name, g); },
-            () => { foreach (var (name, g) in RunReference(avx2, "cpp v3 ", arguments)) Record(name, g); },
-        };
+            foreach (var (name, g) in RunReference(binary.Binary, binary.Label + " ", arguments)) Record(name, g);
+        })).ToList();
         foreach (var path in paths)
             steps.Add(() =>
             {
@@ -146,20 +161,22 @@ public static class CppSignalProductsBench
         }
         foreach (var path in paths)
         {
-            string prefix = path.Isa == Isa.Avx512 ? "cpp " : "cpp v3 ";
-            PrintRatio(results, path.Name, prefix, rounds);
-            PrintRatio(results, path.Name, prefix + "madd_4x2", rounds);
+            bool v3 = path.Isa != Isa.Avx512;
+            string design = v3 ? "madd_4x2" : "madd512_4x2";
+            PrintRatio(results, path.Name, v3 ? "best v3" : "best native", name => name.Contains(" v3 ", StringComparison.Ordinal) == v3, rounds);
+            PrintRatio(results, path.Name, design, name => name.Contains(" v3 ", StringComparison.Ordinal) == v3 && name.EndsWith(" " + design, StringComparison.Ordinal), rounds);
         }
         return true;
     }
 
-    /// <summary>Median over rounds of ours / the best reference kernel whose name starts with <paramref name="prefix"/> (per round).</summary>
-    private static void PrintRatio(Dictionary<string, List<(double Wall, double Cpu)>> results, string ours, string prefix, int rounds)
+    /// <summary>Median over rounds of ours / the best reference kernel that <paramref name="matches"/> (per round).</summary>
+    private static void PrintRatio(Dictionary<string, List<(double Wall, double Cpu)>> results, string ours, string label,
+        Func<string, bool> matches, int rounds)
     {
-        var references = results.Where(pair => pair.Key.StartsWith(prefix, StringComparison.Ordinal) && pair.Value.Count == rounds).ToList();
+        var references = results.Where(pair => !pair.Key.StartsWith("C#", StringComparison.Ordinal) && matches(pair.Key)
+            && pair.Value.Count == rounds).ToList();
         if (!results.TryGetValue(ours, out List<(double Wall, double Cpu)>? mine) || references.Count == 0) return;
         var ratios = Enumerable.Range(0, rounds).Select(r => mine[r].Cpu / references.Max(pair => pair.Value[r].Cpu)).ToList();
-        string label = references.Count == 1 ? references[0].Key : $"best {prefix.Trim()}";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  ratio {ours} / {label}: {Median(ratios):F2}"));
     }
 
@@ -205,6 +222,20 @@ public static class CppSignalProductsBench
         }
     }
 
+    /// <summary>True when <paramref name="compiler"/> runs (<c>--version</c>).</summary>
+    private static bool Found(string compiler)
+    {
+        try
+        {
+            Execute(compiler, ["--version"]);
+            return true;
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
     /// <summary>BoolNet.Bench/peers/native/byte_products.cpp in the current folder or above it.</summary>
     private static string? FindSource()
     {
@@ -216,21 +247,21 @@ public static class CppSignalProductsBench
         return null;
     }
 
-    /// <summary>g++ -O3 with the given target options into a temp folder, unless a binary newer than the source is there.</summary>
-    private static string? Build(string source, string name, params string[] target)
+    /// <summary>The compiler at -O3 with the given target options into a temp folder, unless a binary newer than the source is there.</summary>
+    private static string? Build(string compiler, string source, string name, params string[] target)
     {
         string folder = Path.Combine(Path.GetTempPath(), "boolnet-cpp-reference");
         Directory.CreateDirectory(folder);
-        string binary = Path.Combine(folder, name);
+        string binary = Path.Combine(folder, $"byte_products_{name}_{Path.GetFileName(compiler)}");
         if (File.Exists(binary) && File.GetLastWriteTimeUtc(binary) > File.GetLastWriteTimeUtc(source)) return binary;
         try
         {
-            Execute("g++", ["-std=c++17", "-O3", .. target, "-o", binary, source]);
+            Execute(compiler, ["-std=c++17", "-O3", .. target, "-o", binary, source]);
             return binary;
         }
         catch (InvalidOperationException exception)
         {
-            Console.Error.WriteLine($"cpp-signals: g++ failed on {source}:\n{exception.Message}");
+            Console.Error.WriteLine($"cpp-signals: {compiler} failed on {source}:\n{exception.Message}");
             return null;
         }
     }

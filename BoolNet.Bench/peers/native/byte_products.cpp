@@ -14,6 +14,7 @@
 //   vnni256_RxC : AVX-VNNI vpdpbusd ymm (VEX: the broadcast is a separate vpbroadcastd).
 //   madd_RxC    : AVX2 vpmaddubsw (two k per int16 lane) + vpaddw into int16 sums, widened to int32 every
 //                 32767 / (2 max|a|) pairs (the C# kernel's design when R x C = 4 x 2).
+//   madd512_RxC : the same on zmm (AVX-512 BW).
 // Compiled twice by the bench: -march=native (every kernel) and -march=x86-64-v3 -mavxvnni (16 ymm
 // registers, no AVX-512: what an AVX2 machine allows).
 //
@@ -72,6 +73,7 @@ struct Operands {
     const int8_t* a = nullptr;   // [rows, stride] with the quads / pairs in order, zero padded
     uint8_t* b = nullptr;        // [columns / panel][depth / group][panel][group]
     int32_t* offsets = nullptr;  // [rows]
+    const int32_t* words = nullptr; // pair kernels: [rows, depth / 2] pair words doubled into an int32 (a 4-byte broadcast)
     float scale = 0;
     int max_abs = 0;
 };
@@ -239,9 +241,9 @@ struct Madd {
     template <int R>
     static void run(const Operands& o, const int8_t* a, const uint8_t* panel, float* target, int width, const int32_t* offsets) {
         int pairs = o.depth / 2, chunk = 32767 / std::max(1, 2 * o.max_abs);
-        __m256i wide[R][2 * C];
-        for (int r = 0; r < R; r++)
-            for (int c = 0; c < 2 * C; c++) wide[r][c] = _mm256_setzero_si256();
+        const int32_t* words = o.words + (size_t)((a - o.a) / o.stride) * pairs;
+        alignas(64) __m256i wide[R][2 * C]; // int32 sums in memory: 16 ymm of them would not leave registers for the loop
+        std::memset(wide, 0, sizeof wide);
         for (int p0 = 0; p0 < pairs; p0 += chunk) {
             int p1 = std::min(pairs, p0 + chunk);
             __m256i sums[R][C];
@@ -254,9 +256,7 @@ struct Madd {
                 for (int c = 0; c < C; c++) b[c] = _mm256_load_si256((const __m256i*)(row + 32 * c));
 #pragma GCC unroll 8
                 for (int r = 0; r < R; r++) {
-                    int16_t pair;
-                    std::memcpy(&pair, a + (size_t)r * o.stride + 2 * p, 2);
-                    __m256i w = _mm256_set1_epi16(pair);
+                    __m256i w = _mm256_set1_epi32(words[(size_t)r * pairs + p]);
 #pragma GCC unroll 8
                     for (int c = 0; c < C; c++) sums[r][c] = _mm256_add_epi16(sums[r][c], _mm256_maddubs_epi16(b[c], w));
                 }
@@ -265,14 +265,57 @@ struct Madd {
             for (int r = 0; r < R; r++)
 #pragma GCC unroll 8
                 for (int c = 0; c < C; c++) {
-                    wide[r][2 * c] = _mm256_add_epi32(wide[r][2 * c], _mm256_cvtepi16_epi32(_mm256_castsi256_si128(sums[r][c])));
-                    wide[r][2 * c + 1] = _mm256_add_epi32(wide[r][2 * c + 1], _mm256_cvtepi16_epi32(_mm256_extracti128_si256(sums[r][c], 1)));
+                    __m256i* w = &wide[r][2 * c];
+                    _mm256_store_si256(w, _mm256_add_epi32(_mm256_load_si256(w), _mm256_cvtepi16_epi32(_mm256_castsi256_si128(sums[r][c]))));
+                    _mm256_store_si256(w + 1, _mm256_add_epi32(_mm256_load_si256(w + 1), _mm256_cvtepi16_epi32(_mm256_extracti128_si256(sums[r][c], 1))));
                 }
         }
 #pragma GCC unroll 8
         for (int r = 0; r < R; r++) store_row8(wide[r], 2 * C, target + (size_t)r * o.columns, width, offsets[r], o.scale);
     }
 };
+
+#if defined(__AVX512BW__)
+// R rows x C zmm (32C columns) of vpmaddubsw + vpaddw in int16 (512-bit Madd).
+template <int C>
+struct Madd512 {
+    template <int R>
+    static void run(const Operands& o, const int8_t* a, const uint8_t* panel, float* target, int width, const int32_t* offsets) {
+        int pairs = o.depth / 2, chunk = 32767 / std::max(1, 2 * o.max_abs);
+        const int32_t* words = o.words + (size_t)((a - o.a) / o.stride) * pairs;
+        alignas(64) __m512i wide[R][2 * C];
+        std::memset(wide, 0, sizeof wide);
+        for (int p0 = 0; p0 < pairs; p0 += chunk) {
+            int p1 = std::min(pairs, p0 + chunk);
+            __m512i sums[R][C];
+            for (int r = 0; r < R; r++)
+                for (int c = 0; c < C; c++) sums[r][c] = _mm512_setzero_si512();
+            const uint8_t* row = panel + (size_t)p0 * 64 * C;
+            for (int p = p0; p < p1; p++, row += 64 * C) {
+                __m512i b[C];
+#pragma GCC unroll 8
+                for (int c = 0; c < C; c++) b[c] = _mm512_load_si512(row + 64 * c);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; r++) {
+                    __m512i w = _mm512_set1_epi32(words[(size_t)r * pairs + p]);
+#pragma GCC unroll 8
+                    for (int c = 0; c < C; c++) sums[r][c] = _mm512_add_epi16(sums[r][c], _mm512_maddubs_epi16(b[c], w));
+                }
+            }
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+                for (int c = 0; c < C; c++) {
+                    __m512i* w = &wide[r][2 * c];
+                    _mm512_store_si512(w, _mm512_add_epi32(_mm512_load_si512(w), _mm512_cvtepi16_epi32(_mm512_castsi512_si256(sums[r][c]))));
+                    _mm512_store_si512(w + 1, _mm512_add_epi32(_mm512_load_si512(w + 1), _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(sums[r][c], 1))));
+                }
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) store_row(wide[r], 2 * C, target + (size_t)r * o.columns, width, offsets[r], o.scale);
+    }
+};
+#endif
 
 struct Kernel {
     const char* name;
@@ -290,6 +333,10 @@ const Kernel kernels[] = {
     {"vnni256_4x3", 4, 24, drive_tiles<4, Vnni256<3>>},
     {"vnni256_6x2", 4, 16, drive_tiles<6, Vnni256<2>>},
 #endif
+#if defined(__AVX512BW__)
+    {"madd512_4x2", 2, 64, drive_tiles<4, Madd512<2>>},
+    {"madd512_4x4", 2, 128, drive_tiles<4, Madd512<4>>},
+#endif
     {"madd_4x2", 2, 32, drive_tiles<4, Madd<2>>},
     {"madd_6x2", 2, 32, drive_tiles<6, Madd<2>>},
 };
@@ -302,6 +349,7 @@ struct Call {
     std::vector<int32_t> offsets;
     int8_t* a_buffer = nullptr;
     uint8_t* b_buffer = nullptr;
+    std::vector<int32_t> words;
 
     Call(const Problem& problem, const Kernel& kernel) : p(problem), k(kernel) {
         int depth = (p.depth() + 3) / 4 * 4;
@@ -314,6 +362,7 @@ struct Call {
         b_buffer = aligned<uint8_t>(panels * depth * k.panel);
         std::memset(b_buffer, 0, panels * depth * k.panel);
         o.b = b_buffer;
+        if (k.group == 2) { words.resize((size_t)o.rows * depth / 2); o.words = words.data(); }
         if (p.kind == 0) {
             // g: a = Z's rows as they are (quads of consecutive levels); W packed once (cached).
             if (p.outputs % 4 != 0) { std::fprintf(stderr, "byte_products: g needs out %% 4 == 0\n"); std::exit(2); }
@@ -331,6 +380,15 @@ struct Call {
             o.a = a_buffer;
         }
     }
+    // The pair kernels' a: each pair of levels as a 16-bit word in both halves of an int32 (as the C# kernel).
+    void pair_words() {
+        int pairs = o.depth / 2;
+        for (int r = 0; r < o.rows; r++) {
+            const uint16_t* row = reinterpret_cast<const uint16_t*>(o.a + (size_t)r * o.stride);
+            int32_t* target = words.data() + (size_t)r * pairs;
+            for (int q = 0; q < pairs; q++) target[q] = (int32_t)(row[q] * 0x10001u);
+        }
+    }
     ~Call() { std::free(a_buffer); std::free(b_buffer); }
 
     void operator()(float* output) {
@@ -338,6 +396,7 @@ struct Call {
             pack_a_transposed(p, o.stride, a_buffer, offsets.data());
             pack_b(p, o.depth, k.group, k.panel, b_buffer);
         }
+        if (k.group == 2) pair_words();
         k.run(o, output);
     }
 };
