@@ -440,9 +440,19 @@ internal static partial class DenseByteProducts
             Avx.Store(target, f0); Avx.Store(target + 8, f1); Avx.Store(target + 16, f2); Avx.Store(target + 24, f3);
             return;
         }
+        StorePart(f0, f1, f2, f3, target, epilogue.Width);
+    }
+
+    /// <summary>
+    /// The first <paramref name="width"/> of 32 floats (a last panel): a method of its own, so that the
+    /// full-width path keeps no stackalloc and inlines (a method with one is never inlined).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void StorePart(Vector256<float> f0, Vector256<float> f1, Vector256<float> f2, Vector256<float> f3, float* target, int width)
+    {
         float* tile = stackalloc float[TileColumns];
         Avx.Store(tile, f0); Avx.Store(tile + 8, f1); Avx.Store(tile + 16, f2); Avx.Store(tile + 24, f3);
-        new Span<float>(tile, epilogue.Width).CopyTo(new Span<float>(target, epilogue.Width));
+        new Span<float>(tile, width).CopyTo(new Span<float>(target, width));
     }
 
     /// <summary>One tile row from its int32 sums.</summary>
@@ -452,10 +462,16 @@ internal static partial class DenseByteProducts
         var factor = Vector256.Create(epilogue.Factor);
         var offsetVector = Vector256.Create(offset);
         var scale = Vector256.Create(epilogue.Scale);
-        float* tile = stackalloc float[TileColumns];
-        for (int t = 0; t < TileColumns; t += 8)
-            Avx.Store(tile + t, scale * Vector256.ConvertToSingle(factor * Avx.LoadVector256(sums + t) - offsetVector));
-        new Span<float>(tile, epilogue.Width).CopyTo(new Span<float>(target, epilogue.Width));
+        Vector256<float> f0 = scale * Vector256.ConvertToSingle(factor * Avx.LoadVector256(sums) - offsetVector);
+        Vector256<float> f1 = scale * Vector256.ConvertToSingle(factor * Avx.LoadVector256(sums + 8) - offsetVector);
+        Vector256<float> f2 = scale * Vector256.ConvertToSingle(factor * Avx.LoadVector256(sums + 16) - offsetVector);
+        Vector256<float> f3 = scale * Vector256.ConvertToSingle(factor * Avx.LoadVector256(sums + 24) - offsetVector);
+        if (epilogue.Width == TileColumns)
+        {
+            Avx.Store(target, f0); Avx.Store(target + 8, f1); Avx.Store(target + 16, f2); Avx.Store(target + 24, f3);
+            return;
+        }
+        StorePart(f0, f1, f2, f3, target, epilogue.Width);
     }
 
     private static void CheckLength(long actual, long needed, string name)
