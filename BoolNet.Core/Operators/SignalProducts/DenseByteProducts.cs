@@ -153,18 +153,71 @@ internal static partial class DenseByteProducts
         }, work: (long)count * rows);
     }
 
-    /// <summary>Rows [r0, r1) of <see cref="PairedATransposed"/>.</summary>
+    /// <summary>
+    /// Rows [r0, r1) of <see cref="PairedATransposed"/>: 8 rows x 8 pairs at a time where both levels of
+    /// every pair exist (8 pair words per pair from two 8-byte loads, then an 8 x 8 transpose of int32
+    /// so that each row's 8 words are one store), the rest one word at a time.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairBlock(sbyte[] a, int count, int rows, int[] result, int r0, int r1)
     {
+        int pairs = (count + 1) / 2, wholePairs = count / 2;
+        int r = r0;
+        if (Avx2.IsSupported)
+            for (; r + 8 <= r1; r += 8)
+            {
+                int p = 0;
+                for (; p + 8 <= wholePairs; p += 8) PairEight(a, rows, result, pairs, r, p);
+                PairWords(a, count, rows, result, r, r + 8, p);
+            }
+        PairWords(a, count, rows, result, r, r1, 0);
+    }
+
+    /// <summary>Pair words of rows [r0, r1) from pair <paramref name="p0"/> on, one at a time.</summary>
+    private static void PairWords(sbyte[] a, int count, int rows, int[] result, int r0, int r1, int p0)
+    {
         int pairs = (count + 1) / 2;
-        for (int p = 0; p < pairs; p++)
+        for (int p = p0; p < pairs; p++)
         {
             ReadOnlySpan<sbyte> even = a.AsSpan(2 * p * rows, rows);
             ReadOnlySpan<sbyte> odd = 2 * p + 1 < count ? a.AsSpan((2 * p + 1) * rows, rows) : default;
             for (int r = r0; r < r1; r++)
                 result[r * pairs + p] = Doubled((byte)even[r] | ((odd.IsEmpty ? 0 : odd[r]) << 8));
         }
+    }
+
+    /// <summary>Pair words of rows r .. r+7 and pairs p .. p+7 (all 16 levels of each row present).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairEight(sbyte[] a, int rows, int[] result, int pairs, int r, int p)
+    {
+        ref sbyte levels = ref MemoryMarshal.GetArrayDataReference(a);
+        Span<Vector256<int>> words = stackalloc Vector256<int>[8];
+        for (int t = 0; t < 8; t++)
+        {
+            // Lane j: the word of row r + j at pair p + t.
+            var even = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref levels, (2 * (p + t)) * rows + r)))).AsByte();
+            var odd = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref levels, (2 * (p + t) + 1) * rows + r)))).AsByte();
+            Vector256<int> wide = Avx2.ConvertToVector256Int32(Sse2.UnpackLow(even, odd).AsUInt16());
+            words[t] = wide | Avx2.ShiftLeftLogical(wide, 16);
+        }
+        // 8 x 8 transpose: row j of the result is lane j of every word vector.
+        Vector256<int> t0 = Avx2.UnpackLow(words[0], words[1]), t1 = Avx2.UnpackHigh(words[0], words[1]);
+        Vector256<int> t2 = Avx2.UnpackLow(words[2], words[3]), t3 = Avx2.UnpackHigh(words[2], words[3]);
+        Vector256<int> t4 = Avx2.UnpackLow(words[4], words[5]), t5 = Avx2.UnpackHigh(words[4], words[5]);
+        Vector256<int> t6 = Avx2.UnpackLow(words[6], words[7]), t7 = Avx2.UnpackHigh(words[6], words[7]);
+        Vector256<int> u0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()).AsInt32(), u1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64()).AsInt32();
+        Vector256<int> u2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64()).AsInt32(), u3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64()).AsInt32();
+        Vector256<int> u4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64()).AsInt32(), u5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64()).AsInt32();
+        Vector256<int> u6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()).AsInt32(), u7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64()).AsInt32();
+        Span<int> target = result.AsSpan(r * pairs + p);
+        Avx2.Permute2x128(u0, u4, 0x20).CopyTo(target);
+        Avx2.Permute2x128(u1, u5, 0x20).CopyTo(target[pairs..]);
+        Avx2.Permute2x128(u2, u6, 0x20).CopyTo(target[(2 * pairs)..]);
+        Avx2.Permute2x128(u3, u7, 0x20).CopyTo(target[(3 * pairs)..]);
+        Avx2.Permute2x128(u0, u4, 0x31).CopyTo(target[(4 * pairs)..]);
+        Avx2.Permute2x128(u1, u5, 0x31).CopyTo(target[(5 * pairs)..]);
+        Avx2.Permute2x128(u2, u6, 0x31).CopyTo(target[(6 * pairs)..]);
+        Avx2.Permute2x128(u3, u7, 0x31).CopyTo(target[(7 * pairs)..]);
     }
 
     /// <summary>Bytes of B2 for <paramref name="pairs"/> pairs and <paramref name="columns"/> columns (whole panels).</summary>
