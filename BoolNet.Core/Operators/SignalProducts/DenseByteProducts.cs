@@ -25,7 +25,8 @@ namespace BoolNet.Core.Operators;
 /// non-zero and the sparse kernel (<see cref="SparseByteProducts"/>, one load per product) and the
 /// bit-plane popcounts (one AND-popcount GEMM per plane) both cost more than the dense product:
 /// a register tile of 4 rows x 32 columns loads each B2 vector once for 4 rows and keeps 8 int16
-/// accumulators, 8 <c>vpmaddubsw</c> per 2 loads and 4 broadcasts. Input signal g = Z e(W) uses
+/// accumulators, 8 <c>vpmaddubsw</c> per 2 loads and 4 broadcasts (on AVX-512 the same on zmm, 4 rows x
+/// 64 columns: DenseByteProducts.Wide.cs). Input signal g = Z e(W) uses
 /// a = Z [N, out], b = W bits; weight signal q = Z^T e(X) uses a = Z^T, b = X bits.
 /// </para>
 /// <para>
