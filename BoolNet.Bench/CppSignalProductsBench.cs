@@ -63,6 +63,11 @@ public static class CppSignalProductsBench
         }
         if (compilers.Count == 0)
             compilers.AddRange(new[] { "g++", "clang++", "clang++-14" }.Where(name => Found(name)).DistinctBy(name => name.Split('-')[0]));
+        if (compilers.Count == 0)
+        {
+            Console.Error.WriteLine("cpp-signals: no C++ compiler found (g++, clang++); pass --cxx COMPILER");
+            return 2;
+        }
         // (label, binary): "gcc", "gcc v3", "clang", "clang v3"
         var binaries = new List<(string Label, string Binary)>();
         foreach (string compiler in compilers)
