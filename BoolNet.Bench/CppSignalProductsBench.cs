@@ -264,7 +264,7 @@ public static class CppSignalProductsBench
             Execute(compiler, ["-std=c++17", "-O3", .. target, "-o", binary, source]);
             return binary;
         }
-        catch (InvalidOperationException exception)
+        catch (Exception exception) when (exception is InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             Console.Error.WriteLine($"cpp-signals: {compiler} failed on {source}:\n{exception.Message}");
             return null;
