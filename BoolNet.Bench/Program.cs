@@ -12,7 +12,8 @@ namespace BoolNet.Bench;
 /// int8 product's paths (<see cref="Int8GemmBench"/>); <c>discrete-model --out FILE</c> writes a folded random
 /// discrete MLP for <c>boolnet bench</c> (<see cref="DiscreteModelFile"/>); <c>onnx MODEL.bnm</c> BoolNet against ONNX Runtime
 /// in the same process (<see cref="Peers.OnnxPeerBench"/>); <c>cpp-gemm [--m --k --n]</c> the C++
-/// reference kernels beside the C# paths in alternating rounds (<see cref="CppReferenceBench"/>);
+/// reference kernels beside the C# paths in alternating rounds (<see cref="CppReferenceBench"/>); <c>cpp-signals</c>
+/// the same for the byte products of the Boolean backward (<see cref="CppSignalProductsBench"/>);
 /// <c>infer-profile MODEL.bnm</c> an inference model's time per layer and per thread count (<see cref="InferenceProfile"/>); anything else goes to BenchmarkDotNet's switcher,
 /// e.g. <c>--filter *GemmBenchmarks*</c>.
 /// </summary>
@@ -30,6 +31,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "discrete-model") return DiscreteModelFile.Run(args[1..]);
         if (args.Length > 0 && args[0] == "onnx") return Peers.OnnxPeerBench.Run(args[1..]);
         if (args.Length > 0 && args[0] == "cpp-gemm") return CppReferenceBench.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "cpp-signals") return CppSignalProductsBench.Run(args[1..]);
         if (args.Length > 0 && args[0] == "infer-profile") return InferenceProfile.Run(args[1..]);
         if (args.Length > 0 && args[0] == "floatpanels") return Real.FloatPanelsBench.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -130,7 +130,7 @@ public static class SignalProductsBench
     }
 
     /// <summary>A heavy-tailed signal quantised like the training's.</summary>
-    private static SignalLevels Signal(Random random, int rows, int columns, int planes)
+    internal static SignalLevels Signal(Random random, int rows, int columns, int planes)
     {
         var z = new float[rows * columns];
         for (int i = 0; i < z.Length; i++)

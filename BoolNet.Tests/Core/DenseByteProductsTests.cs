@@ -8,7 +8,8 @@ namespace BoolNet.Tests.Core;
 /// The kernel under <see cref="SignalProducts"/>' dense byte path, <see cref="DenseByteProducts"/>, on
 /// every vector ISA against a naive int64 triple loop, bit for bit, on general byte operands (the
 /// operator only feeds it bits): odd K (an unpaired last element), K = 0 and 1, row counts that are
-/// not multiples of the 4-row tile, column counts that are not multiples of the 32-column panel, more
+/// not multiples of the 4-row tile, column counts that are not multiples of the 32-column panel or of
+/// the AVX-512 tile's 64-column block, more
 /// pairs than one int16 chunk holds (K = 1030 with levels up to 31, and 2-pair chunks with large
 /// values), the saturating case it must refuse, and the two pairings of a (row-major and transposed) agreeing.
 /// </summary>
@@ -19,6 +20,8 @@ public class DenseByteProductsTests
     [
         (0, 3, 5), (1, 1, 1), (2, 1, 33), (3, 5, 7), (7, 2, 31), (100, 64, 784), (101, 33, 130), (9, 70, 129),
         (100, 1024, 256), (1024, 100, 96), (1030, 7, 40), (64, 17, 16), (5, 3, 65), (258, 9, 40),
+        // The AVX-512 tile's 64-column blocks: whole, with a partial second panel, one panel left over; int16 chunks.
+        (1, 4, 64), (3, 5, 97), (7, 8, 63), (1030, 4, 128), (258, 6, 160), (2, 1, 64),
     ];
 
     // The byte products are AVX2/AVX-512 code: on ARM64 (NEON) the signal products take the reference or the planes.

@@ -25,7 +25,8 @@ namespace BoolNet.Core.Operators;
 /// non-zero and the sparse kernel (<see cref="SparseByteProducts"/>, one load per product) and the
 /// bit-plane popcounts (one AND-popcount GEMM per plane) both cost more than the dense product:
 /// a register tile of 4 rows x 32 columns loads each B2 vector once for 4 rows and keeps 8 int16
-/// accumulators, 8 <c>vpmaddubsw</c> per 2 loads and 4 broadcasts. Input signal g = Z e(W) uses
+/// accumulators, 8 <c>vpmaddubsw</c> per 2 loads and 4 broadcasts (on AVX-512 the same on zmm, 4 rows x
+/// 64 columns: DenseByteProducts.Wide.cs). Input signal g = Z e(W) uses
 /// a = Z [N, out], b = W bits; weight signal q = Z^T e(X) uses a = Z^T, b = X bits.
 /// </para>
 /// <para>
@@ -34,7 +35,7 @@ namespace BoolNet.Core.Operators;
 /// the reference of <see cref="SignalProducts"/> bit for bit on every path and thread count.
 /// </para>
 /// </summary>
-internal static class DenseByteProducts
+internal static partial class DenseByteProducts
 {
     /// <summary>Input signal g [N, m] = scale * (2 Z W - sum_j Z[:, j]): a = Z [N, out] paired along out, b = W [out, m] bits.</summary>
     public static void InputSignal(SignalLevels z, BitMatrix weights, float scale, float[] g, int threads, Isa isa, PairedBitsCache? weightPairs)
@@ -153,18 +154,71 @@ internal static class DenseByteProducts
         }, work: (long)count * rows);
     }
 
-    /// <summary>Rows [r0, r1) of <see cref="PairedATransposed"/>.</summary>
+    /// <summary>
+    /// Rows [r0, r1) of <see cref="PairedATransposed"/>: 8 rows x 8 pairs at a time where both levels of
+    /// every pair exist (8 pair words per pair from two 8-byte loads, then an 8 x 8 transpose of int32
+    /// so that each row's 8 words are one store), the rest one word at a time.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PairBlock(sbyte[] a, int count, int rows, int[] result, int r0, int r1)
     {
+        int pairs = (count + 1) / 2, wholePairs = count / 2;
+        int r = r0;
+        if (Avx2.IsSupported)
+            for (; r + 8 <= r1; r += 8)
+            {
+                int p = 0;
+                for (; p + 8 <= wholePairs; p += 8) PairEight(a, rows, result, pairs, r, p);
+                PairWords(a, count, rows, result, r, r + 8, p);
+            }
+        PairWords(a, count, rows, result, r, r1, 0);
+    }
+
+    /// <summary>Pair words of rows [r0, r1) from pair <paramref name="p0"/> on, one at a time.</summary>
+    private static void PairWords(sbyte[] a, int count, int rows, int[] result, int r0, int r1, int p0)
+    {
         int pairs = (count + 1) / 2;
-        for (int p = 0; p < pairs; p++)
+        for (int p = p0; p < pairs; p++)
         {
             ReadOnlySpan<sbyte> even = a.AsSpan(2 * p * rows, rows);
             ReadOnlySpan<sbyte> odd = 2 * p + 1 < count ? a.AsSpan((2 * p + 1) * rows, rows) : default;
             for (int r = r0; r < r1; r++)
                 result[r * pairs + p] = Doubled((byte)even[r] | ((odd.IsEmpty ? 0 : odd[r]) << 8));
         }
+    }
+
+    /// <summary>Pair words of rows r .. r+7 and pairs p .. p+7 (all 16 levels of each row present).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairEight(sbyte[] a, int rows, int[] result, int pairs, int r, int p)
+    {
+        ref sbyte levels = ref MemoryMarshal.GetArrayDataReference(a);
+        Span<Vector256<int>> words = stackalloc Vector256<int>[8];
+        for (int t = 0; t < 8; t++)
+        {
+            // Lane j: the word of row r + j at pair p + t.
+            var even = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref levels, (2 * (p + t)) * rows + r)))).AsByte();
+            var odd = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref levels, (2 * (p + t) + 1) * rows + r)))).AsByte();
+            Vector256<int> wide = Avx2.ConvertToVector256Int32(Sse2.UnpackLow(even, odd).AsUInt16());
+            words[t] = wide | Avx2.ShiftLeftLogical(wide, 16);
+        }
+        // 8 x 8 transpose: row j of the result is lane j of every word vector.
+        Vector256<int> t0 = Avx2.UnpackLow(words[0], words[1]), t1 = Avx2.UnpackHigh(words[0], words[1]);
+        Vector256<int> t2 = Avx2.UnpackLow(words[2], words[3]), t3 = Avx2.UnpackHigh(words[2], words[3]);
+        Vector256<int> t4 = Avx2.UnpackLow(words[4], words[5]), t5 = Avx2.UnpackHigh(words[4], words[5]);
+        Vector256<int> t6 = Avx2.UnpackLow(words[6], words[7]), t7 = Avx2.UnpackHigh(words[6], words[7]);
+        Vector256<int> u0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()).AsInt32(), u1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64()).AsInt32();
+        Vector256<int> u2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64()).AsInt32(), u3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64()).AsInt32();
+        Vector256<int> u4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64()).AsInt32(), u5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64()).AsInt32();
+        Vector256<int> u6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()).AsInt32(), u7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64()).AsInt32();
+        Span<int> target = result.AsSpan(r * pairs + p);
+        Avx2.Permute2x128(u0, u4, 0x20).CopyTo(target);
+        Avx2.Permute2x128(u1, u5, 0x20).CopyTo(target[pairs..]);
+        Avx2.Permute2x128(u2, u6, 0x20).CopyTo(target[(2 * pairs)..]);
+        Avx2.Permute2x128(u3, u7, 0x20).CopyTo(target[(3 * pairs)..]);
+        Avx2.Permute2x128(u0, u4, 0x31).CopyTo(target[(4 * pairs)..]);
+        Avx2.Permute2x128(u1, u5, 0x31).CopyTo(target[(5 * pairs)..]);
+        Avx2.Permute2x128(u2, u6, 0x31).CopyTo(target[(6 * pairs)..]);
+        Avx2.Permute2x128(u3, u7, 0x31).CopyTo(target[(7 * pairs)..]);
     }
 
     /// <summary>Bytes of B2 for <paramref name="pairs"/> pairs and <paramref name="columns"/> columns (whole panels).</summary>
@@ -250,7 +304,7 @@ internal static class DenseByteProducts
     /// <param name="scale">final float factor</param>
     /// <param name="output">[rows, columns] row-major</param>
     /// <param name="threads">0 for the default</param>
-    /// <param name="isa">AVX2 or AVX-512 (both run the 256-bit tile)</param>
+    /// <param name="isa">AVX2 (the 256-bit tile) or AVX-512 (the 512-bit tile, <see cref="WideTile4"/>, on 64-column blocks)</param>
     /// <param name="rowsDone">
     /// applied to every output row range once it is final, on the thread that wrote it and while it is
     /// still in that core's cache (an optimizer step then reads it from L1/L2 rather than from memory)
@@ -272,7 +326,10 @@ internal static class DenseByteProducts
         long pairMax = 2L * SparseByteProducts.MaxAbs(MemoryMarshal.Cast<int, sbyte>(pairedA.AsSpan(0, rows * pairs))) * valueMax;
         if (pairMax > short.MaxValue) throw new ArgumentException($"a pair of products reaches {pairMax}, past the int16 lanes of vpmaddubsw");
         int chunk = (int)Math.Min(int.MaxValue, short.MaxValue / Math.Max(1, pairMax));
-        int blocks = (columns + TileColumns - 1) / TileColumns;
+        // AVX-512 takes 64-column blocks (two panels) in zmm tiles; a last block of one panel and the last
+        // rows of a partial tile run the 256-bit code on each of its panels.
+        int blockColumns = isa == Isa.Avx512 ? WideColumns : TileColumns;
+        int blocks = (columns + blockColumns - 1) / blockColumns;
         int[] rowOffsets = offsets ?? new int[rows];
         fixed (int* aPointer = pairedA)
         fixed (byte* bPointer = pairedB)
@@ -291,7 +348,7 @@ internal static class DenseByteProducts
             if (rowsOuter)
                 Threading.For(rowTiles, threads, (start, end) =>
                 {
-                    int* sums = stackalloc int[TileRows * TileColumns];
+                    int* sums = stackalloc int[TileRows * WideColumns];
                     for (int tile = start; tile < end; tile++)
                     {
                         for (int block = 0; block < blocks; block++) RunTile(tile * TileRows, block, sums);
@@ -303,7 +360,7 @@ internal static class DenseByteProducts
             {
                 Threading.For(blocks, threads, (start, end) =>
                 {
-                    int* sums = stackalloc int[TileRows * TileColumns];
+                    int* sums = stackalloc int[TileRows * WideColumns];
                     for (int block = start; block < end; block++)
                         for (int r0 = 0; r0 < rows; r0 += TileRows) RunTile(r0, block, sums);
                 }, work: work);
@@ -313,7 +370,18 @@ internal static class DenseByteProducts
 
             void RunTile(int r0, int block, int* sums)
             {
-                int i0 = block * TileColumns;
+                int i0 = block * blockColumns, width = Math.Min(blockColumns, columns - i0);
+                if (blockColumns == WideColumns && width > TileColumns && rows - r0 >= TileRows)
+                {
+                    WideTile4((int*)aAddress + (long)r0 * pairs, pairs, (byte*)bAddress + PairedIndex(0, i0, pairs), chunk, sums,
+                        (float*)outputAddress + (long)r0 * columns + i0, (int*)offsetAddress + r0, new Epilogue(factor, scale, columns, width));
+                    return;
+                }
+                for (int i = i0; i < i0 + width; i += TileColumns) RunPanel(r0, i, sums);
+            }
+
+            void RunPanel(int r0, int i0, int* sums)
+            {
                 var epilogue = new Epilogue(factor, scale, columns, Math.Min(TileColumns, columns - i0));
                 byte* panel = (byte*)bAddress + PairedIndex(0, i0, pairs);
                 int* a = (int*)aAddress + (long)r0 * pairs;
@@ -426,9 +494,19 @@ internal static class DenseByteProducts
             Avx.Store(target, f0); Avx.Store(target + 8, f1); Avx.Store(target + 16, f2); Avx.Store(target + 24, f3);
             return;
         }
+        StorePart(f0, f1, f2, f3, target, epilogue.Width);
+    }
+
+    /// <summary>
+    /// The first <paramref name="width"/> of 32 floats (a last panel): a method of its own, so that the
+    /// full-width path keeps no stackalloc and inlines (a method with one is never inlined).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void StorePart(Vector256<float> f0, Vector256<float> f1, Vector256<float> f2, Vector256<float> f3, float* target, int width)
+    {
         float* tile = stackalloc float[TileColumns];
         Avx.Store(tile, f0); Avx.Store(tile + 8, f1); Avx.Store(tile + 16, f2); Avx.Store(tile + 24, f3);
-        new Span<float>(tile, epilogue.Width).CopyTo(new Span<float>(target, epilogue.Width));
+        new Span<float>(tile, width).CopyTo(new Span<float>(target, width));
     }
 
     /// <summary>One tile row from its int32 sums.</summary>
@@ -438,10 +516,16 @@ internal static class DenseByteProducts
         var factor = Vector256.Create(epilogue.Factor);
         var offsetVector = Vector256.Create(offset);
         var scale = Vector256.Create(epilogue.Scale);
-        float* tile = stackalloc float[TileColumns];
-        for (int t = 0; t < TileColumns; t += 8)
-            Avx.Store(tile + t, scale * Vector256.ConvertToSingle(factor * Avx.LoadVector256(sums + t) - offsetVector));
-        new Span<float>(tile, epilogue.Width).CopyTo(new Span<float>(target, epilogue.Width));
+        Vector256<float> f0 = scale * Vector256.ConvertToSingle(factor * Avx.LoadVector256(sums) - offsetVector);
+        Vector256<float> f1 = scale * Vector256.ConvertToSingle(factor * Avx.LoadVector256(sums + 8) - offsetVector);
+        Vector256<float> f2 = scale * Vector256.ConvertToSingle(factor * Avx.LoadVector256(sums + 16) - offsetVector);
+        Vector256<float> f3 = scale * Vector256.ConvertToSingle(factor * Avx.LoadVector256(sums + 24) - offsetVector);
+        if (epilogue.Width == TileColumns)
+        {
+            Avx.Store(target, f0); Avx.Store(target + 8, f1); Avx.Store(target + 16, f2); Avx.Store(target + 24, f3);
+            return;
+        }
+        StorePart(f0, f1, f2, f3, target, epilogue.Width);
     }
 
     private static void CheckLength(long actual, long needed, string name)

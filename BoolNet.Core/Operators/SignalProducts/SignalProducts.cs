@@ -12,7 +12,7 @@ public enum SignalAlgorithm
     /// <summary>The scalar reference: int64 sums over the non-zero levels (<see cref="Isa.Scalar"/>'s path).</summary>
     Reference,
 
-    /// <summary>Every level pair against the operand as bytes, vpmaddubsw in a 4 x 32 register tile (AVX2 instructions).</summary>
+    /// <summary>Every level pair against the operand as bytes, vpmaddubsw in a 4 x 32 (AVX2) or 4 x 64 (AVX-512) register tile.</summary>
     DenseBytes,
 
     /// <summary>Only the non-zero level pairs of each output row, vpmaddubsw on 256- or 512-bit rows.</summary>
