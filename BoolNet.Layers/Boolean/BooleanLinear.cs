@@ -106,35 +106,33 @@ public sealed class BooleanLinear : ILayer
         float[] output = context.Floats(count * outputs); // every element is written below
         float sign = Logic == BinaryLogic.Xnor ? 1f : -1f, scale = OutputScale;
         float[]? biasSigns = Bias is null ? null : BitPacking.UnpackSigns(Bias.Weights);
-        // a = scale * (sign * (2 s - m) + e(b)), 8 lanes per step with the scalar loop's operations. Output
-        // columns over threads (on one thread this loop cost as much as the popcount product before it): the
-        // product split its columns (B's groups) the same way, and batch norm, next, splits channels, so each
-        // thread finds the counts it wrote, and the batch norm its own output, in its own cache.
-        Threading.For(outputs, context.Threads, (start, end) =>
+        // a = scale * (sign * (2 s - m) + e(b)), rows over threads (on one thread this loop cost as
+        // much as the popcount product before it); 8 lanes per step with the scalar loop's operations.
+        Threading.For(count, context.Threads, (start, end) =>
         {
             var twoVector = Vector256.Create(2);
             var mVector = Vector256.Create(m);
             var signVector = Vector256.Create(sign);
             var scaleVector = Vector256.Create(scale);
-            for (int k = 0; k < count; k++)
+            for (int k = start; k < end; k++)
             {
                 ReadOnlySpan<int> row = counts.AsSpan(k * outputs, outputs);
                 Span<float> target = output.AsSpan(k * outputs, outputs);
-                int j = start;
-                for (; j + 8 <= end; j += 8)
+                int j = 0;
+                for (; j + 8 <= outputs; j += 8)
                 {
                     Vector256<float> centred = signVector * Vector256.ConvertToSingle(twoVector * Vector256.Create(row.Slice(j, 8)) - mVector);
                     if (biasSigns is not null) centred += Vector256.Create(biasSigns.AsSpan(j, 8));
                     (scaleVector * centred).CopyTo(target.Slice(j, 8));
                 }
-                for (; j < end; j++)
+                for (; j < outputs; j++)
                 {
                     float centred = sign * (2 * row[j] - m);
                     if (biasSigns is not null) centred += biasSigns[j];
                     target[j] = scale * centred;
                 }
             }
-        }, alignment: 8, work: (long)count * outputs);
+        }, work: (long)count * outputs);
         ArrayPool<int>.Shared.Return(counts);
         _input = context.Training ? x : null;
         return Batch.FromReal(output, count, OutputShape);

@@ -72,42 +72,10 @@ public sealed class ThresholdActivation : ILayer
         float[] a = input.RequireReal(Kind);
         int rows = input.Count * InputShape.Positions, channels = InputShape.Channels;
         var bits = new BitMatrix(rows, channels);
-        // Channels over threads when rows are wide (an MLP's 1024 features, which batch norm before split the
-        // same way, so each thread packs what it normalised, from its own cache), else rows; a bit is a bit.
-        if (SplitsChannels(channels, context.Threads, 64))
-            Threading.For(channels, context.Threads, (start, end) => PackColumns(a, bits, rows, channels, start, end), alignment: 64, work: (long)rows * channels);
-        else
-            Threading.For(rows, context.Threads, (start, end) => PackRows(a, bits, start, end, channels), work: (long)rows * channels);
+        // Rows over threads, in the same shares as the elementwise passes around it (each row's bits are fixed).
+        Threading.For(rows, context.Threads, (start, end) => PackRows(a, bits, start, end, channels), work: (long)rows * channels);
         _input = context.Training ? a : null;
         return Batch.FromBits(bits, input.Count, OutputShape);
-    }
-
-    /// <summary>
-    /// True when threads should take channels (columns) rather than rows: at least <see cref="ColumnsPerThread"/>
-    /// of them each, in whole <paramref name="alignment"/>s.
-    /// </summary>
-    internal static bool SplitsChannels(int channels, int threads, int alignment) =>
-        channels % alignment == 0 && channels >= ColumnsPerThread * Threading.Resolve(threads);
-
-    /// <summary>Channels per thread below which an elementwise pass splits rows (1 KB of floats per row and thread).</summary>
-    private const int ColumnsPerThread = 256;
-
-    /// <summary>Channels [start, end) (whole words) of every row of y = [a &gt;= tau].</summary>
-    private void PackColumns(float[] a, BitMatrix bits, int rows, int channels, int start, int end)
-    {
-        var tau = Vector256.Create(Threshold);
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> row = a.AsSpan(r * channels, channels);
-            Span<ulong> words = bits.Row(r);
-            for (int w = start / 64; w < end / 64; w++)
-            {
-                ulong word = 0;
-                for (int part = 0; part < 8; part++)
-                    word |= (ulong)Vector256.GreaterThanOrEqual(Vector256.Create(row.Slice(w * 64 + part * 8, 8)), tau).ExtractMostSignificantBits() << (part * 8);
-                words[w] = word;
-            }
-        }
     }
 
     /// <summary>Rows [start, end) of y = [a &gt;= tau], packed into <paramref name="bits"/>.</summary>
@@ -160,16 +128,8 @@ public sealed class ThresholdActivation : ILayer
         if (!context.NeedInputGradient) return null;
         int n = outputGradient.Length;
         float[] result = context.Floats(n); // every element is written below
-        // Elementwise (each element's arithmetic is fixed): channels over threads where the forward split
-        // them (the batch norm's backward next splits them too), else blocks of 8-aligned elements.
-        int channels = InputShape.Channels, rows = n / channels;
-        if (SplitsChannels(channels, context.Threads, 8) && rows * channels == n)
-            Threading.For(channels, context.Threads, (start, end) =>
-            {
-                for (int r = 0; r < rows; r++) SurrogateRange(a, outputGradient, result, r * channels + start, r * channels + end);
-            }, alignment: 8, work: 8L * n);
-        else
-            Threading.For(n, context.Threads, (start, end) => SurrogateRange(a, outputGradient, result, start, end), alignment: 8, work: 8L * n);
+        // Elementwise, so blocks of 8-aligned elements go to threads (each element's arithmetic is fixed).
+        Threading.For(n, context.Threads, (start, end) => SurrogateRange(a, outputGradient, result, start, end), alignment: 8, work: 8L * n);
         return result;
     }
 
