@@ -94,13 +94,15 @@ public static partial class CppReferenceBench
             if (avx512Binary != null)
                 steps.Add(() => { foreach (var (name, gops) in RunAvx512Reference(avx512Binary)) Record(name, gops); });
             foreach (Isa isa in isas)
-                steps.Add(() =>
-                {
-                    string name = $"C# {IsaSelection.Name(isa)} ({BinaryGemm.PathName(n, k / 64, isa)})";
-                    var (median, best) = csharp.Time(isa);
-                    Record(name, median);
-                    Record(Best + name, best);
-                });
+                foreach (bool packedAhead in new[] { false, true })
+                    steps.Add(() =>
+                    {
+                        string name = $"C# {IsaSelection.Name(isa)}"
+                            + (packedAhead ? " B prepacked" : $" ({BinaryGemm.PathName(n, k / 64, isa)})");
+                        var (median, best) = csharp.Time(isa, packedAhead);
+                        Record(name, median);
+                        Record(Best + name, best);
+                    });
             if (round % 2 == 1) steps.Reverse();
             foreach (Action step in steps) step();
         }
@@ -116,6 +118,7 @@ public static partial class CppReferenceBench
             PrintRatio(results, prefix + "C# avx2", name => name.StartsWith(prefix + "cpp avx2 pfx", StringComparison.Ordinal), $"C++ AVX2 pfx ({kind})", rounds);
             PrintRatio(results, prefix + "C# avx2", name => name == prefix + "cpp avx2 hs_packed", $"C++ hs_packed ({kind})", rounds);
             PrintRatio(results, prefix + "C# avx512", name => name.StartsWith(prefix + "cpp avx512 vpopcntq", StringComparison.Ordinal), $"C++ VPOPCNTQ ({kind})", rounds);
+            PrintRatio(results, prefix + "C# avx512 B prepacked", name => name.StartsWith(prefix + "cpp avx512 vpopcntq", StringComparison.Ordinal), $"C++ VPOPCNTQ ({kind})", rounds);
         }
         Console.WriteLine($"# load average after: {LoadAverage()}");
         return 0;
@@ -125,12 +128,12 @@ public static partial class CppReferenceBench
     private static void PrintRatio(Dictionary<string, List<double>> results, string ours, Func<string, bool> theirs,
         string label, int rounds)
     {
-        string? mine = results.Keys.FirstOrDefault(name => name.StartsWith(ours + " ", StringComparison.Ordinal));
+        string? mine = results.Keys.FirstOrDefault(name => name == ours || name.StartsWith(ours + " (", StringComparison.Ordinal));
         var references = results.Where(pair => theirs(pair.Key) && pair.Value.Count == rounds).ToList();
         if (mine == null || references.Count == 0) return;
         var ratios = new List<double>();
         for (int r = 0; r < rounds; r++) ratios.Add(results[mine][r] / references.Max(pair => pair.Value[r]));
-        Console.WriteLine($"{ours.Replace(Best, ""),-9} / {label,-24} {Median(ratios),5:F2}  ({string.Join(" ", ratios.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))})");
+        Console.WriteLine($"{ours.Replace(Best, ""),-21} / {label,-22} {Median(ratios),5:F2}  ({string.Join(" ", ratios.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))})");
     }
 
     /// <summary>The first shared/reference folder in the current directory or above it (the repository's sibling).</summary>
@@ -210,13 +213,19 @@ public static partial class CppReferenceBench
         return (process.ExitCode, output + error.Result);
     }
 
-    /// <summary>BoolNet's public entry point on fixed random operands, one thread, B's packing inside the time.</summary>
+    /// <summary>
+    /// BoolNet's public entry points on fixed random operands, one thread: <c>BinaryGemm.Count</c> (B's
+    /// packing inside the time) and, "B prepacked", <see cref="BinaryGemm.CountXor"/> against
+    /// <see cref="BinaryGemm.PackWeights"/> made once (the inference path; only A's packing inside the time,
+    /// as the C++ kernels pack their weight operand before timing).
+    /// </summary>
     private sealed class ManagedContender(int m, int k, int n)
     {
         private readonly BitMatrix a = Random(m, k, 1);
         private readonly BitMatrix b = Random(n, k, 2);
         private readonly int[] c = new int[m * n];
-        private readonly Dictionary<Isa, int> calls = [];
+        private readonly Dictionary<(Isa, bool), int> calls = [];
+        private readonly Dictionary<Isa, PackedWeights> packed = [];
 
         private static BitMatrix Random(int rows, int columns, int seed)
         {
@@ -232,40 +241,49 @@ public static partial class CppReferenceBench
             BinaryGemm.Count(CountOperation.Xor, a, b, expected, 1, Isa.Scalar);
             foreach (Isa isa in isas)
             {
-                BinaryGemm.Count(CountOperation.Xor, a, b, c, 1, isa);
-                if (!c.AsSpan().SequenceEqual(expected))
+                packed[isa] = BinaryGemm.PackWeights(b, isa);
+                foreach (bool packedAhead in new[] { false, true })
                 {
-                    Console.Error.WriteLine($"cpp-gemm: C# {IsaSelection.Name(isa)} differs from the scalar reference");
-                    return false;
+                    Array.Fill(c, -1);
+                    Call(isa, packedAhead);
+                    if (!c.AsSpan().SequenceEqual(expected))
+                    {
+                        Console.Error.WriteLine($"cpp-gemm: C# {IsaSelection.Name(isa)}{(packedAhead ? " B prepacked" : "")} differs from the scalar reference");
+                        return false;
+                    }
                 }
             }
             return true;
         }
 
         /// <summary>Median and best GOPS of 5 repetitions of at least 20 ms (warm-up and calibration on first use).</summary>
-        public (double Median, double Best) Time(Isa isa)
+        public (double Median, double Best) Time(Isa isa, bool packedAhead)
         {
             var clock = Stopwatch.StartNew();
-            if (!calls.TryGetValue(isa, out int count))
+            if (!calls.TryGetValue((isa, packedAhead), out int count))
             {
-                for (int i = 0; i < 3 || clock.Elapsed.TotalSeconds < 0.2; i++) Call(isa);
+                for (int i = 0; i < 3 || clock.Elapsed.TotalSeconds < 0.2; i++) Call(isa, packedAhead);
                 clock.Restart();
                 int probe = 0;
-                do { Call(isa); probe++; } while (clock.Elapsed.TotalSeconds < 0.005);
-                calls[isa] = count = Math.Max(1, (int)Math.Ceiling(repetitionSeconds / (clock.Elapsed.TotalSeconds / probe)));
+                do { Call(isa, packedAhead); probe++; } while (clock.Elapsed.TotalSeconds < 0.005);
+                calls[(isa, packedAhead)] = count = Math.Max(1, (int)Math.Ceiling(repetitionSeconds / (clock.Elapsed.TotalSeconds / probe)));
             }
             var seconds = new double[repetitionsPerRound];
             for (int r = 0; r < seconds.Length; r++)
             {
                 clock.Restart();
-                for (int i = 0; i < count; i++) Call(isa);
+                for (int i = 0; i < count; i++) Call(isa, packedAhead);
                 seconds[r] = clock.Elapsed.TotalSeconds / count;
             }
             double ops = (double)m * n * k;
             return (ops / Median(seconds) / 1e9, ops / seconds.Min() / 1e9);
         }
 
-        private void Call(Isa isa) => BinaryGemm.Count(CountOperation.Xor, a, b, c, 1, isa);
+        private void Call(Isa isa, bool packedAhead)
+        {
+            if (packedAhead) BinaryGemm.CountXor(a.Words, m, packed[isa], c, 1);
+            else BinaryGemm.Count(CountOperation.Xor, a, b, c, 1, isa);
+        }
     }
 
     private static double Median(IEnumerable<double> values)

@@ -45,6 +45,9 @@ internal readonly unsafe struct Avx512PrefixKernel : IPrefixKernel
     }
 
     /// <summary>Four A rows (one 4-row prefix group: row r's word t at a[4t + r]) against one 8-row B group.</summary>
+    // Compiled fully optimized on first use, as Block: left to tiering, the PGO-built tier-1 code of some
+    // processes ran at about 0.8 of this (cpp-gemm, 256x4096x64: 1260-1390 GOPS against 1590).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile(ulong* a, ulong* group, int padded, int* c, int n, int valid)
     {
         Vector512<byte> low = Avx512Popcount.LowTable, high = Avx512Popcount.HighTable;
@@ -80,6 +83,7 @@ internal readonly unsafe struct Avx512PrefixKernel : IPrefixKernel
     }
 
     /// <summary>One A row (word t at a[4t]) against one 8-row B group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OneRow(ulong* a, ulong* group, int padded, int* c, int valid)
     {
         Vector512<byte> low = Avx512Popcount.LowTable, high = Avx512Popcount.HighTable;
