@@ -16,7 +16,7 @@ namespace BoolNet.Core.Execution;
 /// OpenMP's spinning workers do. After that it blocks on a monitor, so an idle process burns no CPU.
 /// <para>
 /// Why a static schedule: the caller is participant 0 and worker w always participant w, and participant p
-/// owns the p-th of <c>threads</c> contiguous shares of the chunks, so two calls over the same range in a
+/// owns the p-th of <c>threads</c> equal contiguous shares of the range, so two calls over the same range in a
 /// row (a layer's output, then the next operation reading it) give each thread the same share, and the data
 /// it wrote is still in its own core's L2. When every chunk went to whichever thread claimed it first, a
 /// chunk's data had moved to the other core's cache half the time: an elementwise pass over 400 KB took
