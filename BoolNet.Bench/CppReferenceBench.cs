@@ -12,7 +12,7 @@ namespace BoolNet.Bench;
 /// <c>cpp-gemm [--m M --k K --n N] [--rounds R] [--reference DIR] [--kernel NAME]... [--reps 5] [--ms 20]</c>: the C++ reference
 /// kernels (<c>bgemm_avx2.cpp</c>, <c>bgemm_avx512.cpp</c> in DIR, default the first <c>shared/reference</c> in or
 /// above the current folder), built
-/// here with g++, beside BoolNet's binary GEMM on its AVX2 and AVX-512 paths, single thread, in alternating
+/// here with g++ and, when installed, clang++ (the best kernel of either build counts), beside BoolNet's binary GEMM on its AVX2 and AVX-512 paths, single thread, in alternating
 /// rounds in one command: each round runs every contender once (the C++ binaries as child processes, each
 /// verifying its kernels bit for bit; the C# paths in process, checked against the scalar reference), the
 /// order flipping from round to round so load from other processes hits all alike; within a round a
@@ -67,11 +67,17 @@ public static partial class CppReferenceBench
         if (kernels.Count == 0) kernels.AddRange(DefaultKernels);
         reference ??= FindReference();
 
-        string? avx2Binary = Build(reference, "bgemm_avx2");
+        // Each reference built by every compiler found (g++, clang++): the same source differs by up to 6 %
+        // between them (clang's AVX2 prefix kernels are faster here, g++'s VPOPCNTQ ones), so the ratios are
+        // to the best kernel of either build.
+        var compilers = Compilers().ToList();
+        var avx2Binaries = compilers.Select(compiler => (compiler.Tag, Binary: Build(reference, "bgemm_avx2", compiler))).ToList();
         bool fixedShape = m == 256 && k == 4096 && n == 64;
         bool hasAvx512 = IsaSelection.Supported.Contains(Isa.Avx512);
-        string? avx512Binary = fixedShape && hasAvx512 ? Build(reference, "bgemm_avx512") : null;
-        if (avx2Binary == null) return 1;
+        var avx512Binaries = fixedShape && hasAvx512
+            ? compilers.Select(compiler => (compiler.Tag, Binary: Build(reference, "bgemm_avx512", compiler))).Where(b => b.Binary != null).ToList()
+            : [];
+        if (avx2Binaries.Any(b => b.Binary == null)) return 1;
 
         Isa[] isas = IsaSelection.Supported.Where(isa => isa != Isa.Scalar).ToArray();
         var csharp = new ManagedContender(m, k, n);
@@ -87,12 +93,11 @@ public static partial class CppReferenceBench
         Console.WriteLine($"# cpp-gemm m={m} k={k} n={n}, single thread, {rounds} alternating rounds; load {LoadAverage()}");
         for (int round = 0; round < rounds; round++)
         {
-            var steps = new List<Action>
-            {
-                () => { foreach (var (name, gops) in RunAvx2Reference(avx2Binary, m, k, n, kernels)) Record(name, gops); },
-            };
-            if (avx512Binary != null)
-                steps.Add(() => { foreach (var (name, gops) in RunAvx512Reference(avx512Binary)) Record(name, gops); });
+            var steps = new List<Action>();
+            foreach (var (tag, binary) in avx2Binaries)
+                steps.Add(() => { foreach (var (name, gops) in RunAvx2Reference(binary!, m, k, n, kernels)) Record(name + " " + tag, gops); });
+            foreach (var (tag, binary) in avx512Binaries)
+                steps.Add(() => { foreach (var (name, gops) in RunAvx512Reference(binary!)) Record(name + " " + tag, gops); });
             foreach (Isa isa in isas)
                 foreach (bool packedAhead in new[] { false, true })
                     steps.Add(() =>
@@ -116,7 +121,7 @@ public static partial class CppReferenceBench
         {
             string kind = prefix == "" ? "median" : "best";
             PrintRatio(results, prefix + "C# avx2", name => name.StartsWith(prefix + "cpp avx2 pfx", StringComparison.Ordinal), $"C++ AVX2 pfx ({kind})", rounds);
-            PrintRatio(results, prefix + "C# avx2", name => name == prefix + "cpp avx2 hs_packed", $"C++ hs_packed ({kind})", rounds);
+            PrintRatio(results, prefix + "C# avx2", name => name.StartsWith(prefix + "cpp avx2 hs_packed", StringComparison.Ordinal), $"C++ hs_packed ({kind})", rounds);
             PrintRatio(results, prefix + "C# avx512", name => name.StartsWith(prefix + "cpp avx512 vpopcntq", StringComparison.Ordinal), $"C++ VPOPCNTQ ({kind})", rounds);
             PrintRatio(results, prefix + "C# avx512 B prepacked", name => name.StartsWith(prefix + "cpp avx512 vpopcntq", StringComparison.Ordinal), $"C++ VPOPCNTQ ({kind})", rounds);
         }
@@ -147,8 +152,28 @@ public static partial class CppReferenceBench
         return "../shared/reference";
     }
 
-    /// <summary>Builds DIR/NAME.cpp with g++ into a temp folder unless a binary newer than the source is there.</summary>
-    private static string? Build(string directory, string name)
+    /// <summary>The compilers found: g++ (tag gcc) and the first of clang++, clang++-14 (tag clang).</summary>
+    private static IEnumerable<(string Tag, string Command)> Compilers()
+    {
+        if (Found("g++")) yield return ("gcc", "g++");
+        string? clang = new[] { "clang++", "clang++-14" }.FirstOrDefault(Found);
+        if (clang != null) yield return ("clang", clang);
+
+        static bool Found(string command)
+        {
+            try
+            {
+                return Execute(command, ["--version"]).Code == 0;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Builds DIR/NAME.cpp with a compiler into a temp folder unless a binary newer than the source is there.</summary>
+    private static string? Build(string directory, string name, (string Tag, string Command) compiler)
     {
         string source = Path.Combine(directory, name + ".cpp");
         if (!File.Exists(source))
@@ -158,11 +183,11 @@ public static partial class CppReferenceBench
         }
         string folder = Path.Combine(Path.GetTempPath(), "boolnet-cpp-reference");
         Directory.CreateDirectory(folder);
-        string binary = Path.Combine(folder, name);
+        string binary = Path.Combine(folder, $"{name}-{compiler.Tag}");
         if (File.Exists(binary) && File.GetLastWriteTimeUtc(binary) > File.GetLastWriteTimeUtc(source)) return binary;
-        var (code, output) = Execute("g++", ["-std=c++17", "-O3", "-march=native", "-o", binary, source]);
+        var (code, output) = Execute(compiler.Command, ["-std=c++17", "-O3", "-march=native", "-o", binary, source]);
         if (code == 0) return binary;
-        Console.Error.WriteLine($"cpp-gemm: g++ failed on {source}:\n{output}");
+        Console.Error.WriteLine($"cpp-gemm: {compiler.Command} failed on {source}:\n{output}");
         return null;
     }
 
