@@ -153,7 +153,7 @@ public static partial class CppReferenceBench
     }
 
     /// <summary>The compilers found: g++ (tag gcc) and the first of clang++, clang++-14 (tag clang).</summary>
-    private static IEnumerable<(string Tag, string Command)> Compilers()
+    internal static IEnumerable<(string Tag, string Command)> Compilers()
     {
         if (Found("g++")) yield return ("gcc", "g++");
         string? clang = new[] { "clang++", "clang++-14" }.FirstOrDefault(Found);
@@ -227,7 +227,8 @@ public static partial class CppReferenceBench
     [GeneratedRegex(@"^gemm avx512-(\S+).*?->\s+([0-9.]+) GOPS \(median\)\s+([0-9.]+) GOPS \(best\)", RegexOptions.Multiline)]
     private static partial Regex ReferenceLine();
 
-    private static (int Code, string Output) Execute(string file, IEnumerable<string> arguments)
+    /// <summary>Runs a program to its end: its exit code and its standard output followed by its standard error.</summary>
+    internal static (int Code, string Output) Execute(string file, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string argument in arguments) start.ArgumentList.Add(argument);

@@ -62,7 +62,7 @@ public static class CppSignalProductsBench
             return 2;
         }
         if (compilers.Count == 0)
-            compilers.AddRange(new[] { "g++", "clang++", "clang++-14" }.Where(name => Found(name)).DistinctBy(name => name.Split('-')[0]));
+            compilers.AddRange(CppReferenceBench.Compilers().Select(compiler => compiler.Command));
         if (compilers.Count == 0)
         {
             Console.Error.WriteLine("cpp-signals: no C++ compiler found (g++, clang++); pass --cxx COMPILER");
@@ -227,20 +227,6 @@ public static class CppSignalProductsBench
         }
     }
 
-    /// <summary>True when <paramref name="compiler"/> runs (<c>--version</c>).</summary>
-    private static bool Found(string compiler)
-    {
-        try
-        {
-            Execute(compiler, ["--version"]);
-            return true;
-        }
-        catch (Exception exception) when (exception is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    }
-
     /// <summary>BoolNet.Bench/peers/native/byte_products.cpp in the current folder or above it.</summary>
     private static string? FindSource()
     {
@@ -271,16 +257,11 @@ public static class CppSignalProductsBench
         }
     }
 
-    /// <summary>Runs a program; its standard output, or an exception with both outputs when it fails.</summary>
+    /// <summary>Runs a program; its output (<see cref="CppReferenceBench.Execute"/>), or an exception with it when it fails.</summary>
     private static string Execute(string file, IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments) start.ArgumentList.Add(argument);
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {file}");
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"{file} exited {process.ExitCode}:\n{output}{error.Result}");
+        (int code, string output) = CppReferenceBench.Execute(file, arguments);
+        if (code != 0) throw new InvalidOperationException($"{file} exited {code}:\n{output}");
         return output;
     }
 
