@@ -129,6 +129,21 @@ public sealed class FoldingTests
         return new Network([first, new ThresholdActivation(TensorShape.Vector(66), threshold: 2f), head]);
     }
 
+    /// <summary>
+    /// Batch-norm scales and shifts that folding must get right: every seventh scale 0, two in seven
+    /// negative, a third of the shifts 0 (the running statistics are left as the batches made them).
+    /// </summary>
+    internal static void AwkwardScales(IEnumerable<BatchNorm> norms, Random random)
+    {
+        foreach (BatchNorm norm in norms)
+            for (int c = 0; c < norm.RunningMean.Length; c++)
+            {
+                if (c % 7 == 0) norm.Scale!.Value[c] = 0f;
+                else if (c % 7 is 1 or 2) norm.Scale!.Value[c] = -(float)random.NextDouble() - 0.1f;
+                norm.Shift!.Value[c] = c % 3 == 0 ? 0f : (float)(random.NextDouble() - 0.5);
+            }
+    }
+
     internal static byte[] RandomImages(int count, int seed, int size)
     {
         var random = new Random(seed);
