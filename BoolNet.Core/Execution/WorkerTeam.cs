@@ -133,7 +133,6 @@ internal static class WorkerTeam
         // Share p's next unclaimed chunk (counted from the share's start) at [p * CounterStride]; the chunks
         // not yet finished at [participants * CounterStride], lowered once per participant and call.
         private readonly int[] _counters;
-        private readonly int _pendingIndex;
 
         public Job(Action<int, int> body, int count, int alignment, int chunkUnits, int participants)
         {
@@ -146,9 +145,10 @@ internal static class WorkerTeam
             _shareStart = new int[participants + 1];
             for (int p = 0; p <= participants; p++) _shareStart[p] = (int)(units * p / participants);
             _counters = new int[(participants + 1) * CounterStride];
-            _pendingIndex = participants * CounterStride;
-            for (int p = 0; p < participants; p++) _counters[_pendingIndex] += ChunksOf(p);
+            for (int p = 0; p < participants; p++) _counters[PendingIndex] += ChunksOf(p);
         }
+
+        private int PendingIndex => Participants * CounterStride;
 
         private int ChunksOf(int share) => (_shareStart[share + 1] - _shareStart[share] + _chunkUnits - 1) / _chunkUnits;
 
@@ -183,13 +183,13 @@ internal static class WorkerTeam
                     }
                 }
             }
-            if (finished > 0) Interlocked.Add(ref _counters[_pendingIndex], -finished);
+            if (finished > 0) Interlocked.Add(ref _counters[PendingIndex], -finished);
         }
 
         public void WaitForCompletion()
         {
             var spinner = new SpinWait();
-            while (Volatile.Read(ref _counters[_pendingIndex]) != 0) spinner.SpinOnce(sleep1Threshold: -1);
+            while (Volatile.Read(ref _counters[PendingIndex]) != 0) spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 }
